@@ -1,0 +1,20 @@
+"""Deliberately broken VecEnvs for the command-line bad-input tests (`--task tests.envs:Name`)."""
+import torch
+from st_rl.env.vec_env import PointMassEnv
+
+
+class NanObsEnv(PointMassEnv):
+    """Returns NaN in env 1's observation from the 5th step on."""
+    def step(self, actions):
+        obs, rew, dones, extras = super().step(actions)
+        if self.episode_length_buf.max() >= 5:
+            obs = obs.clone(); obs[1, 0] = float("nan")
+        return obs, rew, dones, extras
+
+
+class WrongActionShapeEnv(PointMassEnv):
+    """Declares 2 actions but its simulator only accepts 3."""
+    def step(self, actions):
+        if actions.shape[-1] != 3:
+            raise ValueError(f"expected 3 actuator commands, got {actions.shape[-1]}")
+        return super().step(actions[:, :2])

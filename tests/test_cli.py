@@ -1,0 +1,126 @@
+"""End-to-end runs of the command line in subprocesses: train, play, export on MuJoCo, and one-line errors."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def st_rl(*args, check=True, timeout=600):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    r = subprocess.run([sys.executable, "-m", "st_rl", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and r.returncode != 0:
+        raise AssertionError(f"st_rl {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
+
+@pytest.fixture(scope="module")
+def mujoco_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "cheetah"
+    r = st_rl("train", "--task", "HalfCheetah-v5", "--num_envs", "2", "--total_steps", "2048", "--seed", "3",
+              "--log_dir", str(run), "--set", "num_steps_per_env=64", "algorithm.num_mini_batches=4",
+              "policy.actor_hidden_dims=[32,32]", "policy.critic_hidden_dims=[32,32]", "save_interval=4")
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["iterations"] == 16 and summary["env_steps"] == 2048
+    return run
+
+
+def test_train_writes_run_dir(mujoco_run):
+    names = {p.name for p in mujoco_run.iterdir()}
+    assert {"config.json", "metrics.jsonl", "code_state.txt", "model_4.pt", "model_16.pt"} <= names
+    assert any(n.startswith("events.out.tfevents") for n in names)          # TensorBoard
+    lines = [json.loads(l) for l in (mujoco_run / "metrics.jsonl").read_text().splitlines()]
+    assert [l["iteration"] for l in lines] == list(range(1, 17))
+    assert lines[-1]["env_steps"] == 2048 and lines[-1]["fps"] > 0
+    for key in ("mean_return", "mean_episode_length", "value_loss", "surrogate_loss", "learning_rate"):
+        assert key in lines[-1]
+    ckpt = torch.load(mujoco_run / "model_16.pt", weights_only=True)
+    assert ckpt["iter"] == 16 and "model_state_dict" in ckpt and "optimizer_state_dict" in ckpt
+
+
+def test_play_prints_json_last(mujoco_run):
+    r = st_rl("play", "--run", str(mujoco_run), "--episodes", "2")
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["episodes"] == 2 and len(res["returns"]) == 2
+    assert np.isfinite(res["mean_return"]) and res["mean_episode_length"] == 1000   # HalfCheetah never terminates
+
+
+def test_play_is_deterministic(mujoco_run):
+    a = json.loads(st_rl("play", "--run", str(mujoco_run), "--episodes", "1", "--checkpoint", str(mujoco_run / "model_4.pt")).stdout.splitlines()[-1])
+    b = json.loads(st_rl("play", "--run", str(mujoco_run), "--episodes", "1", "--checkpoint", str(mujoco_run / "model_4.pt")).stdout.splitlines()[-1])
+    assert a["mean_return"] == b["mean_return"]
+
+
+def test_export_onnx_matches_torch(mujoco_run):
+    r = st_rl("export", "--run", str(mujoco_run))
+    info = json.loads(r.stdout.strip().splitlines()[-1])
+    from st_rl.cli import load_run
+    from st_rl.utils.export import onnx_policy
+    runner, env, _ = load_run(mujoco_run)
+    policy = runner.get_inference_policy()
+    obs = torch.randn(32, info["num_obs"]) * 2
+    np.testing.assert_allclose(onnx_policy(info["onnx"])(obs.numpy()), policy(obs).numpy(), rtol=1e-4, atol=1e-5)
+    env.close()
+
+
+def _one_error_line(r):
+    assert r.returncode == 2, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip() and "settotalmass" not in l]
+    assert len(lines) == 1 and lines[0].startswith("st_rl: error: "), r.stderr
+    assert "Traceback" not in r.stderr
+    return lines[0]
+
+
+def test_error_unknown_config_key():
+    line = _one_error_line(st_rl("train", "--task", "PointMass", "--set", "algorithm.clip_parm=0.1", check=False))
+    assert "unknown config key 'algorithm.clip_parm'" in line and "did you mean 'clip_param'" in line
+
+
+def test_error_unknown_key_in_config_file(tmp_path):
+    (tmp_path / "cfg.yaml").write_text("num_steps_per_env: 16\npolicy:\n  actor_hidden: [64, 64]\n")
+    line = _one_error_line(st_rl("train", "--task", "PointMass", "--config", str(tmp_path / "cfg.yaml"), check=False))
+    assert "unknown config key 'policy.actor_hidden'" in line
+
+
+def test_error_wrong_type():
+    line = _one_error_line(st_rl("train", "--task", "PointMass", "--set", "num_steps_per_env=many", check=False))
+    assert "'num_steps_per_env' must be int" in line
+
+
+def test_error_wrong_action_shape_from_custom_env():
+    line = _one_error_line(st_rl("train", "--task", "tests.envs:WrongActionShapeEnv", "--max_iterations", "1", check=False))
+    assert "step failed on actions of shape (8, 2)" in line and "expected 3 actuator commands" in line
+
+
+def test_error_nan_in_observations(tmp_path):
+    line = _one_error_line(st_rl("train", "--task", "tests.envs:NanObsEnv", "--max_iterations", "2", "--log_dir", str(tmp_path / "r"),
+                                 "--set", "num_steps_per_env=16", "logger=none", check=False))
+    assert "NaN/Inf in observations" in line and "env indices [1]" in line
+
+
+def test_error_missing_and_corrupt_checkpoint(mujoco_run, tmp_path):
+    line = _one_error_line(st_rl("play", "--run", str(mujoco_run), "--checkpoint", str(mujoco_run / "model_999.pt"), check=False))
+    assert "checkpoint not found" in line
+    bad = tmp_path / "model_1.pt"
+    bad.write_bytes((mujoco_run / "model_16.pt").read_bytes()[:1000])
+    line = _one_error_line(st_rl("play", "--run", str(mujoco_run), "--checkpoint", str(bad), check=False))
+    assert "is corrupt or not a torch checkpoint" in line
+    line = _one_error_line(st_rl("play", "--run", str(tmp_path / "nothing"), check=False))
+    assert "not an st_rl run directory" in line
+
+
+def test_checkpoint_cannot_execute_code(mujoco_run, tmp_path):
+    """A pickle that would run code on load is refused by weights_only loading."""
+    class Evil:
+        def __reduce__(self): return (os.system, (f"touch {tmp_path / 'pwned'}",))
+    evil = tmp_path / "model_1.pt"
+    torch.save({"model_state_dict": Evil()}, evil)
+    line = _one_error_line(st_rl("play", "--run", str(mujoco_run), "--checkpoint", str(evil), check=False))
+    assert "corrupt or not a torch checkpoint" in line
+    assert not (tmp_path / "pwned").exists()
