@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/10_main.ipynb #45c43802
+# %% ../nbs/10_main.ipynb #6cc04cd4
 import sys
 from .cli import main
 
-# %% ../nbs/10_main.ipynb #1dbbf86e
+# %% ../nbs/10_main.ipynb #bddadca8
+#| eval: false
 if __name__ == "__main__":
     sys.exit(main())
