@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/10_main.ipynb #6cc04cd4
+# %% ../nbs/10_main.ipynb #d01e2c1a
 import sys
 from .cli import main
 
-# %% ../nbs/10_main.ipynb #bddadca8
+# %% ../nbs/10_main.ipynb #3781f655
 #| eval: false
 if __name__ == "__main__":
     sys.exit(main())
