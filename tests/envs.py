@@ -18,3 +18,19 @@ class WrongActionShapeEnv(PointMassEnv):
         if actions.shape[-1] != 3:
             raise ValueError(f"expected 3 actuator commands, got {actions.shape[-1]}")
         return super().step(actions[:, :2])
+
+
+class WrongObsShapeEnv(PointMassEnv):
+    """Declares 6 observations but returns 5."""
+    def get_observations(self):
+        obs, extras = super().get_observations()
+        return obs[:, :5], extras
+
+
+class NanRewardEnv(PointMassEnv):
+    """Returns an Inf reward for env 0 from the 3rd step on."""
+    def step(self, actions):
+        obs, rew, dones, extras = super().step(actions)
+        if self.episode_length_buf.max() >= 3:
+            rew = rew.clone(); rew[0] = float("inf")
+        return obs, rew, dones, extras

@@ -1,0 +1,91 @@
+"""Feed st_rl's command line many kinds of bad input and print, for each, the one line it answers with.
+
+    python bench/bad_inputs.py            # prints a markdown table; exit 1 if any case misbehaves
+
+Each case must end with exit status 2 and exactly one stderr line `st_rl: error: ...` containing the expected
+words (no traceback). tests/test_bad_inputs.py runs the same cases."""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+PM = ["--task", "PointMass", "--max_iterations", "1", "--set", "num_steps_per_env=8", "logger=none"]
+
+
+def make_fixtures(tmp: Path) -> Path:
+    "A tiny trained run plus broken files next to it; returns the run directory."
+    run = tmp / "run"
+    r = subprocess.run([sys.executable, "-m", "st_rl", "train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", str(run),
+                        "--set", "num_steps_per_env=8", "logger=none"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    ckpt = run / "model_1.pt"
+    (tmp / "truncated.pt").write_bytes(ckpt.read_bytes()[:500])
+    torch.save({"weights": torch.zeros(3)}, tmp / "foreign.pt")
+
+    class Evil:
+        def __reduce__(self): return (os.system, (f"touch {tmp / 'pwned'}",))
+    torch.save({"model_state_dict": Evil()}, tmp / "evil.pt")
+    (tmp / "bad.yaml").write_text("policy: [unclosed\n")
+    (tmp / "list.yaml").write_text("- 1\n- 2\n")
+    (tmp / "norun").mkdir()
+    other = tmp / "other"
+    subprocess.run([sys.executable, "-m", "st_rl", "train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", str(other),
+                    "--set", "num_steps_per_env=8", "logger=none", "policy.actor_hidden_dims=[8]"], cwd=ROOT, capture_output=True, timeout=300)
+    return run
+
+
+def cases(tmp: Path, run: Path):
+    return [
+        ("config: unknown key", ["train", *PM, "algorithm.clip_parm=0.1"], "unknown config key 'algorithm.clip_parm'"),
+        ("config: file is not a mapping", ["train", "--task", "PointMass", "--config", str(tmp / "list.yaml")], "must hold a mapping"),
+        ("config: invalid YAML", ["train", "--task", "PointMass", "--config", str(tmp / "bad.yaml")], "is not valid YAML"),
+        ("config: file not found", ["train", "--task", "PointMass", "--config", str(tmp / "nope.yaml")], "config file not found"),
+        ("config: wrong type", ["train", *PM, "num_steps_per_env=many"], "'num_steps_per_env' must be int"),
+        ("config: invalid value", ["train", *PM, "algorithm.schedule=cosine"], "algorithm.schedule must be"),
+        ("config: unknown policy class", ["train", *PM, "policy.class_name=Transformer"], "unknown policy 'Transformer'"),
+        ("config: bad activation", ["train", *PM, "policy.activation=swish3"], "unknown activation 'swish3'"),
+        ("config: zero envs", ["train", "--task", "HalfCheetah-v5", "--num_envs", "0", "--max_iterations", "1"], "num_envs must be >= 1"),
+        ("env: unknown gymnasium id", ["train", "--task", "NoSuchRobot-v9", "--max_iterations", "1"], "cannot make gymnasium env"),
+        ("env: discrete actions", ["train", "--task", "CartPole-v1", "--max_iterations", "1"], "continuous (Box) action space"),
+        ("env: custom env, wrong action shape", ["train", *PM[2:4], "--task", "tests.envs:WrongActionShapeEnv"], "step failed on actions of shape (8, 2)"),
+        ("env: custom env, wrong obs shape", ["train", *PM[2:4], "--task", "tests.envs:WrongObsShapeEnv"], "obs has shape (8, 5), expected (8, 6)"),
+        ("env: NaN in observations", ["train", "--task", "tests.envs:NanObsEnv", "--max_iterations", "2", "--set", "num_steps_per_env=16", "logger=none"], "NaN/Inf in observations"),
+        ("env: Inf in rewards", ["train", "--task", "tests.envs:NanRewardEnv", "--max_iterations", "2", "--set", "num_steps_per_env=16", "logger=none"], "NaN/Inf in rewards"),
+        ("file: missing checkpoint", ["play", "--run", str(run), "--checkpoint", str(run / "model_99.pt")], "checkpoint not found"),
+        ("file: truncated checkpoint", ["play", "--run", str(run), "--checkpoint", str(tmp / "truncated.pt")], "corrupt or not a torch checkpoint"),
+        ("file: foreign checkpoint", ["play", "--run", str(run), "--checkpoint", str(tmp / "foreign.pt")], "no 'model_state_dict'"),
+        ("file: code-executing pickle", ["play", "--run", str(run), "--checkpoint", str(tmp / "evil.pt")], "corrupt or not a torch checkpoint"),
+        ("file: checkpoint of another policy", ["play", "--run", str(run), "--checkpoint", str(tmp / "other" / "model_1.pt")], "does not fit this policy"),
+        ("file: not a run directory", ["play", "--run", str(tmp / "norun")], "not an st_rl run directory"),
+        ("cli: resume with a changed config", ["train", "--resume", str(run), "--set", "algorithm.learning_rate=1"], "only --max_iterations"),
+        ("cli: resume from nothing", ["train", "--resume", str(tmp / "missing")], "nothing to resume"),
+    ]
+
+
+def run_case(args):
+    r = subprocess.run([sys.executable, "-m", "st_rl", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip() and "settotalmass" not in l]
+    return r.returncode, lines
+
+
+def main():
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d); run = make_fixtures(tmp)
+        print("| # | bad input | exit | message |\n|---|---|---|---|")
+        for i, (name, args, expect) in enumerate(cases(tmp, run), 1):
+            rc, lines = run_case(args)
+            good = rc == 2 and len(lines) == 1 and lines[0].startswith("st_rl: error: ") and expect in lines[0]
+            ok &= good
+            msg = (lines[0] if lines else "(nothing)").replace("|", "\\|")
+            print(f"| {i} | {name} | {rc} | {msg[:220]}{'' if good else '  **UNEXPECTED**'} |")
+        if (tmp / "pwned").exists(): print("the malicious checkpoint executed code!"); ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
