@@ -29,7 +29,9 @@ def main():
         proc = psutil.Process(p.pid)
         t0 = time.time(); samples = []
         while time.time() - t0 < a.minutes * 60 and p.poll() is None:
-            samples.append((time.time() - t0, proc.memory_info().rss / 2**20))
+            try: rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            except psutil.Error: break
+            samples.append((time.time() - t0, rss / 2**20))   # trainer + its env workers
             time.sleep(a.interval)
         p.send_signal(signal.SIGINT); _, err = p.communicate(timeout=300)
         lines = (Path(tmp) / "run" / "metrics.jsonl").read_text().splitlines()
