@@ -103,8 +103,10 @@ def run_st_rl(j: Job, num_workers: int) -> dict:
     runner.learn(j.iters)
     secs = time.perf_counter() - t0
     env_workers = env.num_workers
-    env.close()  # joins the env worker processes, so RUSAGE_CHILDREN covers them
-    return {"seconds": secs, "setup_seconds": setup, "env_workers": env_workers}
+    env.close()  # joins the env worker processes, so RUSAGE_CHILDREN now covers them
+    # the largest env worker's peak RSS; most of it is the trainer's pages, shared copy-on-write by the fork
+    worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if env_workers else None
+    return {"seconds": secs, "setup_seconds": setup, "env_workers": env_workers, "env_worker_rss_mb": worker_rss}
 
 
 # -------------------------------------------------------------------------------------------- rsl_rl
@@ -295,9 +297,8 @@ def worker(a) -> None:
         import torch
         torch.set_num_threads(a.threads)
     res = RUNNERS[a._worker](job)
-    kib = lambda who: resource.getrusage(who).ru_maxrss  # KiB on Linux
-    res.update(impl=a._worker, steps=job.iters * cfg.steps_per_iter, rss_mb=kib(resource.RUSAGE_SELF) / 1024,
-               child_rss_mb=kib(resource.RUSAGE_CHILDREN) / 1024,
+    res.update(impl=a._worker, steps=job.iters * cfg.steps_per_iter,
+               rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
                torch_threads=None if a._worker in TORCH_FREE else torch.get_num_threads())
     print(RESULT_TAG + json.dumps(res), flush=True)
 
@@ -369,7 +370,9 @@ def note(impl: str, rs: list[dict], cfg: Config) -> str:
     if impl == "physics": return f"   (mj_step x frame_skip {rs[0]['frame_skip']} only, random ctrl: ceiling)"
     if impl.startswith("st_rl"):
         w = rs[0]["env_workers"]
-        if w: return f"   ({w} env worker process{'es' * (w > 1)}, peak RSS {max(x['child_rss_mb'] for x in rs):.0f} MB)"
+        if w:
+            rss = max(x["env_worker_rss_mb"] for x in rs)
+            return f"   ({w} env worker process{'es' * (w > 1)}, its peak RSS {rss:.0f} MB incl. fork-shared pages)"
         return "   (all envs in-process)"
     return ""
 
