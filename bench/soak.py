@@ -24,7 +24,7 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         p = subprocess.Popen([sys.executable, "-m", "st_rl", "train", "--task", a.task, "--total_steps", "100000000",
-                              "--log_dir", str(Path(tmp) / "run"), "--set", "print_interval=0", "save_interval=50"],
+                              "--log_dir", str(Path(tmp) / "run"), "--set", "print_interval=0", "save_interval=50", "env.num_workers=0"],
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         proc = psutil.Process(p.pid)
         t0 = time.time(); samples = []
