@@ -124,3 +124,25 @@ def test_checkpoint_cannot_execute_code(mujoco_run, tmp_path):
     line = _one_error_line(st_rl("play", "--run", str(mujoco_run), "--checkpoint", str(evil), check=False))
     assert "corrupt or not a torch checkpoint" in line
     assert not (tmp_path / "pwned").exists()
+
+
+def test_recurrent_policy_train_play_export(tmp_path):
+    run = tmp_path / "rnn"
+    st_rl("train", "--task", "HalfCheetah-v5", "--num_envs", "2", "--max_iterations", "2", "--log_dir", str(run),
+          "--set", "num_steps_per_env=32", "logger=none", "policy.class_name=ActorCriticRecurrent", "policy.rnn_type=gru",
+          "policy.rnn_hidden_size=16", "policy.actor_hidden_dims=[16]", "policy.critic_hidden_dims=[16]", "algorithm.num_mini_batches=2")
+    res = json.loads(st_rl("play", "--run", str(run), "--episodes", "1").stdout.strip().splitlines()[-1])
+    assert np.isfinite(res["mean_return"])
+    info = json.loads(st_rl("export", "--run", str(run)).stdout.strip().splitlines()[-1])
+    from st_rl.utils.export import onnx_recurrent_policy
+    from st_rl.cli import load_run
+    runner, env, _ = load_run(run)
+    pol = runner.get_inference_policy()
+    state = pol.initial_state(3)
+    run_onnx = onnx_recurrent_policy(info["onnx"]); state_o = [s.numpy() for s in state]
+    for _ in range(3):
+        obs = torch.randn(3, info["num_obs"])
+        with torch.no_grad(): a, *state = pol(obs, *state)
+        a_o, *state_o = run_onnx(obs.numpy(), *state_o)
+        np.testing.assert_allclose(a_o, a.numpy(), atol=1e-5)
+    env.close()
