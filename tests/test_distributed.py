@@ -30,7 +30,7 @@ def _runner_worker(rank, world, init_file, out_dir):
     torch.save({"params": [p.detach().clone() for p in runner.actor_critic.parameters()],
                 "obs_mean": runner.alg.obs_normalizer.mean, "env_steps": runner.tot_timesteps, "lr": runner.alg.learning_rate},
                Path(out_dir) / f"rank{rank}.pt")
-    dist.destroy_process_group()
+    dist.barrier(); dist.destroy_process_group()
 
 
 def test_ranks_hold_identical_parameters(tmp_path):
@@ -74,7 +74,7 @@ def _equivalence_worker(rank, world, init_file, out_dir):
     obs, actions, rewards, dones, last_obs = _batch(rank)
     params, lr = _update(obs, actions, rewards, dones, last_obs)
     torch.save({"params": params, "lr": lr}, Path(out_dir) / f"eq{rank}.pt")
-    dist.destroy_process_group()
+    dist.barrier(); dist.destroy_process_group()
 
 
 def test_distributed_update_equals_single_process_on_concatenated_batch(tmp_path):
