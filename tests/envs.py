@@ -34,3 +34,21 @@ class NanRewardEnv(PointMassEnv):
         if self.episode_length_buf.max() >= 3:
             rew = rew.clone(); rew[0] = float("inf")
         return obs, rew, dones, extras
+
+
+class SegmentedGoalEnv(PointMassEnv):
+    """Point mass whose actor sees the goal only as a 6x6 map (component `goal_map`); the critic also has `goal`.
+    Gives every module-zoo policy named components to work on: vectors, an image, and a privileged component."""
+    def __init__(self, **kw):
+        super().__init__(privileged=False, **kw)
+        self.obs_segments = {"pos": (2,), "vel": (2,), "goal_map": (1, 6, 6)}
+        self.privileged_obs_segments = {**self.obs_segments, "goal": (2,)}
+        self.num_obs, self.num_privileged_obs = 40, 42
+
+    def _obs(self):
+        c = torch.linspace(-2, 2, 6, device=self.device)
+        gy, gx = torch.meshgrid(c, c, indexing="ij")
+        d2 = (gx - self.goal[:, :1, None]) ** 2 + (gy - self.goal[:, 1:, None]) ** 2      # (N, 6, 6)
+        img = torch.exp(-d2 / 0.5).flatten(1)
+        obs = torch.cat([self.pos, self.vel, img], dim=-1)
+        return obs, {"critic": torch.cat([obs, self.goal], dim=-1)}
