@@ -66,7 +66,8 @@ def resolve_class(name: str | type, kind: str = "class") -> type:
 # which registered classes to list when a name of this kind is unknown
 _KINDS = {"policy": lambda c: hasattr(c, "act_inference"), "algorithm": lambda c: hasattr(c, "compute_losses"),
           "env factory": lambda c: hasattr(c, "step") and hasattr(c, "get_observations"),
-          "wrapper": lambda c: any(b.__name__ == "Wrapper" for b in getattr(c, "__mro__", ()))}
+          "wrapper": lambda c: any(b.__name__ == "Wrapper" for b in getattr(c, "__mro__", ())),
+          "runner": lambda c: hasattr(c, "learn") and hasattr(c, "Cfg")}
 
 def _import_builtin_modules():
     "Import st_rl's modules that register classes, so that names resolve before first use."
