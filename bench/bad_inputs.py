@@ -5,6 +5,7 @@
 Each case must end with exit status 2 and exactly one stderr line `st_rl: error: ...` containing the expected
 words (no traceback). tests/test_bad_inputs.py runs the same cases."""
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,13 @@ def make_fixtures(tmp: Path) -> Path:
     other = tmp / "other"
     subprocess.run([sys.executable, "-m", "st_rl", "train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", str(other),
                     "--set", "num_steps_per_env=8", "logger=none", "policy.actor_hidden_dims=[8]"], cwd=ROOT, capture_output=True, timeout=300)
+    # a dataset whose only trajectory file is a pickle that would run code, and a dataset of another env
+    from st_rl.env.vec_env import PointMassEnv
+    from st_rl.storage.rollout_files import DemonstrationSaver
+    expert = lambda obs, critic: (obs[:, 4:6] - obs[:, 0:2]).clamp(-1, 1)
+    DemonstrationSaver(PointMassEnv(num_envs=1, max_episode_length=20), expert, tmp / "evil_demos", min_timesteps=20).collect()
+    (tmp / "evil_demos" / "trajectory_0" / "0_20.npz").write_bytes(pickle.dumps(Evil()))
+    DemonstrationSaver(PointMassEnv(num_envs=1, max_episode_length=20, privileged=True), expert, tmp / "critic_demos", min_timesteps=20).collect()
     return run
 
 
@@ -63,12 +71,22 @@ def cases(tmp: Path, run: Path):
         ("file: not a run directory", ["play", "--run", str(tmp / "norun")], "not an st_rl run directory"),
         ("cli: resume with a changed config", ["train", "--resume", str(run), "--set", "algorithm.learning_rate=1"], "only --max_iterations"),
         ("cli: resume from nothing", ["train", "--resume", str(tmp / "missing")], "nothing to resume"),
+        ("dataset: code-executing pickle file", ["train", *PM, "--dataset", str(tmp / "evil_demos")], "0_20.npz: refused, it holds pickled data"),
+        ("dataset: not a dataset directory", ["train", "--dataset", str(tmp / "norun"), *PM, "pretrain_dataset.wait_for_data=0"], "not an st_rl dataset (no metadata.json)"),
+        ("dataset: another env's layout", ["train", "--task", "tests.envs:SegmentedGoalEnv", *PM[2:], "--dataset", str(tmp / "critic_demos")],
+         "holds obs 6 / actions 2, the env has 40 / 2"),
+        ("policy: unknown obs component", ["train", *PM, "policy.class_name=StateAc", "policy.estimator_target_components=[speed]"],
+         "unknown estimator target component(s) ['speed']"),
+        ("env: wrapper names an unknown component", ["train", "--task", "HalfCheetah-v5", "--max_iterations", "1", "--set",
+         "env.wrappers=[{class_name: DropActorComponents, names: [base_vel]}]"], "unknown component(s) ['base_vel']"),
+        ("env: unknown wrapper", ["train", "--task", "HalfCheetah-v5", "--max_iterations", "1", "--set", "env.wrappers=[{class_name: Blur}]"],
+         "unknown wrapper 'Blur'"),
     ]
 
 
 def run_case(args):
     r = subprocess.run([sys.executable, "-m", "st_rl", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    lines = [l for l in r.stderr.strip().splitlines() if l.strip() and "settotalmass" not in l]
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip() and "settotalmass" not in l and not l.startswith("st_rl: warning:")]
     return r.returncode, lines
 
 
@@ -83,7 +101,7 @@ def main():
             ok &= good
             msg = (lines[0] if lines else "(nothing)").replace("|", "\\|")
             print(f"| {i} | {name} | {rc} | {msg[:220]}{'' if good else '  **UNEXPECTED**'} |")
-        if (tmp / "pwned").exists(): print("the malicious checkpoint executed code!"); ok = False
+        if (tmp / "pwned").exists(): print("a malicious file executed code!"); ok = False
     return 0 if ok else 1
 
 

@@ -60,7 +60,8 @@ def main():
                 sets = COMMON + [f"max_iterations={iters}", "algorithm.class_name=TPPO", f"algorithm.teacher_run={a.teacher}",
                                  "algorithm.teacher_act_prob=exp", "algorithm.update_times_scale=20"]
                 if v == "dagger": sets.append("algorithm.using_ppo=false")
-                sh(ST_RL + ["train", "--task", "HalfCheetah-v5", "--seed", str(seed), "--log_dir", str(d), "--set", *sets], f"{d}.log")
+                if not (d / f"model_{iters}.pt").exists():
+                    sh(ST_RL + ["train", "--task", "HalfCheetah-v5", "--seed", str(seed), "--log_dir", str(d), "--set", *sets], f"{d}.log")
                 r.update(env_steps=iters * 16 * 128, **{"return": play(d)})
             else:
                 demos = out / f"demos_s{seed}"
@@ -81,7 +82,7 @@ def main():
         rs = [r for r in results if r["variant"] == v]
         if rs:
             print(f"  {v:9s} return {statistics.fmean(r['return'] for r in rs):7.0f}  ratio {statistics.fmean(r['ratio_to_teacher'] for r in rs):.2f} "
-                  f"({', '.join(f'{r['ratio_to_teacher']:.2f}' for r in rs)})")
+                  "(" + ", ".join(f"{r['ratio_to_teacher']:.2f}" for r in rs) + ")")
 
 
 if __name__ == "__main__":
