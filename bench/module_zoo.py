@@ -11,8 +11,8 @@ Experiments
 - memory: Walker2d-v5 with every velocity hidden from the actor (the critic sees the full state); an MLP
   actor-critic against an LSTM one, same PPO config and env-step budget.
 - estimator: HalfCheetah-v5 with the base linear velocity hidden from the actor; `EstimatorPPO` + `StateAc`
-  (estimates it from the actor's other components) against PPO that is given it and PPO without it. Also the
-  estimator's R^2 on fresh rollouts of the trained policy.
+  (estimates it from the actor's other components; `estimated_h`: and from a 4-frame history of them) against PPO
+  that is given it and PPO without it. Also the estimator's R^2 on fresh rollouts of the trained policy.
 - vision: Reacher-v5 whose actor sees the target only through a 16x16 target-map image; `VisualActorCritic`
   (CNN on the image), evaluated as trained and with the image zeroed.
 """
@@ -35,6 +35,8 @@ COMMON = ["env.num_envs=16", "num_steps_per_env=128", "algorithm.num_mini_batche
           "algorithm.num_learning_epochs=5", "logger=none", "print_interval=25", "save_interval=50"]
 HIDE_VEL = "env.wrappers=[{class_name: DropActorComponents, names: [base_lin_vel, base_ang_vel, joint_vel]}]"
 HIDE_LIN_VEL = "env.wrappers=[{class_name: DropActorComponents, names: [base_lin_vel]}]"
+HIDE_LIN_VEL_HISTORY = ("env.wrappers=[{class_name: HistoryComponent, components: [root_pos, joint_pos, base_ang_vel, joint_vel], "
+                        "length: 4}, {class_name: DropActorComponents, names: [base_lin_vel]}]")
 REACHER_IMAGE = ("env.wrappers=[{class_name: TargetMapImage, size: 16}, "
                  "{class_name: DropActorComponents, names: [target_pos, to_target]}]")
 ESTIMATOR = ["algorithm.class_name=EstimatorPPO", "policy.class_name=StateAc",
@@ -49,6 +51,7 @@ EXPERIMENTS = {
     "estimator": {"task": "HalfCheetah-v5", "steps": 1_000_000, "variants": {
         "given": [],
         "estimated": [HIDE_LIN_VEL, *ESTIMATOR],
+        "estimated_h": [HIDE_LIN_VEL_HISTORY, *ESTIMATOR],   # the estimator (and actor) also see the last 4 frames
         "hidden": [HIDE_LIN_VEL]}},
     "vision": {"task": "Reacher-v5", "steps": 500_000, "variants": {
         "visual": [REACHER_IMAGE, *VISUAL]}},
@@ -70,7 +73,7 @@ def run_one(exp: str, variant: str, seed: int, out: Path, steps: int, task: str 
     r["return"] = json.loads(play.stdout.strip().splitlines()[-1])["mean_return"]
     if exp == "vision":
         r["return_image_zeroed"] = evaluate_zeroed(d, "target_map")
-    if variant == "estimated":
+    if variant.startswith("estimated"):
         r["estimator_r2"] = estimator_r2(d)
     print(json.dumps(r), flush=True)
     Path(f"{d}.json").write_text(json.dumps(r))
@@ -98,7 +101,6 @@ def estimator_r2(run: Path, steps: int = 2000) -> float:
     """R^2 (over components) of the policy's estimate of its target components, on fresh rollouts of the policy."""
     import torch
     from st_rl.cli import load_run
-    from st_rl.utils.obs_segments import get_subobs_by_components
     runner, env, _ = load_run(run, num_envs=8, seed=123_456)
     ac, alg = runner.actor_critic, runner.alg
     obs, extras = env.get_observations()
@@ -108,8 +110,7 @@ def estimator_r2(run: Path, steps: int = 2000) -> float:
             critic = extras["observations"]["critic"]
             o = alg.obs_normalizer(obs)
             est.append(ac.get_estimated_state(o))
-            tgt.append(get_subobs_by_components(alg.critic_obs_normalizer(critic), ac.estimator_target_components,
-                                                ac.critic_obs_segments))
+            tgt.append(ac.estimation_target(alg.critic_obs_normalizer(critic)))
             obs, _, _, extras = env.step(ac.act_inference(o))
     env.close()
     est, tgt = torch.cat(est), torch.cat(tgt)
