@@ -35,6 +35,7 @@ COMMON = ["env.num_envs=16", "num_steps_per_env=128", "algorithm.num_mini_batche
           "algorithm.num_learning_epochs=5", "logger=none", "print_interval=25", "save_interval=50"]
 HIDE_VEL = "env.wrappers=[{class_name: DropActorComponents, names: [base_lin_vel, base_ang_vel, joint_vel]}]"
 HIDE_LIN_VEL = "env.wrappers=[{class_name: DropActorComponents, names: [base_lin_vel]}]"
+HISTORY = "env.wrappers=[{class_name: HistoryComponent, components: [root_pos, joint_pos, base_ang_vel, joint_vel], length: 4}]"
 HIDE_LIN_VEL_HISTORY = ("env.wrappers=[{class_name: HistoryComponent, components: [root_pos, joint_pos, base_ang_vel, joint_vel], "
                         "length: 4}, {class_name: DropActorComponents, names: [base_lin_vel]}]")
 REACHER_IMAGE = ("env.wrappers=[{class_name: TargetMapImage, size: 16}, "
@@ -52,6 +53,9 @@ EXPERIMENTS = {
         "given": [],
         "estimated": [HIDE_LIN_VEL, *ESTIMATOR],
         "estimated_h": [HIDE_LIN_VEL_HISTORY, *ESTIMATOR],   # the estimator (and actor) also see the last 4 frames
+        # the actor keeps a slot for the velocity; while sampling, the estimate fills it with prob. 0.5 (the simulator's
+        # value otherwise); at inference (evaluation, deployment) always the estimate
+        "estimated_slot": [HISTORY, *ESTIMATOR, "policy.replace_state_prob=0.5"],
         "hidden": [HIDE_LIN_VEL]}},
     "vision": {"task": "Reacher-v5", "steps": 500_000, "variants": {
         "visual": [REACHER_IMAGE, *VISUAL]}},
