@@ -45,8 +45,13 @@ def main():
     ap.add_argument("--variants", nargs="+", default=["tppo", "dagger", "twostage"])
     ap.add_argument("--demo_frames", type=int, default=64_000)
     ap.add_argument("--pretrain_iterations", type=int, default=50)
+    ap.add_argument("--noise", type=float, default=0.0, help="std of Gaussian noise on the student actor's observation")
     ap.add_argument("--out", default="bench/results/teacher_student")
     a = ap.parse_args()
+    global HIDE
+    if a.noise > 0:
+        HIDE = HIDE[:-1] + f", {{class_name: ActorObservationNoise, std: {a.noise}}}]"
+        COMMON[-1] = HIDE
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     teacher_return = play(a.teacher)
     print(json.dumps({"teacher": a.teacher, "return": teacher_return, "env_steps": a.teacher_steps}), flush=True)
