@@ -111,10 +111,11 @@ def estimator_r2(run: Path, steps: int = 2000) -> float:
     est, tgt = [], []
     with torch.inference_mode():
         for _ in range(steps // 8):
-            critic = extras["observations"]["critic"]
+            critic = extras["observations"].get("critic", obs)
             o = alg.obs_normalizer(obs)
             est.append(ac.get_estimated_state(o))
-            tgt.append(ac.estimation_target(alg.critic_obs_normalizer(critic)))
+            shared = "critic" not in extras["observations"]          # no critic group: the critic shares the actor's normaliser
+            tgt.append(ac.estimation_target(alg.obs_normalizer(critic) if shared else alg.critic_obs_normalizer(critic)))
             obs, _, _, extras = env.step(ac.act_inference(o))
     env.close()
     est, tgt = torch.cat(est), torch.cat(tgt)
