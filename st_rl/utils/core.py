@@ -41,7 +41,14 @@ class CheckpointError(StRlError):
 _REGISTRY: dict[str, type] = {}
 
 def register(cls: type) -> type:
-    """Class decorator: make `cls` resolvable by its name in configs."""
+    """Class decorator: make `cls` resolvable by its name in configs.
+
+    The names of st_rl's own classes stay bound to the package's classes: when a notebook re-runs a library
+    definition (nbdev's tests and docs build run several notebooks in one process), the copy it makes is not
+    registered over the package's class, whose module its config annotations resolve in."""
+    old = _REGISTRY.get(cls.__name__)
+    if old is not None and old is not cls and old.__module__.startswith("st_rl.") and not cls.__module__.startswith("st_rl."):
+        return cls
     _REGISTRY[cls.__name__] = cls
     return cls
 
