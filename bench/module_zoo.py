@@ -53,6 +53,8 @@ EXPERIMENTS = {
         "given": [],
         "estimated": [HIDE_LIN_VEL, *ESTIMATOR],
         "estimated_h": [HIDE_LIN_VEL_HISTORY, *ESTIMATOR],   # the estimator (and actor) also see the last 4 frames
+        # the estimator reads the history, the actor network only the usual components and the estimate
+        "estimated_hx": [HIDE_LIN_VEL_HISTORY, *ESTIMATOR, "policy.actor_obs_components=[root_pos, joint_pos, base_ang_vel, joint_vel]"],
         # the actor keeps a slot for the velocity; while sampling, the estimate fills it with prob. 0.5 (the simulator's
         # value otherwise); at inference (evaluation, deployment) always the estimate
         "estimated_slot": [HISTORY, *ESTIMATOR, "policy.replace_state_prob=0.5"],
