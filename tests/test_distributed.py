@@ -15,6 +15,15 @@ CFG = {"num_steps_per_env": 16, "logger": "none", "print_interval": 0, "check_en
        "algorithm": {"num_mini_batches": 2, "num_learning_epochs": 2, "schedule": "adaptive", "learning_rate": 1e-3}}
 
 
+def _finish():
+    """Leave a worker once every rank has written its results. `os._exit` skips interpreter and C++ teardown: gloo's
+    transport threads, destroyed while a peer is already gone, occasionally abort the process ("terminate called
+    without an active exception", SIGABRT) after all the work is done, which would fail the test for nothing."""
+    dist.barrier()
+    sys.stdout.flush(); sys.stderr.flush()
+    os._exit(0)
+
+
 def _init(rank, world, init_file):
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
@@ -30,7 +39,7 @@ def _runner_worker(rank, world, init_file, out_dir):
     torch.save({"params": [p.detach().clone() for p in runner.actor_critic.parameters()],
                 "obs_mean": runner.alg.obs_normalizer.mean, "env_steps": runner.tot_timesteps, "lr": runner.alg.learning_rate},
                Path(out_dir) / f"rank{rank}.pt")
-    dist.barrier(); dist.destroy_process_group()
+    _finish()
 
 
 def test_ranks_hold_identical_parameters(tmp_path):
@@ -74,7 +83,7 @@ def _equivalence_worker(rank, world, init_file, out_dir):
     obs, actions, rewards, dones, last_obs = _batch(rank)
     params, lr = _update(obs, actions, rewards, dones, last_obs)
     torch.save({"params": params, "lr": lr}, Path(out_dir) / f"eq{rank}.pt")
-    dist.barrier(); dist.destroy_process_group()
+    _finish()
 
 
 def test_distributed_update_equals_single_process_on_concatenated_batch(tmp_path):
