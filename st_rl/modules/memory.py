@@ -122,6 +122,7 @@ class RecurrentInferencePolicy(nn.Module):
             return actions
         return (actions, *new) if self.is_lstm else (actions, new)
 
+    @torch.inference_mode()                   # the state was made in inference mode (rollouts, the stepper); zero it there too
     def reset(self, dones: torch.Tensor | None = None) -> None:
         """Zero the carried hidden state (of the envs that are done)."""
         if self.hidden is None: return
