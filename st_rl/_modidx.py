@@ -887,4 +887,5 @@ d = { 'settings': { 'branch': 'main',
                                  'st_rl.workbench._render_env': ('workbench.html#_render_env', 'st_rl/workbench.py'),
                                  'st_rl.workbench.figure_png': ('workbench.html#figure_png', 'st_rl/workbench.py'),
                                  'st_rl.workbench.frame_jpeg': ('workbench.html#frame_jpeg', 'st_rl/workbench.py'),
-                                 'st_rl.workbench.new_figure': ('workbench.html#new_figure', 'st_rl/workbench.py')}}}
+                                 'st_rl.workbench.new_figure': ('workbench.html#new_figure', 'st_rl/workbench.py'),
+                                 'st_rl.workbench.show_figures_as_png': ('workbench.html#show_figures_as_png', 'st_rl/workbench.py')}}}
