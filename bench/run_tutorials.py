@@ -1,0 +1,46 @@
+"""Execute the tutorials at full scale and save their outputs in place (what the docs show), timing each one.
+
+    python bench/run_tutorials.py                       # every nbs/tutorials/*.ipynb
+    python bench/run_tutorials.py 01_first_ppo 03_tuning_live
+
+Cells marked `#| eval: false` (command-line equivalents, hours-long full benchmarks) are skipped, as nbdev skips
+them; `jupyter nbconvert --execute` would run them. Under `nbdev_test` the same notebooks run on tiny budgets
+(`IN_TEST`); here `IN_TEST` is removed so the budgets are the full ones. Prints one line per tutorial with its
+wall time ("runnable in minutes on a laptop CPU")."""
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIALS = ROOT / "nbs" / "tutorials"
+
+
+def run(path: Path) -> float:
+    from execnb.nbio import read_nb, write_nb
+    from execnb.shell import CaptureShell
+    os.environ.pop("IN_TEST", None)
+    nb = read_nb(path)
+    for c in nb.cells:
+        if c.cell_type == "code": c.outputs, c.execution_count = [], None
+    cwd = os.getcwd(); os.chdir(path.parent)
+    t0 = time.perf_counter()
+    try:
+        CaptureShell(str(path)).run_all(nb, exc_stop=True,
+                                        preproc=lambda c: c.cell_type != "code" or "#| eval: false" in c.source)
+    finally: os.chdir(cwd)
+    dt = time.perf_counter() - t0
+    write_nb(nb, path)
+    return dt
+
+
+def main(names):
+    paths = [TUTORIALS / f"{n}.ipynb" for n in names] if names else sorted(TUTORIALS.glob("[0-9]*.ipynb"))
+    print("| tutorial | wall time |\n|---|---|")
+    for p in paths:
+        dt = run(p)
+        print(f"| {p.stem} | {dt / 60:.1f} min |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
