@@ -274,7 +274,7 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.world_size > 1: self.all_reduce_gradients(params)
-        nn.utils.clip_grad_norm_(params, self.max_grad_norm, foreach=True)
+        self.clip_gradients(params)
         self.optimizer.step()
         for k, v in {**losses, **stats}.items(): sums[k] = sums.get(k, 0.0) + v.detach()
         n += 1
@@ -285,6 +285,11 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     out["learning_rate"], out["num_minibatch_updates"] = self.learning_rate, n
     return out
 PPO.update = _update
+
+def _clip_gradients(self: PPO, params: list) -> None:
+    "Clip the global gradient norm of `params` to `max_grad_norm` (subclasses with networks of their own clip per group)."
+    nn.utils.clip_grad_norm_(params, self.max_grad_norm, foreach=True)
+PPO.clip_gradients = _clip_gradients
 
 def _all_reduce_gradients(self: PPO, params: list) -> None:
     "Average gradients over processes in one flat all-reduce."

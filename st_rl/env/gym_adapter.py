@@ -30,6 +30,13 @@ def _strip_time_limit(env: gym.Env) -> tuple[gym.Env, int | None]:
         env = env.env
     return env, limit
 
+def _extra_obs_groups(env: gym.Env) -> dict[str, int]:
+    "Observation groups a wrapper adds through each step's `info` (`obs_groups`: name -> size), e.g. AMP's `ref_obs`."
+    try: groups = env.get_wrapper_attr("obs_groups")
+    except AttributeError: return {}
+    if "critic" in groups: raise EnvError("a wrapper's obs_groups may not be named 'critic' (the full observation is the critic's group)")
+    return {str(k): int(v) for k, v in groups.items()}
+
 def _shared_array(shape, dtype) -> np.ndarray:
     "A zeroed numpy array in anonymous shared memory: forked workers see the same bytes."
     n = int(np.prod(shape))
@@ -219,8 +226,13 @@ class GymVecEnv(VecEnv):
         if info_keys == "auto": info_keys = _numeric_info_keys(make, wrappers)
         self.info_keys = list(info_keys or [])
         self._infos = {k: arr((N,), np.float32) for k in self.info_keys}
+        # observation groups that wrappers add through each step's info (e.g. AMP's "ref_obs"), (N, size) each
+        self.obs_groups = _extra_obs_groups(self.envs[0])
+        self._groups = {k: arr((N, d), np.float32) for k, d in self.obs_groups.items()}
+        self._step_infos = {**self._infos, **self._groups}
         for i, e in enumerate(self.envs):
-            self._obs[i] = e.reset(seed=seed + i)[0]
+            self._obs[i], info = e.reset(seed=seed + i)
+            for k, a in self._groups.items(): a[i] = info.get(k, 0.0)
             e.action_space.seed(seed + i)
         self._bufs = (self._act, self._obs, self._final_obs, self._rew, self._term, self._trunc, self._ep_len)
         self._start_workers()
@@ -236,7 +248,7 @@ class GymVecEnv(VecEnv):
         for lo, hi in zip(bounds[1:-1], bounds[2:]):
             parent, child = ctx.Pipe()
             inherited = [parent] + [w[1] for w in self._workers]
-            p = ctx.Process(target=_worker_main, args=(child, inherited, self.envs[lo:hi], int(lo), self._bufs, self.max_episode_length, self._infos),
+            p = ctx.Process(target=_worker_main, args=(child, inherited, self.envs[lo:hi], int(lo), self._bufs, self.max_episode_length, self._step_infos),
                             daemon=True)
             p.start(); child.close()
             self._workers.append((p, parent, int(lo), int(hi)))
@@ -266,9 +278,13 @@ class GymVecEnv(VecEnv):
         if self._noise_std is not None: actor += self._noise_rng.standard_normal(actor.shape, dtype=np.float32) * self._noise_std
         return self._to_device(actor), {"critic": self._to_device(full.copy())}
 
+    def _with_groups(self, groups: dict) -> dict:
+        for k, a in self._groups.items(): groups[k] = self._to_device(a.copy())
+        return groups
+
     def get_observations(self):
         obs, groups = self._split(self._obs)
-        return obs, {"observations": groups}
+        return obs, {"observations": self._with_groups(groups)}
 
     def reset(self):
         for _, conn, _, _ in self._workers: conn.send_bytes(b"r")
@@ -288,13 +304,13 @@ class GymVecEnv(VecEnv):
             for _, conn, _, _ in self._workers: conn.send_bytes(b"s")    # workers step their slices ...
         except OSError: raise EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)") from None
         lo, hi = self._local
-        _step_slice(self.envs[lo:hi], lo, *self._bufs, self.max_episode_length, self._infos)   # ... while we step ours
+        _step_slice(self.envs[lo:hi], lo, *self._bufs, self.max_episode_length, self._step_infos)   # ... while we step ours
         for _, conn, _, _ in self._workers: self._wait(conn)
         obs, rew, term, trunc, ep_len = self._obs, self._rew, self._term, self._trunc, self._ep_len
         self._ep_ret += rew
         dones = term | trunc
         obs_t, groups = self._split(obs)
-        extras = {"observations": groups}
+        extras = {"observations": self._with_groups(groups)}
         if dones.any():
             idx = dones.nonzero()[0]
             final, final_groups = self._split(self._final_obs)

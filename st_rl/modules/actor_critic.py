@@ -144,12 +144,14 @@ class ActorCritic(nn.Module):
 
     @classmethod
     def from_cfg(cls, cfg, num_actor_obs: int, num_critic_obs: int, num_actions: int,
-                 obs_segments: dict | None = None, critic_obs_segments: dict | None = None) -> "ActorCritic":
+                 obs_segments: dict | None = None, critic_obs_segments: dict | None = None, **sizes) -> "ActorCritic":
         """Build from a Cfg dataclass (its `class_name` is ignored here); the env's `obs_segments` go to the policies
-        that use them."""
+        that use them, and so do the sizes of other observation groups (`sizes`, e.g. `num_ref_obs` for AMP)."""
         kw = {k: v for k, v in to_dict(cfg).items() if k != "class_name"}
-        if cls.uses_obs_segments or "obs_segments" in inspect.signature(cls.__init__).parameters:
+        params = inspect.signature(cls.__init__).parameters
+        if cls.uses_obs_segments or "obs_segments" in params:
             kw.update(obs_segments=obs_segments, critic_obs_segments=critic_obs_segments)
+        kw.update({k: v for k, v in sizes.items() if k in params})
         return cls(num_actor_obs, num_critic_obs, num_actions, **kw)
 
     # Hooks that mixins chain through `super()` (encoders, estimators): what the actor and the critic networks get.

@@ -87,8 +87,9 @@ class OnPolicyRunner:
         policy_cls = resolve_class(pcfg.class_name, kind="policy")
         obs_segments = getattr(env, "obs_segments", None) or {"obs": (env.num_obs,)}
         critic_segments = (getattr(env, "privileged_obs_segments", None) or {"obs": (num_critic_obs,)}) if self.has_critic_group else obs_segments
+        group_sizes = {f"num_{k}": v.shape[-1] for k, v in extras.get("observations", {}).items() if k != "critic"}   # e.g. num_ref_obs
         actor_critic = policy_cls.from_cfg(pcfg, env.num_obs, num_critic_obs, env.num_actions,
-                                           obs_segments=obs_segments, critic_obs_segments=critic_segments)
+                                           obs_segments=obs_segments, critic_obs_segments=critic_segments, **group_sizes)
         alg_cls = resolve_class(acfg.class_name, kind="algorithm")
         self.alg: PPO = alg_cls.from_cfg(acfg, actor_critic, device=self.device,
                                          empirical_normalization=self.cfg.empirical_normalization)
@@ -250,6 +251,8 @@ LIVE_HYPERPARAMETERS: dict[str, tuple[type, Callable, str]] = {
     "num_learning_epochs": (int, lambda v: 1 <= v <= 100, "an integer in [1, 100]"),
     "num_mini_batches": (int, _positive, "an integer >= 1 that divides num_envs x num_steps_per_env"),
     "schedule": (str, lambda v: v in ("fixed", "adaptive", "linear"), "'fixed', 'adaptive' or 'linear'"),
+    "task_reward_lerp": (float, lambda v: 0 <= v <= 1, "in [0, 1]"),     # AMP (APPO, ATPPO): reward = (1 - lerp) style + lerp task
+    "style_reward_coef": (float, _non_negative, ">= 0"),
 }
 "The algorithm settings that may change while training: name → (type, check, what the check wants)."
 

@@ -44,7 +44,7 @@ class Transition:
     """One step of experience, filled field by field by the algorithm and handed to `add_transitions`."""
     __slots__ = ("observations", "critic_observations", "actions", "rewards", "dones", "values",
                  "actions_log_prob", "action_mean", "action_sigma", "hidden_states", "action_labels",
-                 "next_observations", "next_critic_observations")
+                 "next_observations", "next_critic_observations", "ref_obs", "ref_motion")
     def __init__(self): self.clear()
     def clear(self):
         for k in self.__slots__: setattr(self, k, None)
@@ -63,6 +63,8 @@ class Batch(NamedTuple):
     hidden_states: ActorCriticHiddenState | None = None
     masks: torch.Tensor | None = None
     action_labels: torch.Tensor | None = None     # a teacher's actions (distillation), where the algorithm stores them
+    ref_obs: torch.Tensor | None = None           # AMP: the policy's reference-observation transitions, where stored
+    ref_motion: torch.Tensor | None = None        # AMP: expert reference-motion transitions, where stored
 
 # %% ../../nbs/04_storage.ipynb #249b3829
 def _hidden_parts(h) -> tuple:
