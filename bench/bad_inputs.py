@@ -15,6 +15,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 PM = ["--task", "PointMass", "--max_iterations", "1", "--set", "num_steps_per_env=8", "logger=none"]
+AMP = ["train", "--task", "HalfCheetah-v5", "--max_iterations", "1", "--set", "runner_class_name=AmpPolicyRunner", "logger=none"]
 
 
 def make_fixtures(tmp: Path) -> Path:
@@ -43,6 +44,12 @@ def make_fixtures(tmp: Path) -> Path:
     DemonstrationSaver(PointMassEnv(num_envs=1, max_episode_length=20), expert, tmp / "evil_demos", min_timesteps=20).collect()
     (tmp / "evil_demos" / "trajectory_0" / "0_20.npz").write_bytes(pickle.dumps(Evil()))
     DemonstrationSaver(PointMassEnv(num_envs=1, max_episode_length=20, privileged=True), expert, tmp / "critic_demos", min_timesteps=20).collect()
+    # motion clips that do not fit HalfCheetah: another robot's joints, a frame layout cut short, a pickle in disguise
+    from st_rl.env.motion import load_motion, save_motion
+    clip = load_motion("halfcheetah_bound")
+    save_motion(tmp / "three_joints.npz", clip.frames, clip.fps, clip.feature_names, ["thigh", "leg", "foot"])
+    save_motion(tmp / "short_frames.npz", clip.frames[:, :12], clip.fps, clip.feature_names[:12], clip.joint_names)
+    (tmp / "evil_motion.npz").write_bytes(pickle.dumps(Evil()))
     return run
 
 
@@ -81,6 +88,14 @@ def cases(tmp: Path, run: Path):
          "env.wrappers=[{class_name: DropActorComponents, names: [base_vel]}]"], "unknown component(s) ['base_vel']"),
         ("env: unknown wrapper", ["train", "--task", "HalfCheetah-v5", "--max_iterations", "1", "--set", "env.wrappers=[{class_name: Blur}]"],
          "unknown wrapper 'Blur'"),
+        ("motion: clip for another robot", [*AMP, f"env.wrappers=[{{class_name: AmpReference, motion_file: {tmp / 'three_joints.npz'}}}]"],
+         "is for 3 joints ['thigh', 'leg', 'foot']; this robot has 6"),
+        ("motion: wrong frame layout", [*AMP, f"env.wrappers=[{{class_name: AmpReference, motion_file: {tmp / 'short_frames.npz'}}}]"],
+         "frames hold 12 numbers"),
+        ("motion: code-executing pickle", [*AMP, f"env.wrappers=[{{class_name: AmpReference, motion_file: {tmp / 'evil_motion.npz'}}}]"],
+         "not a readable motion clip"),
+        ("motion: missing clip", [*AMP, "env.wrappers=[{class_name: AmpReference, motion_file: no_such_clip}]"], "motion file not found: no_such_clip"),
+        ("amp: env without AMP observations", [*AMP], "needs the env's AMP observations"),
     ]
 
 

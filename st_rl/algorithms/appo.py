@@ -139,12 +139,14 @@ AmpPPOMixin.update = _amp_update
 def _amp_state_dict(self: AmpPPOMixin) -> dict:
     d = super(AmpPPOMixin, self).state_dict()
     d["amp_normalizer_state_dict"] = self.amp_normalizer.state_dict()
+    if self.amp_replay is not None: d["amp_replay_state_dict"] = self.amp_replay.state_dict()   # exact resume
     return d
 AmpPPOMixin.state_dict = _amp_state_dict
 
 def _amp_load_state_dict(self: AmpPPOMixin, d: dict, load_optimizer: bool = True) -> None:
     super(AmpPPOMixin, self).load_state_dict(d, load_optimizer)
     if "amp_normalizer_state_dict" in d: self.amp_normalizer.load_state_dict(d["amp_normalizer_state_dict"])
+    if self.amp_replay is not None and "amp_replay_state_dict" in d: self.amp_replay.load_state_dict(d["amp_replay_state_dict"])
 AmpPPOMixin.load_state_dict = _amp_load_state_dict
 
 # %% ../../nbs/06c_appo.ipynb #3e82cc25

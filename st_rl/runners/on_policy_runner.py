@@ -392,10 +392,11 @@ def _log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_t
         eta = self.tot_time / max(it + 1 - getattr(self, "_first_it", 0), 1) * (total - it - 1)
         ret = f"{m['mean_return']:9.2f}" if self.rewbuffer else " no episode ended yet"
         length = f"{m['mean_episode_length']:7.1f}" if self.lenbuffer else "      –"
+        style = f" | style {loss_dict['style_reward']:.3f}" if "style_reward" in loss_dict else ""   # AMP
         print(f"[{it + 1:>5}/{total}] steps {self.tot_timesteps:>9} | return {ret} | "
               f"len {length} | fps {m['fps']:6.0f} | value {loss_dict.get('value_loss', float('nan')):.4f} | "
               f"kl {loss_dict.get('kl', float('nan')):.4f} | lr {m['learning_rate']:.1e} | std {m['action_std']:.3f} | "
-              f"eta {int(eta // 60)}m{int(eta % 60):02d}s", flush=True)
+              f"eta {int(eta // 60)}m{int(eta % 60):02d}s{style}", flush=True)
     return m
 OnPolicyRunner.log = _log
 
