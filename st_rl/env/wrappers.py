@@ -18,8 +18,8 @@ from ..utils.obs_segments import check_obs_segments, segment_slices
 
 # %% auto #0
 __all__ = ['KNOWN_OBS_SEGMENTS', 'obs_segments_of', 'actor_components_of', 'NamedComponents', 'DropActorComponents',
-           'ActorObservationNoise', 'actor_noise_of', 'HistoryComponent', 'ImageComponent', 'TargetMapImage',
-           'DepthImage', 'apply_wrappers']
+           'ActorObservationNoise', 'actor_noise_of', 'HistoryComponent', 'SkillSelector', 'ImageComponent',
+           'TargetMapImage', 'DepthImage', 'apply_wrappers']
 
 # %% ../../nbs/02a_wrappers.ipynb #80525c7b
 _LOCOMOTION_2D = lambda nj: {"root_pos": (2,), "joint_pos": (nj,), "base_lin_vel": (2,), "base_ang_vel": (1,), "joint_vel": (nj,)}
@@ -126,6 +126,42 @@ class HistoryComponent(gym.Wrapper):
         n = len(self._idx)
         self._buf[:-n] = self._buf[n:]; self._buf[-n:] = np.asarray(obs, np.float32)[self._idx]
         return self._out(obs), rew, term, trunc, info
+
+# %% ../../nbs/02a_wrappers.ipynb #skill2
+@register
+class SkillSelector(gym.Wrapper):
+    """Append a one-hot skill command `(num_skills,)` as component `name`, redrawn at resets and every `switch_every` steps."""
+    def __init__(self, env: gym.Env, num_skills: int = 2, switch_every: int = 0, name: str = "skill", fixed: int | None = None):
+        super().__init__(env)
+        segs = obs_segments_of(env)
+        if num_skills < 2: raise ConfigError(f"SkillSelector: num_skills must be >= 2, got {num_skills}")
+        if name in segs: raise ConfigError(f"SkillSelector: the observation already has a component '{name}'")
+        if fixed is not None and not 0 <= fixed < num_skills: raise ConfigError(f"SkillSelector: fixed must be in [0, {num_skills}), got {fixed}")
+        self.num_skills, self.switch_every, self.fixed = num_skills, switch_every, fixed
+        n = sum(math.prod(s) for s in segs.values()) + num_skills
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (n,), np.float32)
+        self.obs_segments = OrderedDict(segs); self.obs_segments[name] = (num_skills,)
+        actor = actor_components_of(env)
+        if actor is not None: self.actor_components = actor + [name]
+        self.skill, self._t = 0, 0
+
+    def _draw(self) -> None:
+        self.skill = self.fixed if self.fixed is not None else int(self.env.unwrapped.np_random.integers(self.num_skills))
+
+    def _out(self, obs):
+        onehot = np.zeros(self.num_skills, np.float32); onehot[self.skill] = 1.0
+        return np.concatenate([np.asarray(obs, np.float32).ravel(), onehot])
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self._t = 0; self._draw()
+        return self._out(obs), {**info, "skill": self.skill}
+
+    def step(self, action):
+        obs, rew, term, trunc, info = self.env.step(action)
+        self._t += 1
+        if self.switch_every and self._t % self.switch_every == 0: self._draw()
+        return self._out(obs), rew, term, trunc, {**info, "skill": self.skill}
 
 # %% ../../nbs/02a_wrappers.ipynb #d98968b4
 class ImageComponent(gym.ObservationWrapper):

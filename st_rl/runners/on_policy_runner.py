@@ -348,7 +348,9 @@ OnPolicyRunner._check_policy_finite = _check_policy_finite
 def _init_logging(self: OnPolicyRunner) -> None:
     self.log_dir.mkdir(parents=True, exist_ok=True)
     config = {**to_dict(self.cfg), "env_info": {"class": type(self.env).__name__, "num_envs": self.env.num_envs,
-              "num_obs": self.env.num_obs, "num_actions": self.env.num_actions, "cfg": _jsonable(getattr(self.env, "cfg", {}))},
+              "num_obs": self.env.num_obs, "num_actions": self.env.num_actions, "cfg": _jsonable(getattr(self.env, "cfg", {})),
+              "num_privileged_obs": int(self.alg.actor_critic.num_critic_obs),
+              "obs_segments": _jsonable(getattr(self.env, "obs_segments", None))},
               "st_rl_version": st_rl.__version__}
     atomic_write_text(json.dumps(config, indent=2), self.log_dir / "config.json")
     atomic_write_text(code_state([Path(st_rl.__file__).parent, Path.cwd()]), self.log_dir / "code_state.txt")
