@@ -22,8 +22,8 @@ from .utils.core import CheckpointError, StRlError, init_distributed_from_env, r
 
 # %% auto #0
 __all__ = ['build_train_cfg', 'default_log_dir', 'newest_intact_checkpoint', 'cmd_train', 'checkpoints_by_iteration',
-           'find_checkpoint', 'read_run_config', 'load_run', 'evaluate_policy', 'cmd_play', 'cmd_export', 'cmd_docs',
-           'cmd_collect', 'cmd_dagger', 'make_parser', 'main']
+           'find_checkpoint', 'read_run_config', 'load_run', 'evaluate_policy', 'cmd_play', 'OnnxPolicy', 'cmd_export',
+           'cmd_docs', 'cmd_collect', 'cmd_dagger', 'make_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #43030d3e
 def build_train_cfg(args: argparse.Namespace):
@@ -180,17 +180,92 @@ def cmd_play(args) -> int:
     """Replay the deterministic policy; prints a JSON object (mean_return, episodes, ...) as the last line."""
     env_kwargs = {"render_mode": "rgb_array"} if args.video else {}
     if args.video: os.environ.setdefault("MUJOCO_GL", "egl")
+    if args.onnx: return _play_onnx(args, env_kwargs)
+    if not args.run: raise StRlError("play needs --run RUN_DIR (or --onnx POLICY.onnx with --task)")
     runner, env, ckpt = load_run(args.run, args.checkpoint, num_envs=1, seed=args.seed, device=args.device, **env_kwargs)
     frames = [] if args.video else None
     result = evaluate_policy(runner.get_inference_policy(args.device), env, args.episodes, frames)
+    _write_video(args, env, frames, result)
+    env.close()
+    print(json.dumps({**result, "checkpoint": str(ckpt)}))
+    return 0
+
+def _write_video(args, env, frames, result) -> None:
     if args.video:
         try: import imageio.v2 as imageio
         except ImportError: raise StRlError("--video needs imageio with ffmpeg: pip install 'imageio[ffmpeg]'") from None
         fps = int(round(1.0 / getattr(env.envs[0].unwrapped, "dt", 0.05)))
         imageio.mimsave(args.video, frames, fps=fps)
         result["video"] = str(args.video)
+
+class OnnxPolicy:
+    """An exported policy run by onnxruntime (feed-forward, or recurrent with its state carried), as torch in, torch out.
+    With `reference` (the torch inference policy) it also records the largest action difference on the way."""
+    def __init__(self, path: str | Path, reference=None):
+        import onnxruntime as ort
+        path = Path(path)
+        if not path.is_file(): raise StRlError(f"ONNX policy not found: {path}")
+        try: self.sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as e: raise StRlError(f"cannot load ONNX policy {path}: {str(e).splitlines()[0][:200]}") from None
+        self.names = [i.name for i in self.sess.get_inputs()]
+        self.num_obs = self.sess.get_inputs()[0].shape[-1]
+        self.recurrent = len(self.names) > 1
+        self.path, self.reference, self.max_abs_diff, self.state = path, reference, 0.0, None
+
+    def __call__(self, obs: torch.Tensor) -> torch.Tensor:
+        x = obs.detach().cpu().numpy().astype(np.float32)
+        if isinstance(self.num_obs, int) and x.shape[-1] != self.num_obs:
+            raise StRlError(f"ONNX policy {self.path.name} takes observations of {self.num_obs} numbers; the env gives {x.shape[-1]}")
+        if self.recurrent:
+            if self.state is None:
+                shapes = [i.shape for i in self.sess.get_inputs()[1:]]
+                self.state = [np.zeros((s[0], x.shape[0], s[2]), np.float32) for s in shapes]
+            out = self.sess.run(None, dict(zip(self.names, [x, *self.state])))
+            act, self.state = out[0], list(out[1:])
+        else: act = self.sess.run(None, {self.names[0]: x})[0]
+        act = torch.from_numpy(act)
+        if self.reference is not None:
+            with torch.inference_mode(): ref = self.reference(obs)
+            self.max_abs_diff = max(self.max_abs_diff, float((ref - act).abs().max()))
+        return act
+
+    def reset(self, dones=None) -> None:
+        if self.reference is not None and hasattr(self.reference, "reset"): self.reference.reset(dones)
+        if self.state is None: return
+        if dones is None: self.state = None
+        else:
+            m = dones.cpu().numpy().astype(bool).reshape(-1)
+            for s in self.state: s[:, m] = 0.0
+
+def _play_onnx(args, env_kwargs: dict) -> int:
+    """Sim-to-sim: the exported ONNX policy drives a MuJoCo task through onnxruntime. With --run, the run's torch policy
+    is compared on the way (`max_abs_action_diff`) and replayed on the same episodes (`torch_mean_return`)."""
+    from st_rl.env.gym_adapter import make_vec_env
+    from st_rl.runners.on_policy_runner import runner_cfg_from_dict
+    if args.run: env_cfg = read_run_config(Path(args.run)).env
+    else: env_cfg = runner_cfg_from_dict(apply_overrides({}, args.set))[1].env
+    if args.task: env_cfg.task = args.task
+    if not args.run and not args.task: raise StRlError("--onnx needs --task (or --run, whose env it takes)")
+    make = lambda: make_vec_env(env_cfg.task, num_envs=1, seed=args.seed, num_workers=0, wrappers=env_cfg.wrappers, **env_kwargs)
+    reference = None
+    if args.run:
+        runner, renv, ckpt = load_run(args.run, args.checkpoint, num_envs=1, seed=args.seed)
+        renv.close()
+        reference = runner.get_inference_policy()
+    env = make()
+    policy = OnnxPolicy(args.onnx, reference)
+    frames = [] if args.video else None
+    result = evaluate_policy(policy, env, args.episodes, frames)
+    _write_video(args, env, frames, result)
     env.close()
-    print(json.dumps({**result, "checkpoint": str(ckpt)}))
+    result.update(onnx=str(args.onnx), task=env_cfg.task)
+    if reference is not None:
+        result["max_abs_action_diff"] = policy.max_abs_diff
+        env = make()
+        if hasattr(reference, "reset"): reference.reset()
+        result["torch_mean_return"] = evaluate_policy(reference, env, args.episodes)["mean_return"]
+        env.close()
+    print(json.dumps(result))
     return 0
 
 def cmd_export(args) -> int:
@@ -270,8 +345,11 @@ def make_parser() -> argparse.ArgumentParser:
     da.add_argument("--teacher_act_prob", default="exp", help="exp, linear, tanh or a number")
     da.add_argument("--update_times_scale", type=float, default=100.0); da.add_argument("--reload_interval", type=float, default=10.0)
     da.set_defaults(func=cmd_dagger)
-    pl = sub.add_parser("play", help="run the deterministic policy of a run")
-    pl.add_argument("--run", required=True); pl.add_argument("--checkpoint")
+    pl = sub.add_parser("play", help="run the deterministic policy of a run (or an exported ONNX policy: sim-to-sim)")
+    pl.add_argument("--run"); pl.add_argument("--checkpoint")
+    pl.add_argument("--onnx", help="run this exported policy with onnxruntime instead (with --run: compared with the torch policy)")
+    pl.add_argument("--task", help="with --onnx: the task to run it in (default: the run's)")
+    pl.add_argument("--set", nargs="*", default=[], metavar="env.KEY=VALUE", help="with --onnx and no --run: the env, e.g. env.wrappers=[...]")
     pl.add_argument("--episodes", type=int, default=10); pl.add_argument("--video", help="write an mp4 of the episodes")
     pl.add_argument("--seed", type=int, default=10_000); pl.add_argument("--device", default="cpu")
     pl.set_defaults(func=cmd_play)

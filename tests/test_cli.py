@@ -146,3 +146,14 @@ def test_recurrent_policy_train_play_export(tmp_path):
         a_o, *state_o = run_onnx(obs.numpy(), *state_o)
         np.testing.assert_allclose(a_o, a.numpy(), atol=1e-5)
     env.close()
+
+
+def test_play_onnx_sim_to_sim(mujoco_run, tmp_path):
+    out = json.loads(st_rl("export", "--run", str(mujoco_run), "--out", str(tmp_path / "p.onnx")).stdout.splitlines()[-1])
+    res = json.loads(st_rl("play", "--onnx", out["onnx"], "--run", str(mujoco_run), "--episodes", "1").stdout.splitlines()[-1])
+    assert res["max_abs_action_diff"] < 1e-5 and res["episodes"] == 1 and res["task"] == "HalfCheetah-v5"
+    assert np.isfinite(res["mean_return"]) and np.isfinite(res["torch_mean_return"])
+    alone = json.loads(st_rl("play", "--onnx", out["onnx"], "--task", "HalfCheetah-v5", "--episodes", "1").stdout.splitlines()[-1])
+    assert alone["mean_return"] == res["mean_return"]                         # the same episode without the torch policy around
+    r = st_rl("play", "--onnx", out["onnx"], "--task", "Hopper-v5", "--episodes", "1", check=False)
+    assert r.returncode == 2 and "takes observations of 17 numbers; the env gives 11" in r.stderr
