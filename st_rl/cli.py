@@ -95,7 +95,7 @@ def cmd_train(args) -> int:
     seed = cfg.seed + rank * 10_000                                     # each rank its own env seeds and samples
     set_seed(seed)
     env = make_vec_env(cfg.env.task, num_envs=cfg.env.num_envs, seed=seed, device=device, num_workers=cfg.env.num_workers,
-                       wrappers=cfg.env.wrappers)
+                       wrappers=cfg.env.wrappers, **cfg.env.kwargs)
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=log_dir, device=device)
     if world > 1 and rank == 0: print(f"st_rl: data-parallel over {world} processes ({cfg.env.num_envs} envs each)", flush=True)
     if rank != 0: sys.stdout = open(os.devnull, "w")                   # only rank 0 reports
@@ -153,7 +153,7 @@ def load_run(run: str | Path, checkpoint=None, num_envs: int = 1, seed: int = 10
     cfg = read_run_config(run)
     cfg.check_env, cfg.logger, cfg.print_interval = False, "none", 0
     ckpt = find_checkpoint(run, checkpoint)
-    env = make_vec_env(cfg.env.task, num_envs=num_envs, seed=seed, device=device, wrappers=cfg.env.wrappers, **env_kwargs)
+    env = make_vec_env(cfg.env.task, num_envs=num_envs, seed=seed, device=device, wrappers=cfg.env.wrappers, **{**cfg.env.kwargs, **env_kwargs})
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=None, device=device)
     runner.load(ckpt, load_optimizer=False)
     runner.eval_mode()
@@ -246,7 +246,7 @@ def _play_onnx(args, env_kwargs: dict) -> int:
     else: env_cfg = runner_cfg_from_dict(apply_overrides({}, args.set))[1].env
     if args.task: env_cfg.task = args.task
     if not args.run and not args.task: raise StRlError("--onnx needs --task (or --run, whose env it takes)")
-    make = lambda: make_vec_env(env_cfg.task, num_envs=1, seed=args.seed, num_workers=0, wrappers=env_cfg.wrappers, **env_kwargs)
+    make = lambda: make_vec_env(env_cfg.task, num_envs=1, seed=args.seed, num_workers=0, wrappers=env_cfg.wrappers, **{**env_cfg.kwargs, **env_kwargs})
     reference = None
     if args.run:
         runner, renv, ckpt = load_run(args.run, args.checkpoint, num_envs=1, seed=args.seed)

@@ -373,9 +373,12 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
 
     `num_workers` (gymnasium tasks): env worker processes, -1 = automatic (1 with 2+ cores), 0 = in-process.
     `wrappers` (gymnasium tasks): gymnasium wrappers applied to each env (see `apply_wrappers`)."""
-    if wrappers and (task == "PointMass" or (":" in task and not task.startswith("gymnasium"))):
+    if wrappers and (task in ("PointMass", "Quadruped") or (":" in task and not task.startswith("gymnasium"))):
         raise EnvError(f"env.wrappers apply to gymnasium tasks only, not to {task!r}")
     if task == "PointMass": return PointMassEnv(num_envs=num_envs, seed=seed, device=device, **kwargs)
+    if task == "Quadruped":                 # st_rl's legged robot (st_rl.env.quadruped), batched
+        from st_rl.env.quadruped import QuadrupedEnv
+        return QuadrupedEnv(num_envs=num_envs, seed=seed, device=device, **kwargs)
     if ":" in task and not task.startswith("gymnasium"):
         from st_rl.utils.core import resolve_class
         return resolve_class(task, kind="env factory")(num_envs=num_envs, seed=seed, device=device, **kwargs)

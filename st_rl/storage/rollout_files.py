@@ -328,7 +328,7 @@ class DemonstrationSaver:
         cfg = read_run_config(Path(run))
         env_cfg = apply_overrides({"env": to_dict(cfg.env)}, list(env_overrides))["env"]
         env_cfg = from_dict(type(cfg.env), env_cfg, "env.")
-        env = make_vec_env(env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers)
+        env = make_vec_env(env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers, **env_cfg.kwargs)
         _, extras = env.get_observations()
         critic = "critic" in extras.get("observations", {})
         segs = getattr(env, "privileged_obs_segments" if critic else "obs_segments", None)
