@@ -24,9 +24,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def evaluate(run: Path, episodes: int, vx: float, randomize: bool, seed: int = 10_000) -> dict:
+def evaluate(run: Path, episodes: int, vx: float, randomize: bool, seed: int = 10_000, checkpoint=None) -> dict:
     from st_rl.cli import load_run
-    runner, env, ckpt = load_run(run, num_envs=episodes, seed=seed, fixed_command=(vx, 0.0, 0.0), randomize=randomize,
+    runner, env, ckpt = load_run(run, checkpoint, num_envs=episodes, seed=seed, fixed_command=(vx, 0.0, 0.0), randomize=randomize,
                                  standing_prob=0.0)
     policy = runner.get_inference_policy()
     env.reset()
@@ -63,6 +63,7 @@ def main():
     p.add_argument("--total_steps", type=int, default=20_000_000)
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--vx", type=float, default=0.5)
+    p.add_argument("--checkpoint", help="a checkpoint (iteration or path) instead of the newest")
     a = p.parse_args()
     run = Path(a.run)
     if a.train:
@@ -74,8 +75,8 @@ def main():
     print(json.dumps({"env_steps": lines[-1]["env_steps"], "train_minutes": round(lines[-1]["time_elapsed"] / 60, 1),
                       "iterations": lines[-1]["iteration"]}))
     for randomize in (False, True):
-        print(json.dumps(evaluate(run, a.episodes, a.vx, randomize)))
-    print(json.dumps({"onnx": onnx_check(run)}))
+        print(json.dumps(evaluate(run, a.episodes, a.vx, randomize, checkpoint=a.checkpoint)))
+    if a.checkpoint is None: print(json.dumps({"onnx": onnx_check(run)}))
 
 
 if __name__ == "__main__":
