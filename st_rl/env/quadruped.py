@@ -303,7 +303,11 @@ def _render(self: QuadrupedEnv, env_index: int = 0, height: int = 240, width: in
     "An RGB frame `(H, W, 3)` of env `env_index` from the tracking camera."
     import mujoco
     if getattr(self, "_renderer", None) is None or self._renderer_size != (height, width):
-        self._renderer, self._renderer_size = mujoco.Renderer(self.model, height, width), (height, width)
+        try: self._renderer = mujoco.Renderer(self.model, height, width)
+        except Exception as e:
+            raise EnvError(f"QuadrupedEnv cannot render ({e}); without a display set MUJOCO_GL=egl (or osmesa) before mujoco "
+                           "is imported") from None
+        self._renderer_size = (height, width)
     d = self._scratch
     mujoco.mj_setState(self.models[env_index], d, self.state[env_index], self._spec)
     mujoco.mj_forward(self.models[env_index], d)
