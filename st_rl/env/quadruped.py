@@ -125,6 +125,7 @@ class QuadrupedEnv(VecEnv):
         self.air_time = np.zeros((N, 4)); self.last_contact = np.zeros((N, 4), bool)
         self.friction = np.ones(N); self.added_mass = np.zeros(N)
         self.episode_sums = {k: np.zeros(N) for k in c.reward_weights}
+        self._down = np.tile([0.0, 0.0, -1.0], (N, 1))                       # gravity's direction, world frame
         self._steps = 0
         self._reset_idx(np.arange(N))
 
@@ -187,7 +188,7 @@ def _observe(self: QuadrupedEnv) -> tuple[np.ndarray, np.ndarray]:
     "(actor obs (N, 45), critic obs (N, 59)) from the current state and sensors."
     s, sd = self.state, self.sensordata
     jpos, jvel = s[:, self._qpos0 + 7:self._qpos0 + 19], s[:, self._qvel0 + 6:self._qvel0 + 18]
-    grav = _quat_rotate_inverse(sd[:, self._s_quat], np.tile([0.0, 0.0, -1.0], (self.num_envs, 1)))
+    grav = _quat_rotate_inverse(sd[:, self._s_quat], self._down)
     actor = np.concatenate([sd[:, self._s_gyro] * 0.25, grav, self.commands * np.array([2.0, 2.0, 0.25]),
                             jpos - DEFAULT_POSE, jvel * 0.05, self.actions], -1)
     height = np.repeat(sd[:, self._s_pos][:, 2:3], 9, axis=1)                                   # flat ground
@@ -200,7 +201,7 @@ def _reward_terms(self: QuadrupedEnv, contact: np.ndarray, first_contact: np.nda
     s, sd, dt = self.state, self.sensordata, self.dt
     v, w = sd[:, self._s_vel], sd[:, self._s_gyro]
     jvel = s[:, self._qvel0 + 6:self._qvel0 + 18]
-    grav = _quat_rotate_inverse(sd[:, self._s_quat], np.tile([0.0, 0.0, -1.0], (self.num_envs, 1)))
+    grav = _quat_rotate_inverse(sd[:, self._s_quat], self._down)
     moving = np.linalg.norm(self.commands[:, :2], axis=1) > 0.1
     return {
         "track_lin_vel_xy_exp": np.exp(-((self.commands[:, :2] - v[:, :2]) ** 2).sum(1) / 0.25),
@@ -238,7 +239,7 @@ def _step(self: QuadrupedEnv, actions: torch.Tensor):
     first_contact = (self.air_time > 0) & contact
     self.air_time += self.dt
     # terminations and time-outs
-    up = -_quat_rotate_inverse(self.sensordata[:, self._s_quat], np.tile([0.0, 0.0, -1.0], (N, 1)))[:, 2]
+    up = -_quat_rotate_inverse(self.sensordata[:, self._s_quat], self._down)[:, 2]
     fallen = (self.sensordata[:, self._s_pos][:, 2] < c.min_base_height) | (up < c.max_tilt_cos)
     time_out = (self._ep_len >= self.max_episode_length) & ~fallen
     terms = self._reward_terms(contact, first_contact, fallen)
