@@ -95,7 +95,7 @@ def cmd_train(args) -> int:
     seed = cfg.seed + rank * 10_000                                     # each rank its own env seeds and samples
     set_seed(seed)
     env = make_vec_env(cfg.env.task, num_envs=cfg.env.num_envs, seed=seed, device=device, num_workers=cfg.env.num_workers,
-                       wrappers=cfg.env.wrappers, **cfg.env.kwargs)
+                       wrappers=cfg.env.wrappers, physics_threads=cfg.env.physics_threads, **cfg.env.kwargs)
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=log_dir, device=device)
     if world > 1 and rank == 0: print(f"st_rl: data-parallel over {world} processes ({cfg.env.num_envs} envs each)", flush=True)
     if rank != 0: sys.stdout = open(os.devnull, "w")                   # only rank 0 reports

@@ -13,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from .mujoco_batch import batched_task_for, batched_task_names
 from .vec_env import VecEnv, PointMassEnv, check_vec_env
 from .wrappers import actor_components_of, actor_noise_of, apply_wrappers, obs_segments_of
 from ..utils.core import EnvError, register
@@ -180,7 +181,8 @@ class GymVecEnv(VecEnv):
     """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker processes."""
     def __init__(self, env: str | Callable[[], gym.Env], num_envs: int = 8, seed: int = 0, device: str = "cpu",
                  clip_actions: bool = True, max_episode_steps: int | None = None, num_workers: int = -1,
-                 wrappers: list | None = None, info_keys: list[str] | str | None = None, **env_kwargs):
+                 wrappers: list | None = None, info_keys: list[str] | str | None = None, batched_step: bool | None = None,
+                 physics_threads: int = -1, **env_kwargs):
         if num_envs < 1: raise EnvError(f"num_envs must be >= 1, got {num_envs}")
         route_mujoco_warnings()
         self.task = env if isinstance(env, str) else getattr(env, "__name__", "custom")
@@ -211,7 +213,13 @@ class GymVecEnv(VecEnv):
         self._noise_rng = np.random.default_rng(seed + 7919)
         self.num_obs = D if self._actor_idx is None else len(self._actor_idx)
         self.num_actions = int(act_space.shape[0])
-        self.num_workers = _auto_workers(num_envs, make) if num_workers < 0 else min(num_workers, num_envs - 1)
+        if info_keys == "auto": info_keys = _numeric_info_keys(make, wrappers)
+        self.info_keys = list(info_keys or [])
+        self._batch = self._batched_step(batched_step, wrappers, num_workers, physics_threads)
+        self.batched_step = self._batch is not None
+        self.physics_threads = self._batch.pool.num_threads if self._batch is not None else 1
+        if self._batch is not None: self.num_workers = 0
+        else: self.num_workers = _auto_workers(num_envs, make) if num_workers < 0 else min(num_workers, num_envs - 1)
         self.cfg = {"task": self.task, "num_envs": num_envs, "seed": seed, "clip_actions": clip_actions, **env_kwargs}
         self.clip_actions = clip_actions
         self._low, self._high = act_space.low.astype(np.float32), act_space.high.astype(np.float32)
@@ -223,8 +231,6 @@ class GymVecEnv(VecEnv):
         self._ep_len = arr((N,), np.int64)
         self.episode_length_buf = torch.from_numpy(self._ep_len)     # shares memory: writable by runners
         self._ep_ret = np.zeros(N, dtype=np.float64)
-        if info_keys == "auto": info_keys = _numeric_info_keys(make, wrappers)
-        self.info_keys = list(info_keys or [])
         self._infos = {k: arr((N,), np.float32) for k in self.info_keys}
         # observation groups that wrappers add through each step's info (e.g. AMP's "ref_obs"), (N, size) each
         self.obs_groups = _extra_obs_groups(self.envs[0])
@@ -236,6 +242,19 @@ class GymVecEnv(VecEnv):
             e.action_space.seed(seed + i)
         self._bufs = (self._act, self._obs, self._final_obs, self._rew, self._term, self._trunc, self._ep_len)
         self._start_workers()
+
+    def _batched_step(self, want: bool | None, wrappers, num_workers: int, threads: int):
+        "The `BatchedMujocoTask` stepping these envs, or None: gymnasium's own `step` (see `batched_step`)."
+        blockers = [why for why, bad in (("wrappers", bool(wrappers)), ("info_keys", bool(self.info_keys)),
+                                         ("num_workers > 0", num_workers > 0),
+                                         ("wrapped envs", any(e is not e.unwrapped for e in self.envs))) if bad]
+        if want is False or (want is None and blockers): return None
+        if blockers: raise EnvError(f"GymVecEnv({self.task}): batched_step=True does not combine with {', '.join(blockers)}")
+        batch = batched_task_for([e.unwrapped for e in self.envs], threads)
+        if batch is None and want:
+            raise EnvError(f"GymVecEnv({self.task}): no batched MuJoCo step for {type(self.envs[0].unwrapped).__name__} "
+                           f"(batched: {', '.join(batched_task_names())}); use batched_step=None or False")
+        return batch
 
     def _start_workers(self) -> None:
         "Split the envs into contiguous slices: the first stays in this process, one slice per worker."
@@ -300,12 +319,30 @@ class GymVecEnv(VecEnv):
         act = actions.detach().to("cpu", torch.float32).numpy()
         if self.clip_actions: np.clip(act, self._low, self._high, out=self._act)
         else: np.copyto(self._act, act)
+        if self._batch is not None: self._step_batched()
+        else: self._step_envs()
+        return self._step_outputs()
+
+    def _step_envs(self) -> None:
+        "gymnasium's `step` on every env: in this process and in the worker processes."
         try:
             for _, conn, _, _ in self._workers: conn.send_bytes(b"s")    # workers step their slices ...
         except OSError: raise EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)") from None
         lo, hi = self._local
         _step_slice(self.envs[lo:hi], lo, *self._bufs, self.max_episode_length, self._step_infos)   # ... while we step ours
         for _, conn, _, _ in self._workers: self._wait(conn)
+
+    def _step_batched(self) -> None:
+        "All envs at once (`BatchedMujocoTask`): the same numbers as `_step_envs`; episodes that end reset through gymnasium."
+        obs, rew, term = self._batch.step(self._act)
+        self._ep_len += 1
+        self._obs[:] = obs; self._rew[:] = rew; self._term[:] = term
+        np.greater_equal(self._ep_len, self.max_episode_length, out=self._trunc)
+        for i in np.flatnonzero(self._term | self._trunc):
+            self._final_obs[i] = self._obs[i]
+            self._obs[i] = self.envs[i].reset()[0]
+
+    def _step_outputs(self):
         obs, rew, term, trunc, ep_len = self._obs, self._rew, self._term, self._trunc, self._ep_len
         self._ep_ret += rew
         dones = term | trunc
@@ -359,6 +396,7 @@ class GymVecEnv(VecEnv):
             p.join(timeout=5)
             if p.is_alive(): p.terminate()
         self._workers = []
+        if getattr(self, "_batch", None) is not None: self._batch.close()
         lo, hi = getattr(self, "_local", (0, 0))
         for e in self.envs[lo:hi]: e.close()
 
@@ -368,11 +406,12 @@ class GymVecEnv(VecEnv):
 
 # %% ../../nbs/03_gym_adapter.ipynb #b218c080
 def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu", num_workers: int = -1,
-                 wrappers: list | None = None, **kwargs) -> VecEnv:
+                 wrappers: list | None = None, physics_threads: int = -1, **kwargs) -> VecEnv:
     """A `VecEnv` for `task`: `"PointMass"`, a gymnasium id, or `"package.module:callable"` returning a VecEnv.
 
     `num_workers` (gymnasium tasks): env worker processes, -1 = automatic (1 with 2+ cores), 0 = in-process.
-    `wrappers` (gymnasium tasks): gymnasium wrappers applied to each env (see `apply_wrappers`)."""
+    `wrappers` (gymnasium tasks): gymnasium wrappers applied to each env (see `apply_wrappers`).
+    `physics_threads` (batched gymnasium MuJoCo tasks): threads stepping the physics, -1 = automatic."""
     if wrappers and (task in ("PointMass", "Quadruped") or (":" in task and not task.startswith("gymnasium"))):
         raise EnvError(f"env.wrappers apply to gymnasium tasks only, not to {task!r}")
     if task == "PointMass": return PointMassEnv(num_envs=num_envs, seed=seed, device=device, **kwargs)
@@ -382,4 +421,5 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
     if ":" in task and not task.startswith("gymnasium"):
         from st_rl.utils.core import resolve_class
         return resolve_class(task, kind="env factory")(num_envs=num_envs, seed=seed, device=device, **kwargs)
-    return GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers, **kwargs)
+    return GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers,
+                     physics_threads=physics_threads, **kwargs)

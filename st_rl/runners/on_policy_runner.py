@@ -40,6 +40,7 @@ class EnvCfg:
     task: str = "HalfCheetah-v5"              # gymnasium id, "PointMass", or "package.module:factory"
     num_envs: int = 8                         # parallel envs
     num_workers: int = -1                     # env worker processes (gymnasium tasks): -1 automatic (see GymVecEnv), 0 in-process
+    physics_threads: int = -1                 # MuJoCo threads of batched gymnasium tasks (see GymVecEnv): -1 automatic
     wrappers: list = field(default_factory=list)   # gymnasium wrappers, [{class_name: ..., **kwargs}] (see apply_wrappers)
     kwargs: dict = field(default_factory=dict)     # keyword arguments of the env (e.g. Quadruped: {push_interval_s: 5}; gymnasium: gym.make's)
 
