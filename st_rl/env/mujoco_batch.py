@@ -12,7 +12,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['usable_cores', 'PhysicsPool', 'BatchedMujocoTask', 'BatchedHalfCheetah', 'BatchedHopper', 'BatchedWalker2d',
-           'BatchedAnt', 'batched_task_names', 'batched_task_for']
+           'BatchedAnt', 'batched_task_names', 'batched_task_class', 'batched_task_for']
 
 # %% ../../nbs/02c_mujoco_batch.ipynb #24d8ef9e
 def usable_cores(cap: int | None = None) -> int:
@@ -213,12 +213,17 @@ def batched_task_names() -> list[str]:
     "The gymnasium tasks that have a batched step."
     return ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5"]
 
-def batched_task_for(envs: list, num_threads: int = 1) -> BatchedMujocoTask | None:
-    """A `BatchedMujocoTask` stepping `envs` (unwrapped gymnasium envs of one class) with `num_threads` physics
-    threads, or None where their class has no batched step."""
+def batched_task_class(envs: list) -> type[BatchedMujocoTask] | None:
+    "The `BatchedMujocoTask` class for `envs` (unwrapped gymnasium envs), or None where they have no batched step."
     try: classes = _batched_classes()
     except ImportError: return None
     cls = classes.get(type(envs[0]))
     if cls is None or any(type(e) is not type(envs[0]) for e in envs): return None
     if any(getattr(e, "render_mode", None) == "human" for e in envs): return None
-    return cls(envs, num_threads)
+    return cls
+
+def batched_task_for(envs: list, num_threads: int = 1) -> BatchedMujocoTask | None:
+    """A `BatchedMujocoTask` stepping `envs` with `num_threads` physics threads (-1: automatic), or None where their
+    class has no batched step."""
+    cls = batched_task_class(envs)
+    return None if cls is None else cls(envs, num_threads)
