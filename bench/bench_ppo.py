@@ -13,9 +13,12 @@ the implementations are run round-robin within each repeat, so machine-load drif
 A run is timed over its whole training (env stepping + learning), after the envs and the model are built;
 steps/s = env steps / wall seconds.
 
-Impls: st_rl (GymVecEnv with `--st_rl_workers` env worker processes, -1 = automatic), st_rl_w0 (st_rl with
-all envs in-process; not run by default), rsl_rl, sb3, raw (gymnasium SyncVectorEnv stepped with random
-actions: the env ceiling) and physics (only `mujoco.mj_step` on the same envs' model/data: the physics ceiling).
+Impls: st_rl (GymVecEnv with `--st_rl_workers` env worker processes, -1 = automatic; batched MuJoCo stepping where
+the task has it), st_rl_w0 (st_rl with all envs in-process; not run by default), st_rl_gym (st_rl stepping every env
+through gymnasium's own `step`, in-process: st_rl before issue 8's env work), rsl_rl, sb3, raw (gymnasium
+SyncVectorEnv stepped with random actions: the env ceiling), st_rl_env (st_rl's GymVecEnv, as the st_rl impl makes
+it, stepped with random actions: the ceiling of st_rl's own loop) and physics (only `mujoco.mj_step` on the same
+envs' model/data: the physics ceiling).
 
     python bench/bench_ppo.py                       # HalfCheetah-v5, 8 envs, 100k steps/run, 3 repeats
     python bench/bench_ppo.py --steps 4096 --repeats 1   # smoke test
@@ -37,10 +40,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-ALL_IMPLS = ("st_rl", "st_rl_w0", "rsl_rl", "sb3", "raw", "physics")
-DEFAULT_IMPLS = ("st_rl", "rsl_rl", "sb3", "raw", "physics")
+ALL_IMPLS = ("st_rl", "st_rl_w0", "st_rl_gym", "rsl_rl", "sb3", "raw", "st_rl_env", "physics")
+DEFAULT_IMPLS = ("st_rl", "st_rl_gym", "rsl_rl", "sb3", "raw", "st_rl_env", "physics")
 PEERS = ("rsl_rl", "sb3")
 TORCH_FREE = ("raw", "physics")  # env-only runs: torch is never imported, so their RSS is the env's own
+CEILINGS = ("raw", "st_rl_env", "physics")
 RESULT_TAG = "BENCH_RESULT "
 
 # shared hyperparameters (the single source for all implementations); the net comes from NETS
@@ -80,13 +84,13 @@ class Job:
 
 
 # --------------------------------------------------------------------------------------------- st_rl
-def run_st_rl(j: Job, num_workers: int) -> dict:
+def run_st_rl(j: Job, num_workers: int, **env_kwargs) -> dict:
     from st_rl.env.gym_adapter import GymVecEnv
     from st_rl.runners.on_policy_runner import OnPolicyRunner
 
     c = j.cfg
     t0 = time.perf_counter()
-    env = GymVecEnv(c.task, num_envs=c.num_envs, seed=j.seed, num_workers=num_workers)
+    env = GymVecEnv(c.task, num_envs=c.num_envs, seed=j.seed, num_workers=num_workers, **env_kwargs)
     cfg = {"num_steps_per_env": H["num_steps_per_env"], "empirical_normalization": False, "logger": "none",
            "print_interval": 0, "seed": j.seed, "num_threads": j.threads,
            "policy": {"class_name": "ActorCritic", "actor_hidden_dims": c.hidden, "critic_hidden_dims": c.hidden,
@@ -106,7 +110,30 @@ def run_st_rl(j: Job, num_workers: int) -> dict:
     env.close()  # joins the env worker processes, so RUSAGE_CHILDREN now covers them
     # the largest env worker's peak RSS; most of it is the trainer's pages, shared copy-on-write by the fork
     worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if env_workers else None
-    return {"seconds": secs, "setup_seconds": setup, "env_workers": env_workers, "env_worker_rss_mb": worker_rss}
+    return {"seconds": secs, "setup_seconds": setup, "env_workers": env_workers, "env_worker_rss_mb": worker_rss,
+            "batched_step": env.batched_step}
+
+
+def run_st_rl_env(j: Job) -> dict:
+    """st_rl's env ceiling: the GymVecEnv the st_rl impl trains on, stepped with uniform random actions (torch)."""
+    import torch
+    from st_rl.env.gym_adapter import GymVecEnv
+
+    c = j.cfg
+    t0 = time.perf_counter()
+    env = GymVecEnv(c.task, num_envs=c.num_envs, seed=j.seed, num_workers=j.st_rl_workers)
+    g = torch.Generator().manual_seed(j.seed)
+    lo, hi = torch.from_numpy(env._low), torch.from_numpy(env._high)
+    actions = [lo + (hi - lo) * torch.rand(c.num_envs, env.num_actions, generator=g) for _ in range(64)]
+    setup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for t in range(j.iters * H["num_steps_per_env"]):
+        env.step(actions[t % 64])
+    secs = time.perf_counter() - t0
+    env_workers = env.num_workers
+    env.close()
+    return {"seconds": secs, "setup_seconds": setup, "env_workers": env_workers, "env_worker_rss_mb": None,
+            "batched_step": env.batched_step}
 
 
 # -------------------------------------------------------------------------------------------- rsl_rl
@@ -285,6 +312,7 @@ def run_physics(j: Job) -> dict:
 
 
 RUNNERS = {"st_rl": lambda j: run_st_rl(j, j.st_rl_workers), "st_rl_w0": lambda j: run_st_rl(j, 0),
+           "st_rl_gym": lambda j: run_st_rl(j, 0, batched_step=False), "st_rl_env": run_st_rl_env,
            "rsl_rl": run_rsl_rl, "sb3": run_sb3, "raw": run_raw, "physics": run_physics}
 
 
@@ -325,6 +353,8 @@ def spawn(impl: str, cfg: Config, steps: int, seed: int, a) -> dict:
 def label(impl: str, a) -> str:
     if impl == "st_rl": return f"st_rl(w={'auto' if a.st_rl_workers < 0 else a.st_rl_workers})"
     if impl == "st_rl_w0": return "st_rl(w=0)"
+    if impl == "st_rl_gym": return "st_rl(gym)"
+    if impl == "st_rl_env": return "st_rl env"
     return impl
 
 
@@ -348,10 +378,11 @@ def compute_ratios(med: dict[str, float]) -> dict[str, float]:
     if "st_rl" in med:
         for p in peers: ratios[f"st_rl/{p}"] = med["st_rl"] / med[p]
         if fastest: ratios["st_rl/faster_peer"] = med["st_rl"] / fastest
-        for ceiling in TORCH_FREE:
+        for ceiling in CEILINGS:
             if ceiling in med: ratios[f"st_rl/{ceiling}"] = med["st_rl"] / med[ceiling]
-    if "st_rl_w0" in med and fastest:
-        ratios["st_rl_w0/faster_peer"] = med["st_rl_w0"] / fastest
+        if "st_rl_gym" in med: ratios["st_rl/st_rl_gym"] = med["st_rl"] / med["st_rl_gym"]
+    for other in ("st_rl_w0", "st_rl_gym"):
+        if other in med and fastest: ratios[f"{other}/faster_peer"] = med[other] / fastest
     return ratios
 
 
@@ -369,11 +400,12 @@ def note(impl: str, rs: list[dict], cfg: Config) -> str:
     if impl == "raw": return f"   (SyncVectorEnv({cfg.num_envs}), random actions: ceiling)"
     if impl == "physics": return f"   (mj_step x frame_skip {rs[0]['frame_skip']} only, random ctrl: ceiling)"
     if impl.startswith("st_rl"):
-        w = rs[0]["env_workers"]
-        if w:
+        w, how = rs[0]["env_workers"], "batched MuJoCo step" if rs[0].get("batched_step") else "gymnasium's step"
+        what = ", random actions: ceiling" if impl == "st_rl_env" else ""
+        if w and impl != "st_rl_env":
             rss = max(x["env_worker_rss_mb"] for x in rs)
-            return f"   ({w} env worker process{'es' * (w > 1)}, its peak RSS {rss:.0f} MB incl. fork-shared pages)"
-        return "   (all envs in-process)"
+            return f"   ({how}, {w} env worker process{'es' * (w > 1)}, its peak RSS {rss:.0f} MB incl. fork-shared pages)"
+        return f"   ({how}, {f'{w} env worker process' if w else 'all envs in-process'}{what})"
     return ""
 
 

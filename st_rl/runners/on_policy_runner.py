@@ -56,6 +56,7 @@ class RunnerCfg:
     empirical_normalization: bool = True      # running mean/std normalisation of observations
     logger: str = "tensorboard"               # "tensorboard" or "none" (metrics.jsonl is always written)
     num_threads: int = 0                      # torch threads; 0 = automatic (1 on CPU)
+    update_threads: int = 0                   # torch threads during the update (the envs are idle); 0 = automatic (see OnPolicyRunner)
     check_env: bool = True                    # check the env against the VecEnv contract before training
     nonfinite: str = "raise"                  # NaN/Inf in obs, rewards or actions: "raise" (name the env), "sanitize" (zero and count), "ignore"
     print_interval: int = 1                   # console progress line every this many iterations (0: never)
@@ -78,7 +79,7 @@ class OnPolicyRunner:
     def __init__(self, env: VecEnv, train_cfg: dict | RunnerCfg, log_dir: str | Path | None = None, device: str = "cpu"):
         self.cfg = from_dict(type(self).Cfg, train_cfg)
         self.env, self.device = env, torch.device(device)
-        configure_torch_threads(self.cfg.num_threads or None, self.device)
+        self.rollout_threads = configure_torch_threads(self.cfg.num_threads or None, self.device)
         if self.cfg.check_env:
             check_vec_env(env)      # takes one step with zero actions ...
             env.reset()             # ... so start training from fresh episodes
@@ -96,6 +97,7 @@ class OnPolicyRunner:
         self.alg: PPO = alg_cls.from_cfg(acfg, actor_critic, device=self.device,
                                          empirical_normalization=self.cfg.empirical_normalization)
         self.num_steps_per_env = self.cfg.num_steps_per_env
+        self.update_threads = self.cfg.update_threads or self._auto_update_threads()
         self.alg.init_storage(env.num_envs, self.num_steps_per_env, (env.num_obs,),
                               (num_critic_obs,) if self.has_critic_group else None, (env.num_actions,))
         self.rank, self.world_size = dist_rank_world()
@@ -120,6 +122,15 @@ class OnPolicyRunner:
 
     @property
     def actor_critic(self): return self.alg.actor_critic
+
+    UPDATE_THREADS_MIN_PARAMS = 100_000
+    "CPU updates of networks at least this large use every usable core ([256,256,256] elu: +21 % end-to-end on 2 cores; [64,64] tanh: −5 %)."
+
+    def _auto_update_threads(self) -> int:
+        if self.device.type != "cpu": return self.rollout_threads
+        from st_rl.env.mujoco_batch import usable_cores
+        n = sum(p.numel() for p in self.alg.actor_critic.parameters())
+        return max(self.rollout_threads, usable_cores()) if n >= self.UPDATE_THREADS_MIN_PARAMS else self.rollout_threads
 
     def train_mode(self): self.alg.train_mode()
     def eval_mode(self): self.alg.eval_mode()
@@ -208,7 +219,10 @@ def _train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
     t0 = time.perf_counter()
     self.collect()
     t1 = time.perf_counter()
-    loss_dict = self.alg.update(it)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(self.update_threads)      # the envs are idle: the update may use every core
+    try: loss_dict = self.alg.update(it)
+    finally: torch.set_num_threads(threads)
     t2 = time.perf_counter()
     self.current_learning_iteration = it + 1
     self._check_policy_finite(loss_dict)
