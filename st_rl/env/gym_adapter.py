@@ -102,9 +102,10 @@ def _die_with_parent() -> None:
 SPIN_SECONDS = 2e-3
 "How long an env worker busy-waits for the next step before it sleeps on its pipe (a rollout's steps come sooner; an update does not)."
 
-def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched):
+def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched, spin=SPIN_SECONDS):
     """A worker process: steps its slice of the envs through shared memory. `ctl` (shared int64): [0] the step the
-    trainer asks for, [1] the step done (minus it on an error, whose text follows on the pipe), [2] 1 while asleep."""
+    trainer asks for, [1] the step done (minus it on an error, whose text follows on the pipe), [2] 1 while asleep.
+    `spin`: seconds of busy-waiting after a step (0 where the trainer has no core to spare)."""
     import pickle
     import signal
     import time
@@ -116,14 +117,16 @@ def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched):
     batch = batched_task_for([e.unwrapped for e in envs], 1) if batched else None
     obs, seq, clock = bufs[1], 0, time.perf_counter       # (the trainer may have asked for step 1 already)
     while True:
-        if ctl[0] == seq:                            # busy-wait: a step arrives within microseconds of being asked
-            deadline = clock() + SPIN_SECONDS
+        if ctl[0] == seq and spin > 0:               # busy-wait: a step arrives within microseconds of being asked
+            deadline = clock() + spin
             while ctl[0] == seq and clock() < deadline: pass
+        nap = 0.005
         while ctl[0] == seq:                         # then sleep on the pipe: commands, or a wake-up byte
             ctl[2] = 1
             if ctl[0] != seq: break
             try:
-                if not conn.poll(0.005): continue    # (a wake-up missed in a race costs at most this)
+                if not conn.poll(nap):               # (a wake-up missed in a race costs at most one nap)
+                    nap = min(2 * nap, 0.05); continue
                 msg = conn.recv_bytes()
             except (EOFError, OSError): return       # the trainer is gone
             ctl[2] = 0
@@ -318,8 +321,9 @@ class GymVecEnv(VecEnv):
             parent, child = ctx.Pipe()
             inherited = [parent] + [w[1] for w in self._workers]
             ctl = _shared_array((3,), np.int64)
+            spin = SPIN_SECONDS if usable_cores() > self.num_workers else 0.0     # busy-wait only on spare cores
             p = ctx.Process(target=_worker_main, args=(child, inherited, self.envs[lo:hi], int(lo), self._bufs, self.max_episode_length,
-                                                       self._step_infos, ctl, self.batched_step), daemon=True)
+                                                       self._step_infos, ctl, self.batched_step, spin), daemon=True)
             p.start(); child.close()
             self._workers.append((p, parent, int(lo), int(hi)))
             self._ctls.append(ctl)
