@@ -2,26 +2,18 @@
 logs style and task rewards apart, saves its AMP state, plays, exports to ONNX, and resumes bit-identically."""
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.test_cli import ROOT, st_rl
+
 AMP = ["--task", "HalfCheetah-v5", "--num_envs", "2", "--max_iterations", "8", "--seed", "4",
        "--set", "runner_class_name=AmpPolicyRunner", "env.wrappers=[{class_name: AmpReference, motion_file: halfcheetah_bound}]",
        "num_steps_per_env=64", "save_interval=4", "logger=none", "print_interval=0", "env.num_workers=0",
        "algorithm.num_mini_batches=2", "algorithm.num_learning_epochs=2", "algorithm.amp_replay_buffer_size=300",
        "policy.actor_hidden_dims=[32,32]", "policy.critic_hidden_dims=[32,32]", "policy.discriminator_hidden_dims=[32,32]"]
-
-
-def st_rl(*args):
-    r = subprocess.run([sys.executable, "-m", "st_rl", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if r.returncode != 0: raise AssertionError(f"st_rl {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-    return r
 
 
 @pytest.fixture(scope="module")

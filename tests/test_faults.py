@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.test_cli import ROOT, st_rl
+
 TRAIN = ["--task", "HalfCheetah-v5", "--num_envs", "2", "--max_iterations", "40", "--seed", "5",
          "--set", "num_steps_per_env=64", "save_interval=4", "logger=none", "print_interval=0",
          "algorithm.num_mini_batches=2", "algorithm.num_learning_epochs=2",
@@ -23,10 +24,7 @@ def cmd(*args):
     return [sys.executable, "-m", "st_rl", *args]
 
 
-def run(*args, check=True):
-    r = subprocess.run(cmd(*args), cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if check and r.returncode != 0: raise AssertionError(f"{args} -> {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-    return r
+run = st_rl            # the command line in a subprocess, raising with its output on failure
 
 
 def iterations_done(run_dir: Path) -> int:

@@ -60,7 +60,7 @@ def _step_slice(envs, lo, act, obs, final_obs, rew, term, trunc, ep_len, max_len
             o = e.reset()[0]
         obs[i] = o
 
-def _step_batched_slice(batch, envs, lo, act, obs, final_obs, rew, term, trunc, ep_len, max_len, infos=None):
+def _step_batched_slice(batch, envs, lo, act, obs, final_obs, rew, term, trunc, ep_len, max_len):
     """`_step_slice` for envs with a `BatchedMujocoTask`: all of them in one call, the same numbers; episodes that end
     reset through gymnasium."""
     hi = lo + len(envs)
@@ -187,7 +187,7 @@ def _auto_workers(num_envs: int, make: Callable[[], gym.Env] | None = None) -> i
     envs (HalfCheetah-v5, ~50 µs) the learner needs the core more (bench/README.md)."""
     import multiprocessing as mp
     if num_envs < 2 or "fork" not in mp.get_all_start_methods(): return 0
-    cores = (os.cpu_count() or 1) // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    cores = usable_cores()
     if cores >= 4: return 1
     if cores >= 2 and make is not None: return 1 if _env_step_seconds(make) >= 1e-4 else 0
     return 0

@@ -67,6 +67,8 @@ class RunnerCfg:
     def validate(self):
         if self.num_steps_per_env < 1: raise ConfigError(f"num_steps_per_env must be >= 1, got {self.num_steps_per_env}")
         if self.logger not in ("tensorboard", "none"): raise ConfigError(f"logger must be 'tensorboard' or 'none', got '{self.logger}'")
+        for k in ("num_threads", "update_threads"):
+            if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0 (0: automatic), got {getattr(self, k)}")
         if self.nonfinite not in ("raise", "sanitize", "ignore"):
             raise ConfigError(f"nonfinite must be 'raise', 'sanitize' or 'ignore', got '{self.nonfinite}'")
 
