@@ -11,7 +11,9 @@ A configuration is one (task, net, num_envs); every configuration gets its own t
 fresh subprocess (this script with the hidden `--_worker IMPL` flag), so peak RSS is per implementation, and
 the implementations are run round-robin within each repeat, so machine-load drift affects them all alike.
 A run is timed over its whole training (env stepping + learning), after the envs and the model are built;
-steps/s = env steps / wall seconds.
+steps/s = env steps / wall seconds. Memory: the trainer's peak RSS, and the PSS of the whole process tree (trainer +
+st_rl's env workers) once training is over, where pages shared by the fork count once: the fair total for a
+multi-process implementation.
 
 Impls: st_rl (GymVecEnv with `--st_rl_workers` env worker processes, -1 = automatic; batched MuJoCo stepping where
 the task has it), st_rl_w0 (st_rl with all envs in-process; not run by default), st_rl_gym (st_rl stepping every env
@@ -83,6 +85,26 @@ class Job:
     st_rl_workers: int
 
 
+def tree_pss_mb() -> float | None:
+    """Proportional set size (MB) of this process and its child processes (st_rl's env workers), read once the timed
+    training is over: a page shared by k processes counts 1/k in each, so the fork-shared pages count once in the sum.
+    None where /proc has no smaps_rollup (not Linux)."""
+    pids = [os.getpid()]
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as f: pids += [int(p) for p in f.read().split()]
+    except OSError:
+        return None
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            if pid == pids[0]: return None
+    return total / 1024
+
+
 # --------------------------------------------------------------------------------------------- st_rl
 def run_st_rl(j: Job, num_workers: int, **env_kwargs) -> dict:
     from st_rl.env.gym_adapter import GymVecEnv
@@ -106,11 +128,12 @@ def run_st_rl(j: Job, num_workers: int, **env_kwargs) -> dict:
     t0 = time.perf_counter()
     runner.learn(j.iters)
     secs = time.perf_counter() - t0
+    pss = tree_pss_mb()
     env_workers = env.num_workers
     env.close()  # joins the env worker processes, so RUSAGE_CHILDREN now covers them
     # the largest env worker's peak RSS; most of it is the trainer's pages, shared copy-on-write by the fork
     worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if env_workers else None
-    return {"seconds": secs, "setup_seconds": setup, "env_workers": env_workers, "env_worker_rss_mb": worker_rss,
+    return {"seconds": secs, "setup_seconds": setup, "pss_mb": pss, "env_workers": env_workers, "env_worker_rss_mb": worker_rss,
             "batched_step": env.batched_step}
 
 
@@ -130,9 +153,10 @@ def run_st_rl_env(j: Job) -> dict:
     for t in range(j.iters * H["num_steps_per_env"]):
         env.step(actions[t % 64])
     secs = time.perf_counter() - t0
+    pss = tree_pss_mb()
     env_workers = env.num_workers
     env.close()
-    return {"seconds": secs, "setup_seconds": setup, "env_workers": env_workers, "env_worker_rss_mb": None,
+    return {"seconds": secs, "setup_seconds": setup, "pss_mb": pss, "env_workers": env_workers, "env_worker_rss_mb": None,
             "batched_step": env.batched_step}
 
 
@@ -225,8 +249,9 @@ def run_rsl_rl(j: Job) -> dict:
     t0 = time.perf_counter()
     runner.learn(num_learning_iterations=j.iters)  # log_dir=None: no writer, no files, no console output
     secs = time.perf_counter() - t0
+    pss = tree_pss_mb()
     env.close()
-    return {"seconds": secs, "setup_seconds": setup}
+    return {"seconds": secs, "setup_seconds": setup, "pss_mb": pss}
 
 
 # ----------------------------------------------------------------------------------------------- sb3
@@ -252,8 +277,9 @@ def run_sb3(j: Job) -> dict:
     t0 = time.perf_counter()
     model.learn(total_timesteps=j.iters * c.steps_per_iter)
     secs = time.perf_counter() - t0
+    pss = tree_pss_mb()
     venv.close()
-    return {"seconds": secs, "setup_seconds": setup}
+    return {"seconds": secs, "setup_seconds": setup, "pss_mb": pss}
 
 
 # ----------------------------------------------------------------------------------------------- raw
@@ -272,8 +298,9 @@ def run_raw(j: Job) -> dict:
     for _ in range(j.iters * H["num_steps_per_env"]):
         venv.step(venv.action_space.sample())
     secs = time.perf_counter() - t0
+    pss = tree_pss_mb()
     venv.close()
-    return {"seconds": secs, "setup_seconds": setup}
+    return {"seconds": secs, "setup_seconds": setup, "pss_mb": pss}
 
 
 # ------------------------------------------------------------------------------------------- physics
@@ -306,9 +333,10 @@ def run_physics(j: Job) -> dict:
             data.ctrl[:] = u[k]
             mujoco.mj_step(model, data, nstep=frame_skip)
     secs = time.perf_counter() - t0
+    pss = tree_pss_mb()
     for e in envs:
         e.close()
-    return {"seconds": secs, "setup_seconds": setup, "frame_skip": frame_skip}
+    return {"seconds": secs, "setup_seconds": setup, "pss_mb": pss, "frame_skip": frame_skip}
 
 
 RUNNERS = {"st_rl": lambda j: run_st_rl(j, j.st_rl_workers), "st_rl_w0": lambda j: run_st_rl(j, 0),
@@ -393,6 +421,7 @@ def summarize(cfg: Config, steps: int, runs: dict[str, list[dict]], a) -> dict:
             "num_envs": cfg.num_envs, "minibatch_size": cfg.minibatch, "steps_per_run": steps,
             "labels": {i: label(i, a) for i in runs}, "median_steps_per_s": med,
             "peak_rss_mb": {i: max(x["rss_mb"] for x in rs) for i, rs in ok.items() if rs},
+            "pss_mb": {i: max(x["pss_mb"] for x in rs) for i, rs in ok.items() if rs and all(x.get("pss_mb") for x in rs)},
             "ratios": compute_ratios(med), "runs": runs}
 
 
@@ -412,14 +441,19 @@ def note(impl: str, rs: list[dict], cfg: Config) -> str:
 def print_table(s: dict, cfg: Config, a) -> None:
     print(f"\ntask {cfg.task}, {s['steps_per_run']} steps/run, {a.repeats} repeats, torch threads {a.threads}, "
           f"{cfg.num_envs} envs x 256 steps/iter, net {cfg.net} {cfg.hidden} {cfg.activation}")
-    print(f"{'impl':<13} {'steps/s (median)':>16}   {'runs':<28} {'peak RSS MB':>11}")
+    print(f"{'impl':<13} {'steps/s (median)':>16}   {'runs':<28} {'peak RSS MB':>11} {'PSS MB':>7}")
     for i, rs in s["runs"].items():
         rs = [x for x in rs if "error" not in x]
         if not rs:
             print(f"{label(i, a):<13} {'failed':>16}"); continue
         runs = ", ".join(f"{x['steps_per_s']:.0f}" for x in rs)
+        pss = s["pss_mb"].get(i)
         print(f"{label(i, a):<13} {s['median_steps_per_s'][i]:>16.0f}   {runs:<28} {s['peak_rss_mb'][i]:>11.0f}"
+              f" {'-' if pss is None else f'{pss:.0f}':>7}"
               f"{note(i, rs, cfg)}")
+    pss, peers = s["pss_mb"], [p for p in PEERS if p in s["pss_mb"]]
+    if "st_rl" in pss and peers:
+        print("   ".join(f"PSS st_rl / {p} = {pss['st_rl'] / pss[p]:.2f}" for p in peers))
     if s["ratios"]:
         print("   ".join(f"{k.replace('/', ' / ').replace('faster_peer', 'faster peer')} = {v:.2f}"
                          for k, v in s["ratios"].items()))

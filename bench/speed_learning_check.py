@@ -6,9 +6,18 @@ Prints the mean return of the last 100 finished episodes, the deterministic eval
 parameters are bit-identical.
 
     python bench/speed_learning_check.py --steps 200000 --seeds 1,2
+
+With `--against DIR` (another st_rl checkout, e.g. `git worktree add /tmp/base <commit>`), it instead trains the fast path
+of both checkouts on each seed and compares the returns over the seeds: for changes to the learner that keep PPO's
+mathematics but not its last bits (e.g. a faster tanh), whose learning curves must stay within seed noise.
+
+    python bench/speed_learning_check.py --steps 200000 --seeds 1,2,3,4,5,6 --against /tmp/base
 """
 import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
 import time
 
@@ -55,7 +64,11 @@ def main():
     ap.add_argument("--steps", type=int, default=200_000)
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--net", default="small", choices=tuple(NETS))
+    ap.add_argument("--against", metavar="DIR", help="another st_rl checkout to compare learning with, over the seeds")
+    ap.add_argument("--_train", metavar="DIR", help=argparse.SUPPRESS)   # worker: train with the st_rl found in DIR
     a = ap.parse_args()
+    if a._train: return train_worker(a)
+    if a.against: return compare_checkouts(a)
     print(f"{a.task}, {a.steps} env steps, net {a.net}, bench_ppo.py hyperparameters")
     print(f"{'seed':>4}  {'path':<34} {'train return':>12} {'eval return':>11} {'steps/s':>8}")
     for seed in [int(s) for s in a.seeds.split(",")]:
@@ -67,6 +80,40 @@ def main():
             out[fast] = params
         print(f"      parameters bit-identical: {bool((out[True] == out[False]).all())}, "
               f"max |diff| {float((out[True] - out[False]).abs().max()):.2e}")
+
+
+def train_worker(a) -> None:
+    "One fast-path run per seed with the st_rl package of checkout `a._train`; prints a JSON line per seed."
+    sys.path.insert(0, os.path.abspath(a._train))
+    import st_rl
+    assert st_rl.__file__.startswith(os.path.abspath(a._train)), f"st_rl imported from {st_rl.__file__}"
+    for seed in [int(s) for s in a.seeds.split(",")]:
+        tr, ev, _, secs, _, _ = train(a.task, seed, a.steps, True, a.net)
+        print("RUN " + json.dumps({"seed": seed, "train": tr, "eval": ev, "seconds": secs}), flush=True)
+
+
+def compare_checkouts(a) -> None:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    print(f"{a.task}, {a.steps} env steps, net {a.net}, bench_ppo.py hyperparameters; fast path of each checkout")
+    res = {}
+    for name, d in (("this checkout", here), ("--against", a.against)):
+        cmd = [sys.executable, os.path.abspath(__file__), "--_train", d, "--task", a.task, "--steps", str(a.steps),
+               "--seeds", a.seeds, "--net", a.net]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode: sys.exit(f"{name} ({d}) failed:\n{out.stderr[-3000:]}")
+        res[name] = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("RUN ")]
+    print(f"{'seed':>4}  {'checkout':<14} {'train return':>12} {'eval return':>11} {'steps/s':>8}")
+    for i, seed in enumerate(int(s) for s in a.seeds.split(",")):
+        for name, runs in res.items():
+            r = runs[i]
+            print(f"{seed:>4}  {name:<14} {r['train']:12.1f} {r['eval']:11.1f} {a.steps // 2048 * 2048 / r['seconds']:8.0f}")
+    for key in ("train", "eval"):
+        x, y = ([r[key] for r in res[n]] for n in res)
+        sx, sy = (statistics.stdev(v) if len(v) > 1 else float("nan") for v in (x, y))
+        se = ((sx ** 2 + sy ** 2) / len(x)) ** 0.5
+        print(f"{key} return over {len(x)} seeds: this {statistics.mean(x):.1f} ± {sx:.1f}, --against "
+              f"{statistics.mean(y):.1f} ± {sy:.1f} (mean ± std); difference {statistics.mean(x) - statistics.mean(y):+.1f} "
+              f"= {(statistics.mean(x) - statistics.mean(y)) / se if se else float('nan'):+.2f} standard errors")
 
 
 if __name__ == "__main__":
