@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 from dataclasses import dataclass
 
@@ -224,26 +225,46 @@ def _compute_returns(self: PPO, last_critic_obs: torch.Tensor) -> None:
 PPO.compute_returns = _compute_returns
 
 # %% ../../nbs/06_ppo.ipynb #70d9ae4f
-def _compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
-    """PPO's loss terms for one minibatch: `(losses, inter_vars, stats)`."""
-    ac, mb = self.actor_critic, minibatch
-    h = mb.hidden_states
+def _actor_losses(self: PPO, mb: Batch) -> tuple[dict, dict, dict]:
+    """The policy's terms for one minibatch (surrogate, entropy, behaviour cloning): `(losses, inter_vars, stats)`."""
+    ac, h = self.actor_critic, mb.hidden_states
     ac.act(mb.obs, masks=mb.masks, hidden_states=None if h is None else h.actor)
     logp = ac.get_actions_log_prob(mb.actions)
-    values = ac.evaluate(mb.critic_obs, masks=mb.masks, hidden_states=None if h is None else h.critic).squeeze(-1)
     mu, sigma, entropy = ac.action_mean, ac.action_std, ac.entropy
-    losses = {
-        "surrogate_loss": surrogate_loss(logp, mb.old_actions_log_prob, mb.advantages, self.clip_param),
-        "value_loss": value_loss(values, mb.values, mb.returns, self.clip_param, self.use_clipped_value_loss),
-        "entropy": -entropy.mean(),
-    }
+    losses = {"surrogate_loss": surrogate_loss(logp, mb.old_actions_log_prob, mb.advantages, self.clip_param),
+              "entropy": -entropy.mean()}
     with torch.no_grad():
         kl = gaussian_kl(mb.old_mu, mb.old_sigma, mu, sigma).mean()
         clip_frac = ((torch.exp(logp - mb.old_actions_log_prob) - 1.0).abs() > self.clip_param).float().mean()
     if self.bc_loss_coef > 0 and mb.action_labels is not None:    # behaviour cloning on stored labels (demonstrations)
         losses["bc_loss"] = (mu - mb.action_labels).pow(2).sum(-1).mean()
-    return losses, {"kl": kl, "logp": logp, "values": values}, {"kl": kl, "clip_fraction": clip_frac}
+    return losses, {"kl": kl, "logp": logp}, {"kl": kl, "clip_fraction": clip_frac}
+PPO.actor_losses = _actor_losses
+
+def _critic_losses(self: PPO, mb: Batch) -> tuple[dict, dict]:
+    """The value function's term for one minibatch: `(losses, inter_vars)`."""
+    ac, h = self.actor_critic, mb.hidden_states
+    values = ac.evaluate(mb.critic_obs, masks=mb.masks, hidden_states=None if h is None else h.critic).squeeze(-1)
+    return ({"value_loss": value_loss(values, mb.values, mb.returns, self.clip_param, self.use_clipped_value_loss)},
+            {"values": values})
+PPO.critic_losses = _critic_losses
+
+def _ppo_losses(actor: dict, critic: dict) -> dict:
+    "PPO's terms in their order (surrogate, value, entropy, then the rest): the order they are summed in."
+    return {"surrogate_loss": actor["surrogate_loss"], **critic, **{k: v for k, v in actor.items() if k != "surrogate_loss"}}
+
+def _compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
+    """PPO's loss terms for one minibatch: `(losses, inter_vars, stats)`."""
+    actor, a_vars, stats = self.actor_losses(minibatch)
+    critic, c_vars = self.critic_losses(minibatch)
+    return _ppo_losses(actor, critic), {**a_vars, **c_vars}, stats
 PPO.compute_losses = _compute_losses
+
+def _weighted_loss(self: PPO, losses: dict):
+    "Σ coef × term over the terms whose `<name>_coef` (default 1) is not 0 (a switched-off term may be inf: 0 · inf = nan)."
+    coefs = {k: getattr(self, f"{k}_coef", 1.0) for k in losses}
+    return sum(coefs[k] * v for k, v in losses.items() if coefs[k] != 0)
+PPO.weighted_loss = _weighted_loss
 PPO.surrogate_loss_coef = 1.0
 PPO.bc_loss_coef = 0.0       # > 0 (e.g. while pretraining on demonstrations): add Σ(μ − label)² on stored action labels
 
@@ -262,17 +283,26 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     sums: dict[str, torch.Tensor] = {}
     n = 0
     params = [p for g in self.optimizer.param_groups for p in g["params"]]
+    split = self.split_update and self.can_split_update()
     for mb in gen:
-        losses, inter_vars, stats = self.compute_losses(mb)
-        coefs = {k: getattr(self, f"{k}_coef", 1.0) for k in losses}
-        loss = sum(coefs[k] * v for k, v in losses.items() if coefs[k] != 0)   # a switched-off term may be inf: 0 * inf = nan
-        if self.schedule == "adaptive" or self.target_kl > 0:
-            kl = (all_reduce_sum_(inter_vars["kl"].detach().clone()) / self.world_size).item()   # every process agrees
-            if self.target_kl > 0 and kl > 1.5 * self.target_kl and n > 0: break        # early stop (SB3's target_kl)
-            if self.schedule == "adaptive":
-                self.set_learning_rate(adapt_lr_from_kl(self.learning_rate, kl, self.desired_kl, self.min_lr, self.max_lr))
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if split:       # the critic's forward and backward on the side thread while this one does the actor's
+            self.optimizer.zero_grad(set_to_none=True)
+            side = self._side_thread()
+            side.start(lambda mb=mb: self._critic_backward(mb))
+            try:
+                actor, inter_vars, stats = self.actor_losses(mb)
+                stop = self._kl_step(inter_vars, n)
+                if not stop: self.weighted_loss(actor).backward()
+            finally:
+                critic = side.wait()
+            if stop: break
+            losses = _ppo_losses(actor, critic)
+        else:
+            losses, inter_vars, stats = self.compute_losses(mb)
+            loss = self.weighted_loss(losses)
+            if self._kl_step(inter_vars, n): break
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
         if self.world_size > 1: self.all_reduce_gradients(params)
         self.clip_gradients(params)
         self.optimizer.step()
@@ -285,6 +315,16 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     out["learning_rate"], out["num_minibatch_updates"] = self.learning_rate, n
     return out
 PPO.update = _update
+
+def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
+    "The adaptive schedule's learning-rate step from this minibatch's KL; True: stop the update (`target_kl`)."
+    if self.schedule != "adaptive" and self.target_kl <= 0: return False
+    kl = (all_reduce_sum_(inter_vars["kl"].detach().clone()) / self.world_size).item()   # every process agrees
+    if self.target_kl > 0 and kl > 1.5 * self.target_kl and n > 0: return True          # early stop (SB3's target_kl)
+    if self.schedule == "adaptive":
+        self.set_learning_rate(adapt_lr_from_kl(self.learning_rate, kl, self.desired_kl, self.min_lr, self.max_lr))
+    return False
+PPO._kl_step = _kl_step
 
 def _clip_gradients(self: PPO, params: list) -> None:
     "Clip the global gradient norm of `params` to `max_grad_norm` (subclasses with networks of their own clip per group)."
@@ -300,6 +340,54 @@ def _all_reduce_gradients(self: PPO, params: list) -> None:
     for g in grads:
         g.copy_(flat[offset:offset + g.numel()].view_as(g)); offset += g.numel()
 PPO.all_reduce_gradients = _all_reduce_gradients
+
+# %% ../../nbs/06_ppo.ipynb #2c66587d
+class _SideThread:
+    "A persistent daemon thread that runs one function while the caller runs another; `wait` re-raises its error."
+    def __init__(self):
+        self._go, self._done = threading.Event(), threading.Event()
+        self._fn = self._out = self._err = None
+        threading.Thread(target=self._loop, daemon=True, name="st_rl-update-side").start()
+
+    def _loop(self):
+        while True:
+            self._go.wait(); self._go.clear()
+            try: self._out, self._err = self._fn(), None
+            except BaseException as e: self._out, self._err = None, e
+            self._fn = None
+            self._done.set()
+
+    def start(self, fn) -> None:
+        self._fn = fn; self._done.clear(); self._go.set()
+
+    def wait(self):
+        self._done.wait()
+        out, err, self._out, self._err = self._out, self._err, None, None
+        if err is not None: raise err
+        return out
+
+PPO.split_update = False     # set by the runner: the critic's forward/backward on a second thread where possible
+
+def _can_split_update(self: PPO) -> bool:
+    "Whether this update can run the critic on a second thread (see above)."
+    ac = self.actor_critic
+    return (torch.device(self.device).type == "cpu" and not ac.is_recurrent
+            and type(ac).__dict__.get("separable_actor_critic", False)
+            and type(self).compute_losses is _compute_losses)
+PPO.can_split_update = _can_split_update
+
+def _critic_backward(self: PPO, mb: Batch) -> dict:
+    "The side thread's part: the critic's terms and their backward."
+    critic, _ = self.critic_losses(mb)
+    loss = self.weighted_loss(critic)
+    if isinstance(loss, torch.Tensor) and loss.requires_grad: loss.backward()
+    return critic
+PPO._critic_backward = _critic_backward
+
+def _side_thread(self: PPO) -> _SideThread:
+    if getattr(self, "_side", None) is None: self._side = _SideThread()
+    return self._side
+PPO._side_thread = _side_thread
 
 # %% ../../nbs/06_ppo.ipynb #96c70f10
 def _state_dict(self: PPO) -> dict:
