@@ -166,18 +166,34 @@ class PPO:
 # %% ../../nbs/06_ppo.ipynb #562a4841
 def _act(self: PPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = None) -> torch.Tensor:
     """Sample actions for `obs (N, num_obs)` and record the transition's first half."""
+    actions = self.act_sample(obs)
+    self.act_evaluate(critic_obs)
+    return actions
+PPO.act = _act
+
+def _act_sample(self: PPO, obs: torch.Tensor) -> torch.Tensor:
+    """`act`'s first part: the actions, all an env needs to step (the runner starts the step before `act_evaluate`)."""
     ac, tr = self.actor_critic, self.transition
     if ac.is_recurrent: tr.hidden_states = ac.get_hidden_states()
     obs_n = self.obs_normalizer(obs)
-    critic_n = obs_n if critic_obs is None or critic_obs is obs else self.critic_obs_normalizer(critic_obs)
     actions = ac.act(obs_n)
-    tr.actions_log_prob = ac.get_actions_log_prob(actions).detach()
     tr.actions = actions.detach()
-    tr.values = ac.evaluate(critic_n).detach()
     tr.action_mean, tr.action_sigma = ac.action_mean.detach(), ac.action_std.detach()
-    tr.observations, tr.critic_observations = obs_n, critic_n
+    tr.observations = obs_n
+    self._sampled = (obs, obs_n, actions)
     return tr.actions
-PPO.act = _act
+PPO.act_sample = _act_sample
+
+def _act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
+    """`act`'s second part: the sampled actions' log-probability and the value of `critic_obs`, into the transition."""
+    ac, tr = self.actor_critic, self.transition
+    obs, obs_n, actions = self._sampled
+    self._sampled = None
+    critic_n = obs_n if critic_obs is None or critic_obs is obs else self.critic_obs_normalizer(critic_obs)
+    tr.actions_log_prob = ac.get_actions_log_prob(actions).detach()
+    tr.values = ac.evaluate(critic_n).detach()
+    tr.critic_observations = critic_n
+PPO.act_evaluate = _act_evaluate
 
 def _normalize_critic(self: PPO, critic_obs: torch.Tensor, shared: bool) -> torch.Tensor:
     "Normalise critic obs without updating statistics."
@@ -185,28 +201,39 @@ def _normalize_critic(self: PPO, critic_obs: torch.Tensor, shared: bool) -> torc
     return norm.normalize(critic_obs) if isinstance(norm, EmpiricalNormalization) else critic_obs
 PPO._normalize_critic = _normalize_critic
 
-def _process_env_step(self: PPO, rewards: torch.Tensor, dones: torch.Tensor, infos: dict) -> None:
-    """Record rewards and dones (bootstrapping time-outs) and store the transition."""
-    tr = self.transition
+_NOT_GIVEN = object()
+
+def _process_env_step(self: PPO, rewards: torch.Tensor, dones: torch.Tensor, infos: dict, transition: Transition | None = None,
+                      bootstrap=_NOT_GIVEN) -> None:
+    """Record rewards and dones (bootstrapping time-outs) and store the transition. The runner's pipelined rollout
+    samples the next step's actions before it stores this one: it passes this step's `transition` and its
+    `time_out_bootstrap`, taken before the next step moved the observation normaliser."""
+    tr = self.transition if transition is None else transition
     rewards = rewards.to(self.device, torch.float32)
     if self.reward_scaler is not None: rewards = self.reward_scaler(rewards, dones)
     else: rewards = rewards.clone()
-    time_outs = infos.get("time_outs")
-    if time_outs is not None and time_outs.any():
-        idx = time_outs.to(self.device).bool().nonzero().flatten()
-        if len(idx):
-            final = infos.get("final_critic_obs")
-            if final is not None and not self.actor_critic.is_recurrent:
-                shared = self.storage.privileged_observations is None
-                v = self.actor_critic.evaluate(self._normalize_critic(final.to(self.device)[idx], shared)).view(-1)
-            else:
-                v = tr.values.view(-1)[idx]
-            rewards[idx] += self.gamma * v
+    b = self.time_out_bootstrap(infos, tr) if bootstrap is _NOT_GIVEN else bootstrap
+    if b is not None:
+        idx, v = b
+        rewards[idx] += self.gamma * v
     tr.rewards, tr.dones = rewards, dones.to(self.device)
     self.storage.add_transitions(tr)
     tr.clear()
     self.actor_critic.reset(dones)
 PPO.process_env_step = _process_env_step
+
+def _time_out_bootstrap(self: PPO, infos: dict, tr: Transition):
+    "`(env ids, V(final observation))` of the envs whose episode was cut by a time limit this step, or None."
+    time_outs = infos.get("time_outs")
+    if time_outs is None or not time_outs.any(): return None
+    idx = time_outs.to(self.device).bool().nonzero().flatten()
+    if not len(idx): return None
+    final = infos.get("final_critic_obs")
+    if final is not None and not self.actor_critic.is_recurrent:
+        shared = self.storage.privileged_observations is None
+        return idx, self.actor_critic.evaluate(self._normalize_critic(final.to(self.device)[idx], shared)).view(-1)
+    return idx, tr.values.view(-1)[idx]
+PPO.time_out_bootstrap = _time_out_bootstrap
 
 def _compute_returns(self: PPO, last_critic_obs: torch.Tensor) -> None:
     """GAE over the stored rollout, bootstrapped from the value of `last_critic_obs`."""
@@ -341,7 +368,7 @@ def _all_reduce_gradients(self: PPO, params: list) -> None:
         g.copy_(flat[offset:offset + g.numel()].view_as(g)); offset += g.numel()
 PPO.all_reduce_gradients = _all_reduce_gradients
 
-# %% ../../nbs/06_ppo.ipynb #2c66587d
+# %% ../../nbs/06_ppo.ipynb #966d386b
 class _SideThread:
     "A persistent daemon thread that runs one function while the caller runs another; `wait` re-raises its error."
     def __init__(self):

@@ -286,7 +286,7 @@ class GymVecEnv(VecEnv):
             for k, a in self._groups.items(): a[i] = info.get(k, 0.0)
             e.action_space.seed(seed + i)
         self._bufs = (self._act, self._obs, self._final_obs, self._rew, self._term, self._trunc, self._ep_len)
-        self._seq, self._batch = 0, None
+        self._seq, self._batch, self._asked = 0, None, False
         self._start_workers()
         if self.batched_step:          # this process's slice; each worker batches its own
             lo, hi = self._local
@@ -386,22 +386,35 @@ class GymVecEnv(VecEnv):
         return self.get_observations()
 
     def step(self, actions: torch.Tensor):
+        self.step_async(actions)
+        return self.step_wait()
+
+    def step_async(self, actions: torch.Tensor) -> None:
+        """Start a step: the worker processes begin stepping their slices at once, while the caller goes on (e.g. to
+        compute values for the transition); `step_wait` steps this process's slice and returns `step`'s outputs."""
         if tuple(actions.shape) != (self.num_envs, self.num_actions):
             raise EnvError(f"GymVecEnv({self.task}).step: actions have shape {tuple(actions.shape)}, expected {(self.num_envs, self.num_actions)}")
+        if self._asked: raise EnvError(f"GymVecEnv({self.task}).step_async: the previous step_async has no step_wait yet")
         act = actions.detach().to("cpu", torch.float32).numpy()
         if self.clip_actions: np.clip(act, self._low, self._high, out=self._act)
         else: np.copyto(self._act, act)
-        self._step_envs()
-        return self._step_outputs()
-
-    def _step_envs(self) -> None:
-        "Step every env: the workers step their slices (asked through shared memory) while this process steps its own."
         self._seq += 1
+        self._asked = True
         for (_, conn, _, _), ctl in zip(self._workers, self._ctls):
             ctl[0] = self._seq
             if ctl[2]:                                   # asleep (after an update): wake it
                 try: conn.send_bytes(b"w")
                 except OSError: raise self._died() from None
+
+    def step_wait(self):
+        "Finish the step `step_async` started: `(obs, rewards, dones, extras)` as `step` returns them."
+        if not self._asked: raise EnvError(f"GymVecEnv({self.task}).step_wait: no step_async before it")
+        self._asked = False
+        self._step_envs()
+        return self._step_outputs()
+
+    def _step_envs(self) -> None:
+        "Step this process's slice of the envs while the workers step theirs (asked in `step_async`); wait for them."
         lo, hi = self._local
         if self._batch is not None: _step_batched_slice(self._batch, self.envs[lo:hi], lo, *self._bufs, self.max_episode_length)
         else: _step_slice(self.envs[lo:hi], lo, *self._bufs, self.max_episode_length, self._step_infos)

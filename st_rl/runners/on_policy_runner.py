@@ -59,6 +59,7 @@ class RunnerCfg:
     update_threads: int = 0                   # torch threads during the update (the envs are idle); 0 = automatic (see OnPolicyRunner)
     check_env: bool = True                    # check the env against the VecEnv contract before training
     nonfinite: str = "raise"                  # NaN/Inf in obs, rewards or actions: "raise" (name the env), "sanitize" (zero and count), "ignore"
+    pipeline_rollout: bool = True             # step the env's workers while the learner finishes the step before (same numbers)
     print_interval: int = 1                   # console progress line every this many iterations (0: never)
     env: EnvCfg = field(default_factory=EnvCfg)
     policy: ActorCriticCfg = polymorphic(ActorCriticCfg)
@@ -166,6 +167,13 @@ def _rollout_step(self: OnPolicyRunner) -> dict:
     if self._obs is None: self.reset_rollout_state()
     actions = self.alg.act(self._obs, self._critic_obs)
     obs, rewards, dones, extras = self.env.step(actions.to(self.env.device))
+    rewards, dones, extras = self._take_env_step(actions, obs, rewards, dones, extras)
+    self._record_step(rewards, dones, extras)
+    return extras
+OnPolicyRunner.rollout_step = _rollout_step
+
+def _take_env_step(self: OnPolicyRunner, actions, obs, rewards, dones, extras) -> tuple:
+    "Check a step's outputs for NaN/Inf and make its observations the current ones; returns `(rewards, dones, extras)`."
     # one cheap test per step (a NaN/Inf anywhere makes the sum non-finite); the exact search only on failure
     if self.cfg.nonfinite != "ignore" and not math.isfinite(float(actions.sum() + obs.sum().to(self.device) + rewards.sum().to(self.device))):
         if self.cfg.nonfinite == "raise": self._check_finite_exact(actions, obs, rewards)
@@ -177,8 +185,12 @@ def _rollout_step(self: OnPolicyRunner) -> dict:
     obs, rewards, dones = obs.to(self.device), rewards.to(self.device), dones.to(self.device)
     self._obs = obs
     self._critic_obs = extras["observations"]["critic"].to(self.device) if self.has_critic_group else obs
-    self.alg.process_env_step(rewards, dones, extras)
-    # episode bookkeeping (raw env rewards)
+    return rewards, dones, extras
+OnPolicyRunner._take_env_step = _take_env_step
+
+def _record_step(self: OnPolicyRunner, rewards, dones, extras, **pipelined) -> None:
+    "Store a step's transition and count its episode statistics (raw env rewards); `pipelined`: see `_collect_pipelined`."
+    self.alg.process_env_step(rewards, dones, extras, **pipelined)
     self.cur_reward_sum += rewards
     self.cur_episode_length += 1
     if dones.any():
@@ -188,8 +200,7 @@ def _rollout_step(self: OnPolicyRunner) -> dict:
         self.cur_reward_sum[ids] = 0; self.cur_episode_length[ids] = 0
     ep = extras.get("episode", extras.get("log"))
     if ep: self.ep_infos.append(ep)
-    return extras
-OnPolicyRunner.rollout_step = _rollout_step
+OnPolicyRunner._record_step = _record_step
 
 def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards) -> None:
     "Find which of actions / observations / rewards holds the NaN/Inf and raise; a mere overflow of the sum passes."
@@ -202,9 +213,42 @@ OnPolicyRunner._check_finite_exact = _check_finite_exact
 def _collect(self: OnPolicyRunner) -> None:
     """One iteration's rollout (`num_steps_per_env` steps, inference mode) and its returns."""
     with torch.inference_mode():
-        for _ in range(self.num_steps_per_env): self.rollout_step()
+        if self.can_pipeline(): self._collect_pipelined()
+        else:
+            for _ in range(self.num_steps_per_env): self.rollout_step()
         self.alg.compute_returns(self._critic_obs)
 OnPolicyRunner.collect = _collect
+
+def _collect_pipelined(self: OnPolicyRunner) -> None:
+    """`rollout_step` × `num_steps_per_env`, reordered so that the env's worker processes step while this process
+    works: sample the actions → `env.step_async` → their log-probabilities and values, and the previous step's storage
+    and statistics → `env.step_wait`. The same operations on the same data as `rollout_step`: the same numbers."""
+    if self._obs is None: self.reset_rollout_state()
+    alg, env = self.alg, self.env
+    spare, pending = type(alg.transition)(), None
+    for _ in range(self.num_steps_per_env):
+        actions = alg.act_sample(self._obs)
+        env.step_async(actions.to(env.device))
+        alg.act_evaluate(self._critic_obs)
+        if pending is not None: self._record_step(*pending[0], **pending[1])
+        obs, rewards, dones, extras = env.step_wait()
+        rewards, dones, extras = self._take_env_step(actions, obs, rewards, dones, extras)
+        tr = alg.transition          # time-outs are bootstrapped now, before the next step updates the normaliser
+        pending = (rewards, dones, extras), {"transition": tr, "bootstrap": alg.time_out_bootstrap(extras, tr)}
+        alg.transition, spare = spare, tr                  # the next step fills the other one meanwhile
+    self._record_step(*pending[0], **pending[1])
+OnPolicyRunner._collect_pipelined = _collect_pipelined
+
+def _can_pipeline(self: OnPolicyRunner) -> bool:
+    """Whether `collect` may reorder the rollout (`RunnerCfg.pipeline_rollout`): an env with `step_async`/`step_wait`
+    beside its own `step`, PPO's own `act` and `process_env_step`, a feed-forward policy and this class's `rollout_step`."""
+    env_cls, alg_cls = type(self.env), type(self.alg)
+    owner = next((c for c in env_cls.__mro__ if "step" in c.__dict__), None)
+    return (self.cfg.pipeline_rollout and owner is not None and "step_async" in owner.__dict__ and "step_wait" in owner.__dict__
+            and alg_cls.act is PPO.act and alg_cls.process_env_step is PPO.process_env_step
+            and not self.alg.actor_critic.is_recurrent and type(self).rollout_step is _rollout_step
+            and "rollout_step" not in self.__dict__)
+OnPolicyRunner.can_pipeline = _can_pipeline
 
 # %% ../../nbs/08_runner.ipynb #30cb84e2
 def _begin_training(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> int:
