@@ -377,7 +377,12 @@ class GymVecEnv(VecEnv):
         obs, groups = self._split(self._obs)
         return obs, {"observations": self._with_groups(groups)}
 
+    def _finish_pending(self) -> None:
+        "Complete a step that `step_async` started and nobody waited for (e.g. the caller raised in between)."
+        if self._asked: self.step_wait()
+
     def reset(self):
+        self._finish_pending()
         for _, conn, _, _ in self._workers: conn.send_bytes(b"r")
         lo, hi = self._local
         for i in range(lo, hi): self._obs[i] = self.envs[i].reset()[0]
@@ -439,6 +444,7 @@ class GymVecEnv(VecEnv):
 
     def get_state(self) -> dict:
         """Simulator states (MuJoCo integration state incl. warm-start), env RNGs, counters and current observations."""
+        self._finish_pending()
         lo, hi = self._local
         states = [_env_state(self.envs[i]) for i in range(lo, hi)]
         for _, conn, _, _ in self._workers: states += self._call(conn, "get_state")
@@ -452,6 +458,7 @@ class GymVecEnv(VecEnv):
         """Restore a state from `get_state` (same task and number of envs)."""
         if state.get("task") != self.task or len(state["envs"]) != self.num_envs:
             raise EnvError(f"env state is for {state.get('task')!r} x {len(state['envs'])}, this env is {self.task!r} x {self.num_envs}")
+        self._finish_pending()
         sims = [{"mujoco": s["mujoco"].numpy(), "np_random": s["np_random"]} for s in state["envs"]]
         lo, hi = self._local
         for i in range(lo, hi): _set_env_state(self.envs[i], sims[i])

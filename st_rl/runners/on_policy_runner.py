@@ -229,8 +229,12 @@ def _collect_pipelined(self: OnPolicyRunner) -> None:
     for _ in range(self.num_steps_per_env):
         actions = alg.act_sample(self._obs)
         env.step_async(actions.to(env.device))
-        alg.act_evaluate(self._critic_obs)
-        if pending is not None: self._record_step(*pending[0], **pending[1])
+        try:
+            alg.act_evaluate(self._critic_obs)
+            if pending is not None: self._record_step(*pending[0], **pending[1])
+        except BaseException:
+            env.step_wait()                                # leave the env between steps, usable
+            raise
         obs, rewards, dones, extras = env.step_wait()
         rewards, dones, extras = self._take_env_step(actions, obs, rewards, dones, extras)
         tr = alg.transition          # time-outs are bootstrapped now, before the next step updates the normaliser
