@@ -61,6 +61,7 @@ def cases(tmp: Path, run: Path):
         ("config: file not found", ["train", "--task", "PointMass", "--config", str(tmp / "nope.yaml")], "config file not found"),
         ("config: wrong type", ["train", *PM, "num_steps_per_env=many"], "'num_steps_per_env' must be int"),
         ("config: invalid value", ["train", *PM, "algorithm.schedule=cosine"], "algorithm.schedule must be"),
+        ("config: switch that is not a bool", ["train", *PM, "pipeline_rollout=maybe"], "'pipeline_rollout' must be bool"),
         ("config: unknown policy class", ["train", *PM, "policy.class_name=Transformer"], "unknown policy 'Transformer'"),
         ("config: bad activation", ["train", *PM, "policy.activation=swish3"], "unknown activation 'swish3'"),
         ("config: zero envs", ["train", "--task", "HalfCheetah-v5", "--num_envs", "0", "--max_iterations", "1"], "num_envs must be >= 1"),
