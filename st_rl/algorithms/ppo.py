@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import threading
 
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from ..storage.rollout_storage import RolloutStorage, Transition, Batch
 from ..utils.core import ConfigError, all_reduce_sum_, dist_rank_world, is_distributed, register
 
 # %% auto #0
-__all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'DiscountedReturnScaler', 'make_adam', 'PPOCfg',
-           'PPO']
+__all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'DiscountedReturnScaler', 'Adam', 'make_adam',
+           'PPOCfg', 'PPO']
 
 # %% ../../nbs/06_ppo.ipynb #e44e9068
 def surrogate_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, clip_param: float) -> torch.Tensor:
@@ -71,10 +72,63 @@ class DiscountedReturnScaler(nn.Module):
         return rewards / torch.sqrt(self.var + self.eps)
 
 # %% ../../nbs/06_ppo.ipynb #b02abc1d
+def _eager(fn):
+    "The method under torch's `_disable_dynamo` wrapper, which imports `torch._dynamo` on its first call."
+    return getattr(fn, "__wrapped__", fn)
+
+class Adam(torch.optim.Adam):
+    """`torch.optim.Adam(fused=True)` whose methods never import `torch._dynamo`: bit-identical steps, the same state
+    dict. `torch.optim.Adam`'s `RuntimeError` where the device has no fused kernel (`make_adam` falls back)."""
+    add_param_group = _eager(torch.optim.Optimizer.add_param_group)
+    zero_grad = _eager(torch.optim.Optimizer.zero_grad)
+    state_dict = _eager(torch.optim.Optimizer.state_dict)
+    load_state_dict = _eager(torch.optim.Optimizer.load_state_dict)
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=True)
+
+    def _kernel_groups(self) -> list[tuple[dict, list[list[torch.Tensor]]]] | None:
+        "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
+        out = []
+        for g in self.param_groups:
+            if g["amsgrad"] or g["maximize"] or g["differentiable"] or g["capturable"] or g.get("decoupled_weight_decay"):
+                return None
+            ps = [p for p in g["params"] if p.grad is not None]
+            if not ps: continue
+            if any(q.device != ps[0].device or q.dtype != ps[0].dtype or q.is_complex() for q in ps): return None
+            for q in ps:
+                st = self.state[q]
+                if not st:                               # torch's fused initial state
+                    st["step"] = torch.zeros((), dtype=torch.float32, device=q.device)
+                    st["exp_avg"] = torch.zeros_like(q, memory_format=torch.preserve_format)
+                    st["exp_avg_sq"] = torch.zeros_like(q, memory_format=torch.preserve_format)
+            sts = [self.state[q] for q in ps]
+            out.append((g, [ps, [q.grad for q in ps], [s["exp_avg"] for s in sts], [s["exp_avg_sq"] for s in sts],
+                            [s["step"] for s in sts]]))
+        return out
+
+    def step(self, closure=None):
+        if "torch._dynamo" in sys.modules and torch.compiler.is_compiling(): return super().step(closure)
+        loss = None
+        if closure is not None:
+            with torch.enable_grad(): loss = closure()
+        with torch.no_grad():
+            groups = self._kernel_groups()
+            if groups is None:
+                super().step()
+                return loss
+            for g, (ps, grads, m, v, steps) in groups:
+                torch._foreach_add_(steps, 1)
+                b1, b2 = g["betas"]
+                torch._fused_adam_(ps, grads, m, v, [], steps, amsgrad=False, lr=g["lr"], beta1=b1, beta2=b2,
+                                   weight_decay=g["weight_decay"], eps=g["eps"], maximize=False, grad_scale=None, found_inf=None)
+        return loss
+
 def make_adam(params, lr: float, device: torch.device | str = "cpu") -> torch.optim.Adam:
-    """`torch.optim.Adam`, fused when the device supports it."""
+    """`Adam` (fused, no compiler import) where the device has torch's fused kernel, else `torch.optim.Adam`."""
     params = list(params)
-    try: return torch.optim.Adam(params, lr=lr, fused=True)
+    try: return Adam(params, lr=lr)
     except (RuntimeError, TypeError, ValueError): return torch.optim.Adam(params, lr=lr)
 
 # %% ../../nbs/06_ppo.ipynb #341de838
