@@ -87,6 +87,7 @@ class Adam(torch.optim.Adam):
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=True)
+        self._one = torch.ones(())
 
     def _kernel_groups(self) -> list[tuple[dict, list[list[torch.Tensor]]]] | None:
         "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
@@ -119,7 +120,8 @@ class Adam(torch.optim.Adam):
                 super().step()
                 return loss
             for g, (ps, grads, m, v, steps) in groups:
-                torch._foreach_add_(steps, 1)
+                if steps[0].is_cpu: torch._foreach_add_(steps, self._one, alpha=1.0)   # torch's fast CPU form, the same sums
+                else: torch._foreach_add_(steps, 1)
                 b1, b2 = g["betas"]
                 torch._fused_adam_(ps, grads, m, v, [], steps, amsgrad=False, lr=g["lr"], beta1=b1, beta2=b2,
                                    weight_decay=g["weight_decay"], eps=g["eps"], maximize=False, grad_scale=None, found_inf=None)
