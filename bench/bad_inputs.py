@@ -6,6 +6,7 @@ Each case must end with exit status 2 and exactly one stderr line `st_rl: error:
 words (no traceback). tests/test_bad_inputs.py runs the same cases."""
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,13 @@ def make_fixtures(tmp: Path) -> Path:
     save_motion(tmp / "three_joints.npz", clip.frames, clip.fps, clip.feature_names, ["thigh", "leg", "foot"])
     save_motion(tmp / "short_frames.npz", clip.frames[:, :12], clip.fps, clip.feature_names[:12], clip.joint_names)
     (tmp / "evil_motion.npz").write_bytes(pickle.dumps(Evil()))
+    # a run whose checkpoint's optimiser moments do not fit the policy's parameters
+    shutil.copytree(run, tmp / "bad_moments")
+    d = torch.load(ckpt, weights_only=True)
+    st = next(v for v in d["optimizer_state_dict"]["state"].values()             # a weight matrix's first moment:
+              if v["exp_avg"].dim() == 2 and v["exp_avg"].shape[0] != v["exp_avg"].shape[1])
+    st["exp_avg"] = st["exp_avg"].t().contiguous()                                # transposed
+    torch.save(d, tmp / "bad_moments" / "model_1.pt")
     return run
 
 
@@ -78,6 +86,8 @@ def cases(tmp: Path, run: Path):
         ("file: checkpoint of another policy", ["play", "--run", str(run), "--checkpoint", str(tmp / "other" / "model_1.pt")], "does not fit this policy"),
         ("file: not a run directory", ["play", "--run", str(tmp / "norun")], "not an st_rl run directory"),
         ("cli: resume with a changed config", ["train", "--resume", str(run), "--set", "algorithm.learning_rate=1"], "only --max_iterations"),
+        ("file: optimiser state that does not fit", ["train", "--resume", str(tmp / "bad_moments"), "--max_iterations", "2"],
+         "does not fit this policy: optimizer state of parameter"),
         ("cli: resume from nothing", ["train", "--resume", str(tmp / "missing")], "nothing to resume"),
         ("dataset: code-executing pickle file", ["train", *PM, "--dataset", str(tmp / "evil_demos")], "0_20.npz: refused, it holds pickled data"),
         ("dataset: not a dataset directory", ["train", "--dataset", str(tmp / "norun"), *PM, "pretrain_dataset.wait_for_data=0"], "not an st_rl dataset (no metadata.json)"),

@@ -14,11 +14,11 @@ def fixtures(tmp_path_factory):
     return tmp, bad_inputs.make_fixtures(tmp)
 
 
-@pytest.mark.parametrize("index", range(35))
+@pytest.mark.parametrize("index", range(36))
 def test_bad_input_gives_one_clear_line(fixtures, index):
     tmp, run = fixtures
     all_cases = bad_inputs.cases(tmp, run)
-    assert len(all_cases) == 35
+    assert len(all_cases) == 36
     name, args, expect = all_cases[index]
     rc, lines = bad_inputs.run_case(args)
     assert rc == 2, (name, rc, lines)

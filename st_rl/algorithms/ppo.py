@@ -82,7 +82,20 @@ class Adam(torch.optim.Adam):
     add_param_group = _eager(torch.optim.Optimizer.add_param_group)
     zero_grad = _eager(torch.optim.Optimizer.zero_grad)
     state_dict = _eager(torch.optim.Optimizer.state_dict)
-    load_state_dict = _eager(torch.optim.Optimizer.load_state_dict)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """torch's `load_state_dict`, after checking that the moments fit the parameters (torch's own check counts the
+        parameters only, and a misfit would surface as a kernel error at the next step): `ValueError` naming the
+        parameter, with this optimiser unchanged."""
+        params = [p for g in self.param_groups for p in g["params"]]
+        saved = [i for g in state_dict.get("param_groups", []) for i in g.get("params", [])]
+        if len(saved) == len(params):                # (a different count: torch's own error)
+            for i, p in zip(saved, params):
+                for name, t in state_dict.get("state", {}).get(i, {}).items():
+                    if name != "step" and isinstance(t, torch.Tensor) and t.shape != p.shape:
+                        raise ValueError(f"optimizer state of parameter {i}: {name} has shape {tuple(t.shape)}, "
+                                         f"the parameter {tuple(p.shape)}")
+        _eager(torch.optim.Optimizer.load_state_dict)(self, state_dict)
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
