@@ -83,6 +83,11 @@ class Adam(torch.optim.Adam):
     zero_grad = _eager(torch.optim.Optimizer.zero_grad)
     state_dict = _eager(torch.optim.Optimizer.state_dict)
 
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=True)
+        self._one = torch.ones(())
+
     def load_state_dict(self, state_dict: dict) -> None:
         """torch's `load_state_dict`, after checking that the moments fit the parameters (torch's own check counts the
         parameters only, and a misfit would surface as a kernel error at the next step): `ValueError` naming the
@@ -96,11 +101,6 @@ class Adam(torch.optim.Adam):
                         raise ValueError(f"optimizer state of parameter {i}: {name} has shape {tuple(t.shape)}, "
                                          f"the parameter {tuple(p.shape)}")
         _eager(torch.optim.Optimizer.load_state_dict)(self, state_dict)
-
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=True)
-        self._one = torch.ones(())
 
     def _kernel_groups(self) -> list[tuple[dict, list[list[torch.Tensor]]]] | None:
         "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
