@@ -240,27 +240,37 @@ def _act(self: PPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = None) -
     return actions
 PPO.act = _act
 
+PPO.rollout_kernel = None   # a `NumpyRolloutPolicy` of the policy, set by the runner for a rollout (`RunnerCfg.numpy_rollout`)
+
 def _act_sample(self: PPO, obs: torch.Tensor) -> torch.Tensor:
-    """`act`'s first part: the actions, all an env needs to step (the runner starts the step before `act_evaluate`)."""
+    """`act`'s first part: the actions, all an env needs to step (the runner starts the step before `act_evaluate`).
+    With a `rollout_kernel` (and CPU float32 observations) the policy's arithmetic runs in numpy."""
     ac, tr = self.actor_critic, self.transition
     if ac.is_recurrent: tr.hidden_states = ac.get_hidden_states()
     obs_n = self.obs_normalizer(obs)
+    kernel = self.rollout_kernel
+    if kernel is not None and kernel.accepts(obs_n):
+        actions, tr.action_mean, tr.action_sigma, logp = kernel.sample(obs_n)
+        tr.actions, tr.observations = actions, obs_n
+        self._sampled = (obs, obs_n, actions, logp)
+        return actions
     actions = ac.act(obs_n)
     tr.actions = actions.detach()
     tr.action_mean, tr.action_sigma = ac.action_mean.detach(), ac.action_std.detach()
     tr.observations = obs_n
-    self._sampled = (obs, obs_n, actions)
+    self._sampled = (obs, obs_n, actions, None)
     return tr.actions
 PPO.act_sample = _act_sample
 
 def _act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
     """`act`'s second part: the sampled actions' log-probability and the value of `critic_obs`, into the transition."""
     ac, tr = self.actor_critic, self.transition
-    obs, obs_n, actions = self._sampled
+    obs, obs_n, actions, logp = self._sampled
     self._sampled = None
     critic_n = obs_n if critic_obs is None or critic_obs is obs else self.critic_obs_normalizer(critic_obs)
-    tr.actions_log_prob = ac.get_actions_log_prob(actions).detach()
-    tr.values = ac.evaluate(critic_n).detach()
+    kernel = self.rollout_kernel
+    tr.actions_log_prob = logp if logp is not None else ac.get_actions_log_prob(actions).detach()
+    tr.values = kernel.value(critic_n) if logp is not None and kernel.accepts(critic_n) else ac.evaluate(critic_n).detach()
     tr.critic_observations = critic_n
 PPO.act_evaluate = _act_evaluate
 

@@ -18,7 +18,8 @@ from ..utils.config import to_dict
 from ..utils.core import ConfigError, all_reduce_sum_, is_distributed, register
 
 # %% auto #0
-__all__ = ['Tanh', 'get_activation_Cls', 'MlpModel', 'EmpiricalNormalization', 'ActorCriticCfg', 'ActorCritic']
+__all__ = ['Tanh', 'get_activation_Cls', 'MlpModel', 'EmpiricalNormalization', 'ActorCriticCfg', 'ActorCritic', 'NumpyMlp',
+           'NumpyRolloutPolicy']
 
 # %% ../../nbs/05_modules.ipynb #4bf79d76
 class _NumpyTanh(torch.autograd.Function):
@@ -91,8 +92,48 @@ class EmpiricalNormalization(nn.Module):
     def std(self): return self._std.squeeze(0).clone()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training: self.update(x)
+        if self.training:
+            if self._numpy_ok(x): return self._forward_numpy(x)
+            self.update(x)
         return self.normalize(x)
+
+    @torch.jit.unused
+    def _numpy_ok(self, x: torch.Tensor) -> bool:
+        "Whether a training batch may take the numpy path: CPU float32 data and statistics, no autograd, tracing or processes to agree with."
+        m = self._mean
+        return (x.dtype == torch.float32 and m.dtype == torch.float32 and x.device.type == "cpu" and m.device.type == "cpu"
+                and not x.requires_grad and x.shape[1:] == m.shape[1:] and not torch.jit.is_tracing()
+                and not torch.compiler.is_compiling() and not is_distributed())
+
+    @torch.jit.unused
+    def _forward_numpy(self, x: torch.Tensor) -> torch.Tensor:
+        """`update` then `normalize` in numpy on views of the buffers: the same formulas and operation order (the
+        batch's mean and variance come from numpy's reductions), ≈ 4× cheaper for a rollout's few rows (≈ 25 against
+        ≈ 95 µs for 8 × 17 on the development machine). To float rounding, not bit for bit."""
+        a, (mean, var, std, cnt) = x.numpy(), self._numpy_views()
+        count, n = int(cnt), a.shape[0]
+        if n and (self.until is None or count < self.until):
+            f32 = np.float32
+            bmean = np.add.reduce(a, 0, keepdims=True) / f32(n)          # numpy's mean and var, without their overhead
+            d = a - bmean
+            bvar = np.add.reduce(d * d, 0, keepdims=True) / f32(n)
+            total = count + n
+            delta = bmean - mean
+            mean += delta * (f32(n) / f32(total))
+            var[...] = (var * f32(count) + bvar * f32(n) + delta ** 2 * (f32(count * n) / f32(total))) / f32(total)
+            np.sqrt(var, out=std)
+            cnt[...] = total
+        return torch.from_numpy((a - mean) / (std + np.float32(self.eps)))
+
+    @torch.jit.unused
+    def _numpy_views(self) -> tuple:
+        "numpy views of the buffers (mean, var, std, count), made again whenever a buffer is replaced or moved."
+        b = self._buffers
+        key = tuple(b[k].data_ptr() for k in ("_mean", "_var", "_std", "count"))
+        cached = self.__dict__.get("_np_views")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_np_views"] = (key, tuple(b[k].numpy() for k in ("_mean", "_var", "_std", "count")))
+        return cached[1]
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise with the current statistics, never updating them."""
@@ -271,3 +312,98 @@ def _evaluate(self: ActorCritic, critic_observations: torch.Tensor, masks=None, 
     """Value estimate `(B, 1)`."""
     return self.critic(self.critic_features(critic_observations, masks, hidden_states))
 ActorCritic.evaluate = _evaluate
+
+# %% ../../nbs/05_modules.ipynb #374f6540
+def _numpy_activation(m: nn.Module):
+    "An in-place numpy version of activation module `m` (float32 arrays), or None if it has none."
+    t = type(m)
+    if t is Tanh or t is nn.Tanh: return lambda x: np.tanh(x, out=x)
+    if t is nn.ReLU: return lambda x: np.maximum(x, np.float32(0), out=x)
+    if t is nn.Identity: return lambda x: x
+    if t is nn.ELU:
+        alpha = np.float32(m.alpha)
+        def elu(x):
+            neg = np.expm1(np.minimum(x, np.float32(0)))        # torch: alpha * expm1(x) where x <= 0
+            if alpha != 1: neg *= alpha
+            return np.where(x > 0, x, neg)
+        return elu
+    if t is nn.LeakyReLU:
+        slope = np.float32(m.negative_slope)
+        return lambda x: np.where(x > 0, x, x * slope)
+    return None
+
+def _has_hooks(m: nn.Module) -> bool:
+    return any(bool(getattr(m, h, None)) for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks"))
+
+class NumpyMlp:
+    """The forward of a CPU float32 `MlpModel` in numpy, on views of its parameters (in-place updates show at once)."""
+    def __init__(self, layers: list): self.layers = layers
+
+    @classmethod
+    def of(cls, mlp: nn.Module) -> NumpyMlp | None:
+        "The numpy forward of `mlp`, or None where it is not a plain CPU float32 `MlpModel` of supported layers."
+        if type(mlp) is not MlpModel or _has_hooks(mlp): return None
+        layers = []
+        for m in mlp:
+            if _has_hooks(m): return None
+            if type(m) is nn.Linear:
+                w, b = m.weight, m.bias
+                if w.dtype != torch.float32 or w.device.type != "cpu" or (b is not None and b.dtype != torch.float32): return None
+                layers.append((w.detach().numpy().T, None if b is None else b.detach().numpy()))
+            else:
+                f = _numpy_activation(m)
+                if f is None: return None
+                layers.append(f)
+        return cls(layers)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            if type(layer) is tuple:
+                x = x @ layer[0]
+                if layer[1] is not None: x += layer[1]
+            else: x = layer(x)
+        return x
+
+class NumpyRolloutPolicy:
+    """`ActorCritic`'s rollout arithmetic (sample, log-probability, value) in numpy, for small CPU batches. Build it
+    with `of` where the rollout starts: σ and log σ are taken then (the parameters do not change during a rollout)."""
+    _OWN = ("actor_features", "critic_features", "actor_obs_transform", "critic_obs_transform", "update_distribution",
+            "act", "get_actions_log_prob", "evaluate", "current_std", "_log_std_row")
+
+    def __init__(self, actor: NumpyMlp, critic: NumpyMlp, std: torch.Tensor, log_std: torch.Tensor):
+        self.actor, self.critic = actor, critic
+        self.std, self.log_std = std.numpy(), log_std.numpy()
+        self.num_actions = int(std.shape[0])
+
+    @classmethod
+    def of(cls, ac: nn.Module) -> NumpyRolloutPolicy | None:
+        "The numpy rollout of `ac`, or None where `ac` is not a plain `ActorCritic` of CPU float32 MLPs (see above)."
+        if not isinstance(ac, ActorCritic) or ac.is_recurrent or _has_hooks(ac): return None
+        if any(getattr(type(ac), n) is not getattr(ActorCritic, n) for n in cls._OWN): return None
+        actor, critic = NumpyMlp.of(ac.actor), NumpyMlp.of(ac.critic)
+        if actor is None or critic is None: return None
+        with torch.no_grad():
+            std = ac.current_std().detach()
+            if std.dtype != torch.float32 or std.device.type != "cpu": return None
+            std = std.clone()
+            return cls(actor, critic, std, std.log())
+
+    @staticmethod
+    def accepts(x: torch.Tensor) -> bool:
+        "Whether `x` can go through numpy as it is (a CPU float32 tensor outside autograd)."
+        return x.dtype == torch.float32 and x.device.type == "cpu" and not x.requires_grad
+
+    def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """`(actions, mean, σ, log-probability)` for `obs (B, num_actor_obs)`, as `ActorCritic.act` then
+        `get_actions_log_prob` give them (σ as a stride-0 `(B, A)` view of the row)."""
+        mean = self.actor(obs.numpy())
+        eps = torch.randn(mean.shape, dtype=torch.float32).numpy()          # torch's generator, as `randn_like(mean)`
+        actions = mean + self.std * eps
+        logp = -(np.float32(0.5) * (eps * eps) + self.log_std + np.float32(_LOG_SQRT_2PI)).sum(-1)
+        mean_t = torch.from_numpy(mean)
+        return (torch.from_numpy(actions), mean_t, torch.from_numpy(self.std).expand_as(mean_t),
+                torch.from_numpy(np.asarray(logp, dtype=np.float32)))
+
+    def value(self, critic_obs: torch.Tensor) -> torch.Tensor:
+        "`ActorCritic.evaluate`: the values `(B, 1)`."
+        return torch.from_numpy(self.critic(critic_obs.numpy()))

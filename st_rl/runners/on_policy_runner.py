@@ -23,7 +23,7 @@ import torch
 import st_rl
 from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
-from ..modules.actor_critic import ActorCritic, ActorCriticCfg
+from ..modules.actor_critic import ActorCritic, ActorCriticCfg, NumpyRolloutPolicy
 from ..utils.config import from_dict, polymorphic, to_dict
 from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, StRlError, atomic_torch_save, atomic_write_text,
                               code_state, configure_torch_threads, dist_rank_world, get_rng_state, register, resolve_class,
@@ -60,6 +60,7 @@ class RunnerCfg:
     check_env: bool = True                    # check the env against the VecEnv contract before training
     nonfinite: str = "raise"                  # NaN/Inf in obs, rewards or actions: "raise" (name the env), "sanitize" (zero and count), "ignore"
     pipeline_rollout: bool = True             # step the env's workers while the learner finishes the step before (same numbers)
+    numpy_rollout: bool = True                # CPU: an MLP ActorCritic's rollout arithmetic in numpy (NumpyRolloutPolicy; torch's to float rounding)
     print_interval: int = 1                   # console progress line every this many iterations (0: never)
     env: EnvCfg = field(default_factory=EnvCfg)
     policy: ActorCriticCfg = polymorphic(ActorCriticCfg)
@@ -211,13 +212,24 @@ def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards) -> None:
 OnPolicyRunner._check_finite_exact = _check_finite_exact
 
 def _collect(self: OnPolicyRunner) -> None:
-    """One iteration's rollout (`num_steps_per_env` steps, inference mode) and its returns."""
+    """One iteration's rollout (`num_steps_per_env` steps, inference mode) and its returns; the policy's arithmetic
+    in numpy where `RunnerCfg.numpy_rollout` and the policy allow (see `NumpyRolloutPolicy`)."""
+    alg = self.alg
     with torch.inference_mode():
-        if self.can_pipeline(): self._collect_pipelined()
-        else:
-            for _ in range(self.num_steps_per_env): self.rollout_step()
-        self.alg.compute_returns(self._critic_obs)
+        alg.rollout_kernel = self.rollout_kernel()
+        try:
+            if self.can_pipeline(): self._collect_pipelined()
+            else:
+                for _ in range(self.num_steps_per_env): self.rollout_step()
+        finally: alg.rollout_kernel = None
+        alg.compute_returns(self._critic_obs)
 OnPolicyRunner.collect = _collect
+
+def _rollout_kernel(self: OnPolicyRunner) -> NumpyRolloutPolicy | None:
+    "The numpy rollout of this run's policy for the next rollout, or None (`RunnerCfg.numpy_rollout` off, not on the CPU, or a policy it does not cover)."
+    if not self.cfg.numpy_rollout or self.device.type != "cpu" or not isinstance(self.alg, PPO): return None
+    return NumpyRolloutPolicy.of(self.alg.actor_critic)
+OnPolicyRunner.rollout_kernel = _rollout_kernel
 
 def _collect_pipelined(self: OnPolicyRunner) -> None:
     """`rollout_step` × `num_steps_per_env`, reordered so that the env's worker processes step while this process
