@@ -25,13 +25,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_ppo import H, NETS  # noqa: E402
 
 
-def train(task: str, seed: int, steps: int, fast: bool, net: str):
+def train(task: str, seed: int, steps: int, fast: bool, net: str, obs_norm: bool = False):
     import torch
     from st_rl.env.gym_adapter import GymVecEnv
     from st_rl.runners.on_policy_runner import OnPolicyRunner
     env = GymVecEnv(task, num_envs=8, seed=seed, **({} if fast else {"num_workers": 0, "batched_step": False}))
     n = NETS[net]
-    cfg = {"num_steps_per_env": H["num_steps_per_env"], "empirical_normalization": False, "logger": "none",
+    cfg = {"num_steps_per_env": H["num_steps_per_env"], "empirical_normalization": obs_norm, "logger": "none",
            "print_interval": 0, "seed": seed,
            "policy": {"class_name": "ActorCritic", "actor_hidden_dims": n["hidden"], "critic_hidden_dims": n["hidden"],
                       "activation": n["activation"], "init_noise_std": H["init_std"]},
@@ -64,6 +64,7 @@ def main():
     ap.add_argument("--steps", type=int, default=200_000)
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--net", default="small", choices=tuple(NETS))
+    ap.add_argument("--obs_norm", action="store_true", help="empirical observation normalisation on (the library's default; off in the bench)")
     ap.add_argument("--against", metavar="DIR", help="another st_rl checkout to compare learning with, over the seeds")
     ap.add_argument("--_train", metavar="DIR", help=argparse.SUPPRESS)   # worker: train with the st_rl found in DIR
     a = ap.parse_args()
@@ -74,7 +75,7 @@ def main():
     for seed in [int(s) for s in a.seeds.split(",")]:
         out = {}
         for fast in (False, True):
-            tr, ev, params, secs, ut, w = train(a.task, seed, a.steps, fast, a.net)
+            tr, ev, params, secs, ut, w = train(a.task, seed, a.steps, fast, a.net, a.obs_norm)
             path = f"fast (batched, {w} worker, {ut} update thr)" if fast else "gymnasium step, in-process"
             print(f"{seed:>4}  {path:<34} {tr:12.1f} {ev:11.1f} {a.steps // (8 * 256) * 8 * 256 / secs:8.0f}", flush=True)
             out[fast] = params
@@ -88,17 +89,17 @@ def train_worker(a) -> None:
     import st_rl
     assert st_rl.__file__.startswith(os.path.abspath(a._train)), f"st_rl imported from {st_rl.__file__}"
     for seed in [int(s) for s in a.seeds.split(",")]:
-        tr, ev, _, secs, _, _ = train(a.task, seed, a.steps, True, a.net)
+        tr, ev, _, secs, _, _ = train(a.task, seed, a.steps, True, a.net, a.obs_norm)
         print("RUN " + json.dumps({"seed": seed, "train": tr, "eval": ev, "seconds": secs}), flush=True)
 
 
 def compare_checkouts(a) -> None:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    print(f"{a.task}, {a.steps} env steps, net {a.net}, bench_ppo.py hyperparameters; fast path of each checkout")
+    print(f"{a.task}, {a.steps} env steps, net {a.net}, bench_ppo.py hyperparameters{' + observation normalisation' if a.obs_norm else ''}; fast path of each checkout")
     res = {}
     for name, d in (("this checkout", here), ("--against", a.against)):
         cmd = [sys.executable, os.path.abspath(__file__), "--_train", d, "--task", a.task, "--steps", str(a.steps),
-               "--seeds", a.seeds, "--net", a.net]
+               "--seeds", a.seeds, "--net", a.net] + (["--obs_norm"] if a.obs_norm else [])
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode: sys.exit(f"{name} ({d}) failed:\n{out.stderr[-3000:]}")
         res[name] = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("RUN ")]

@@ -226,8 +226,12 @@ def _collect(self: OnPolicyRunner) -> None:
 OnPolicyRunner.collect = _collect
 
 def _rollout_kernel(self: OnPolicyRunner) -> NumpyRolloutPolicy | None:
-    "The numpy rollout of this run's policy for the next rollout, or None (`RunnerCfg.numpy_rollout` off, not on the CPU, or a policy it does not cover)."
+    """The numpy rollout of this run's policy for the next rollout, or None: `RunnerCfg.numpy_rollout` off, not on the
+    CPU, a policy it does not cover, or an algorithm whose acting is not PPO's own (e.g. TPPO, which reads the policy's
+    last distribution after `PPO.act`)."""
+    cls = type(self.alg)
     if not self.cfg.numpy_rollout or self.device.type != "cpu" or not isinstance(self.alg, PPO): return None
+    if not (cls.act is PPO.act and cls.act_sample is PPO.act_sample and cls.act_evaluate is PPO.act_evaluate): return None
     return NumpyRolloutPolicy.of(self.alg.actor_critic)
 OnPolicyRunner.rollout_kernel = _rollout_kernel
 
