@@ -135,6 +135,11 @@ class EmpiricalNormalization(nn.Module):
             cached = self.__dict__["_np_views"] = (key, tuple(b[k].numpy() for k in ("_mean", "_var", "_std", "count")))
         return cached[1]
 
+    def __getstate__(self):   # copies and pickles make their own views of their own buffers
+        state = super().__getstate__()
+        state.pop("_np_views", None)
+        return state
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise with the current statistics, never updating them."""
         return (x - self._mean) / (self._std + self.eps)
