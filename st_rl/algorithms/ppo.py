@@ -270,7 +270,8 @@ def _act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
     critic_n = obs_n if critic_obs is None or critic_obs is obs else self.critic_obs_normalizer(critic_obs)
     kernel = self.rollout_kernel
     tr.actions_log_prob = logp if logp is not None else ac.get_actions_log_prob(actions).detach()
-    tr.values = kernel.value(critic_n) if logp is not None and kernel.accepts(critic_n) else ac.evaluate(critic_n).detach()
+    numpy_value = logp is not None and (critic_n is obs_n or kernel.accepts(critic_n))   # (obs_n was accepted)
+    tr.values = kernel.value(critic_n) if numpy_value else ac.evaluate(critic_n).detach()
     tr.critic_observations = critic_n
 PPO.act_evaluate = _act_evaluate
 

@@ -384,7 +384,6 @@ class NumpyRolloutPolicy:
     def __init__(self, actor: NumpyMlp, critic: NumpyMlp, std: torch.Tensor, log_std: torch.Tensor):
         self.actor, self.critic = actor, critic
         self.std, self.log_std = std.numpy(), log_std.numpy()
-        self.num_actions = int(std.shape[0])
         self.max_batch = self.MAX_PRODUCT // max(1, actor.max_weight, critic.max_weight)
 
     @classmethod
@@ -412,8 +411,7 @@ class NumpyRolloutPolicy:
         actions = mean + self.std * eps
         logp = -(np.float32(0.5) * (eps * eps) + self.log_std + np.float32(_LOG_SQRT_2PI)).sum(-1)
         mean_t = torch.from_numpy(mean)
-        return (torch.from_numpy(actions), mean_t, torch.from_numpy(self.std).expand_as(mean_t),
-                torch.from_numpy(np.asarray(logp, dtype=np.float32)))
+        return torch.from_numpy(actions), mean_t, torch.from_numpy(self.std).expand_as(mean_t), torch.from_numpy(logp)
 
     def value(self, critic_obs: torch.Tensor) -> torch.Tensor:
         "`ActorCritic.evaluate`: the values `(B, 1)`."
