@@ -61,6 +61,7 @@ class RunnerCfg:
     nonfinite: str = "raise"                  # NaN/Inf in obs, rewards or actions: "raise" (name the env), "sanitize" (zero and count), "ignore"
     pipeline_rollout: bool = True             # step the env's workers while the learner finishes the step before (same numbers)
     numpy_rollout: bool = True                # CPU: an MLP ActorCritic's rollout arithmetic in numpy (NumpyRolloutPolicy; torch's to float rounding)
+    manual_gradients: bool = True             # CPU: PPO's gradients of an MLP ActorCritic in closed form (PPOManualGradients; autograd's to float rounding)
     print_interval: int = 1                   # console progress line every this many iterations (0: never)
     env: EnvCfg = field(default_factory=EnvCfg)
     policy: ActorCriticCfg = polymorphic(ActorCriticCfg)
@@ -293,7 +294,9 @@ def _train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
     t1 = time.perf_counter()
     threads = torch.get_num_threads()
     # the envs are idle: the update may use every core, as two threads for actor and critic where the policy allows
-    split = self.update_threads > 1 and getattr(self.alg, "can_split_update", lambda: False)()
+    if isinstance(self.alg, PPO): self.alg.manual_gradients = self.cfg.manual_gradients
+    manual = isinstance(self.alg, PPO) and self.alg.gradient_kernel() is not None
+    split = not manual and self.update_threads > 1 and getattr(self.alg, "can_split_update", lambda: False)()
     self.alg.split_update = split
     torch.set_num_threads(max(1, self.update_threads // 2) if split else self.update_threads)
     try: loss_dict = self.alg.update(it)
