@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
 import st_rl
@@ -174,10 +175,18 @@ def _rollout_step(self: OnPolicyRunner) -> dict:
     return extras
 OnPolicyRunner.rollout_step = _rollout_step
 
+def _sums_finite(actions: torch.Tensor, obs: torch.Tensor, rewards: torch.Tensor, device) -> bool:
+    "Whether the sum of every element of the three is finite (a NaN/Inf anywhere makes it not): numpy's sums on the CPU."
+    try:
+        return math.isfinite(float(np.add.reduce(actions.numpy(), None)) + float(np.add.reduce(obs.numpy(), None))
+                             + float(np.add.reduce(rewards.numpy(), None)))
+    except (TypeError, RuntimeError):          # another device, or autograd: torch's sums
+        return math.isfinite(float(actions.sum() + obs.sum().to(device) + rewards.sum().to(device)))
+
 def _take_env_step(self: OnPolicyRunner, actions, obs, rewards, dones, extras) -> tuple:
     "Check a step's outputs for NaN/Inf and make its observations the current ones; returns `(rewards, dones, extras)`."
     # one cheap test per step (a NaN/Inf anywhere makes the sum non-finite); the exact search only on failure
-    if self.cfg.nonfinite != "ignore" and not math.isfinite(float(actions.sum() + obs.sum().to(self.device) + rewards.sum().to(self.device))):
+    if self.cfg.nonfinite != "ignore" and not _sums_finite(actions, obs, rewards, self.device):
         if self.cfg.nonfinite == "raise": self._check_finite_exact(actions, obs, rewards)
         else:
             obs, rewards = torch.nan_to_num(obs, 0.0, 0.0, 0.0), torch.nan_to_num(rewards, 0.0, 0.0, 0.0)

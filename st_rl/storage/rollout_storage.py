@@ -127,21 +127,47 @@ class RolloutStorage:
         if self.step >= self.num_transitions_per_env:
             raise StRlError(f"RolloutStorage overflow: {self.num_transitions_per_env} transitions already added; call clear()")
         t = self.step
-        self.observations[t].copy_(transition.observations)
-        if self.privileged_observations is not None: self.privileged_observations[t].copy_(transition.critic_observations)
-        self.actions[t].copy_(transition.actions)
-        self.rewards[t].copy_(transition.rewards.view(-1))
-        self.dones[t].copy_(transition.dones.view(-1))
-        self.values[t].copy_(transition.values.view(-1))
-        self.actions_log_prob[t].copy_(transition.actions_log_prob.view(-1))
-        self.mu[t].copy_(transition.action_mean)
-        self.sigma[t].copy_(transition.action_sigma)
+        if not self._add_numpy(t, transition):
+            self.observations[t].copy_(transition.observations)
+            if self.privileged_observations is not None: self.privileged_observations[t].copy_(transition.critic_observations)
+            self.actions[t].copy_(transition.actions)
+            self.rewards[t].copy_(transition.rewards.view(-1))
+            self.dones[t].copy_(transition.dones.view(-1))
+            self.values[t].copy_(transition.values.view(-1))
+            self.actions_log_prob[t].copy_(transition.actions_log_prob.view(-1))
+            self.mu[t].copy_(transition.action_mean)
+            self.sigma[t].copy_(transition.action_sigma)
         if transition.hidden_states is not None: self._save_hidden_states(transition.hidden_states)
         if transition.action_labels is not None:
             if self.action_labels is None:
                 with torch.inference_mode(False): self.action_labels = torch.zeros_like(self.actions)   # a normal tensor
             self.action_labels[t].copy_(transition.action_labels)
         self.step += 1
+
+    # (buffer, transition field, flattened): the rows `add_transitions` writes
+    _ROWS = (("observations", "observations", False), ("privileged_observations", "critic_observations", False),
+             ("actions", "actions", False), ("rewards", "rewards", True), ("dones", "dones", True), ("values", "values", True),
+             ("actions_log_prob", "actions_log_prob", True), ("mu", "action_mean", False), ("sigma", "action_sigma", False))
+
+    def _add_numpy(self, t: int, tr: Transition) -> bool:
+        """Copy the transition's rows through numpy views of CPU buffers (≈ 1 µs a row against ≈ 3 µs for torch's
+        indexing and `copy_`); False, having written nothing that torch's copies will not overwrite, where a buffer or a
+        field is not a CPU tensor numpy can read (another device, autograd) or numpy refuses a shape."""
+        views = self.__dict__.get("_np_rows")
+        if views is None or any(getattr(self, name) is not buf for name, buf, *_ in views):
+            if torch.device(self.device).type != "cpu": return False
+            views = self.__dict__["_np_rows"] = [(name, getattr(self, name), getattr(self, name).numpy(), field, flat)
+                                                 for name, field, flat in self._ROWS if getattr(self, name) is not None]
+        try:
+            for _, _, arr, field, flat in views:
+                x = getattr(tr, field).numpy()
+                arr[t] = x.reshape(-1) if flat else x
+        except (AttributeError, TypeError, ValueError, RuntimeError): return False
+        return True
+
+    def __getstate__(self):       # copies and pickles drop the numpy views of this object's buffers
+        state = self.__dict__.copy(); state.pop("_np_rows", None)
+        return state
 
     def _save_hidden_states(self, hidden_states: ActorCriticHiddenState) -> None:
         ha, hc = (_hidden_parts(h) for h in hidden_states)
