@@ -337,8 +337,12 @@ def _numpy_activation(m: nn.Module):
         return lambda x: np.where(x > 0, x, x * slope)
     return None
 
+_GLOBAL_HOOKS = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks", "_global_backward_pre_hooks")
+
 def _has_hooks(m: nn.Module) -> bool:
-    return any(bool(getattr(m, h, None)) for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks"))
+    "Whether `m` has hooks of its own, or torch has module hooks registered for every module (`register_module_forward_hook`…)."
+    return (any(bool(getattr(m, h, None)) for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"))
+            or any(bool(getattr(nn.modules.module, h, None)) for h in _GLOBAL_HOOKS))
 
 class NumpyMlp:
     """The forward of a CPU float32 `MlpModel` in numpy, on views of its parameters (in-place updates show at once)."""
