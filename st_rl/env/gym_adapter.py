@@ -492,19 +492,38 @@ class GymVecEnv(VecEnv):
 # %% ../../nbs/03_gym_adapter.ipynb #b218c080
 def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu", num_workers: int = -1,
                  wrappers: list | None = None, physics_threads: int = -1, **kwargs) -> VecEnv:
-    """A `VecEnv` for `task`: `"PointMass"`, a gymnasium id, or `"package.module:callable"` returning a VecEnv.
+    """A `VecEnv` for `task`: `"PointMass"`, `"Quadruped"`, a registered env factory (`st_rl.register`), a gymnasium
+    id, or `"package.module:callable"` returning a VecEnv (which imports that module: only where code is trusted,
+    see `resolve_class`).
 
     `num_workers` (gymnasium tasks): env worker processes, -1 = automatic (1 with 2+ cores), 0 = in-process.
     `wrappers` (gymnasium tasks): gymnasium wrappers applied to each env (see `apply_wrappers`).
     `physics_threads` (batched gymnasium MuJoCo tasks): threads stepping the physics, -1 = automatic."""
-    if wrappers and (task in ("PointMass", "Quadruped") or (":" in task and not task.startswith("gymnasium"))):
-        raise EnvError(f"env.wrappers apply to gymnasium tasks only, not to {task!r}")
-    if task == "PointMass": return PointMassEnv(num_envs=num_envs, seed=seed, device=device, **kwargs)
-    if task == "Quadruped":                 # st_rl's legged robot (st_rl.env.quadruped), batched
+    from st_rl.utils.core import _REGISTRY, import_trusted, resolve_class
+    if not isinstance(task, str) or not task: raise EnvError(f"env.task must be a non-empty string, got {task!r}")
+    factory = None
+    if task == "PointMass": factory = PointMassEnv
+    elif task == "Quadruped":                 # st_rl's legged robot (st_rl.env.quadruped), batched
         from st_rl.env.quadruped import QuadrupedEnv
-        return QuadrupedEnv(num_envs=num_envs, seed=seed, device=device, **kwargs)
-    if ":" in task and not task.startswith("gymnasium"):
-        from st_rl.utils.core import resolve_class
-        return resolve_class(task, kind="env factory")(num_envs=num_envs, seed=seed, device=device, **kwargs)
+        factory = QuadrupedEnv
+    elif ":" in task and not task.startswith("gymnasium"):
+        factory = resolve_class(task, kind="env factory")
+    elif task in _REGISTRY: factory = resolve_class(task, kind="env factory")
+    if factory is not None:
+        if wrappers: raise EnvError(f"env.wrappers apply to gymnasium tasks only, not to {task!r}")
+        return _call_factory(factory, task, dict(num_envs=num_envs, seed=seed, device=device), kwargs)
+    if ":" in task: import_trusted(task.partition(":")[0], f"gymnasium id '{task}'")   # gymnasium imports "module:Id"
     return GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers,
                      physics_threads=physics_threads, **kwargs)
+
+def _call_factory(factory, task: str, fixed: dict, kwargs: dict):
+    "Call an env factory with `env.kwargs`, turning a keyword it does not take into one clear error."
+    import inspect
+    try: params = inspect.signature(factory).parameters
+    except (TypeError, ValueError): params = {}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = [k for k in kwargs if k in fixed or (params and not takes_any and k not in params)]
+    if unknown:
+        valid = [k for k in params if k not in fixed and k != "self"]
+        raise EnvError(f"env.kwargs: {task} takes no keyword(s) {unknown}; it takes {valid}")
+    return factory(**fixed, **kwargs)

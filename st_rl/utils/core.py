@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 import os
 import random
+import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -16,7 +18,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['StRlError', 'ConfigError', 'EnvError', 'NonFiniteError', 'CheckpointError', 'register', 'resolve_class', 'set_seed',
+__all__ = ['ENTRY_POINT_GROUPS', 'StRlError', 'ConfigError', 'EnvError', 'NonFiniteError', 'CheckpointError', 'register',
+           'UntrustedCodeError', 'set_trust_code', 'trusted_code', 'import_trusted', 'resolve_class', 'set_seed',
            'configure_torch_threads', 'atomic_write_bytes', 'atomic_torch_save', 'atomic_write_text', 'code_state',
            'get_rng_state', 'set_rng_state', 'is_distributed', 'dist_rank_world', 'all_reduce_sum_',
            'init_distributed_from_env']
@@ -38,41 +41,104 @@ class CheckpointError(StRlError):
     """A checkpoint or run directory is missing, truncated or not st_rl's."""
 
 # %% ../../nbs/00_core.ipynb #d4310497
-_REGISTRY: dict[str, type] = {}
+_REGISTRY: dict[str, Any] = {}
 
-def register(cls: type) -> type:
-    """Class decorator: make `cls` resolvable by its name in configs.
+def register(obj=None, *, name: str | None = None):
+    """Make a class (or an env factory) resolvable by name in configs and run directories: `@register`, or
+    `register(make_my_env, name="MyTask")` for a function that returns a `VecEnv`.
 
+    This is how a user's own envs, policies, algorithms, runners and wrappers plug in: registered from Python, they
+    are found by the plain name a config file holds, and no file can make st_rl import a module.
     The names of st_rl's own classes stay bound to the package's classes: when a notebook re-runs a library
     definition (nbdev's tests and docs build run several notebooks in one process), the copy it makes is not
     registered over the package's class, whose module its config annotations resolve in."""
-    old = _REGISTRY.get(cls.__name__)
-    if old is not None and old is not cls and old.__module__.startswith("st_rl.") and not cls.__module__.startswith("st_rl."):
-        return cls
-    _REGISTRY[cls.__name__] = cls
-    return cls
+    if obj is None: return lambda o: register(o, name=name)
+    key = name or obj.__name__
+    if not isinstance(key, str) or not key or ":" in key:
+        raise ConfigError(f"a registered name must be a non-empty string without ':', got {key!r}")
+    old = _REGISTRY.get(key)
+    if old is not None and old is not obj and old.__module__.startswith("st_rl.") and not obj.__module__.startswith("st_rl."):
+        return obj
+    _REGISTRY[key] = obj
+    return obj
+
+# %% ../../nbs/00_core.ipynb #66da0bf1
+class UntrustedCodeError(ConfigError):
+    """A name read from a file would import a module, and no consent to run code was given outside the file."""
+
+_TRUST: dict = {"all": False, "modules": frozenset()}
+
+def set_trust_code(trust: bool | Iterable[str]) -> None:
+    """Consent, given outside any file, to import modules that configs name as `"package.module:Class"`:
+    `True` for any module, a list of module names for just those, `False` (the default) for none."""
+    if isinstance(trust, bool): _TRUST.update(all=trust, modules=frozenset())
+    else: _TRUST.update(all=False, modules=frozenset(str(m) for m in trust))
+
+@contextmanager
+def trusted_code(trust: bool | Iterable[str] = True):
+    """`set_trust_code(trust)` for the duration of a `with` block."""
+    saved = dict(_TRUST)
+    set_trust_code(trust)
+    try: yield
+    finally: _TRUST.update(saved)
+
+def _trusts(module: str) -> bool:
+    if _TRUST["all"]: return True
+    return any(module == m or module.startswith(m + ".") for m in _TRUST["modules"])
+
+def import_trusted(module: str, what: str):
+    """Import `module` for `what` only with consent (`set_trust_code` / `trusted_code` / `--trust_code`), saying so."""
+    if not _trusts(module):
+        raise UntrustedCodeError(
+            f"refusing to import module '{module}' for {what}: a name read from a file resolves only against registered "
+            "names (st_rl.register, installed entry points); pass --trust_code (trust_code=True in Python) if you trust "
+            "its source")
+    print(f"st_rl: warning: trusting code: importing module '{module}' for {what}", file=sys.stderr, flush=True)
+    try: return importlib.import_module(module)
+    except ImportError as e: raise ConfigError(f"cannot import module '{module}' for {what}: {e}") from None
+
+# %% ../../nbs/00_core.ipynb #2bbd270f
+# entry-point groups that installed packages use to offer names (e.g. [project.entry-points."st_rl.envs"])
+ENTRY_POINT_GROUPS = ("st_rl.envs", "st_rl.policies", "st_rl.algorithms", "st_rl.runners", "st_rl.wrappers", "st_rl.modules")
+
+def _from_entry_points(name: str):
+    "The object an installed package offers under `name` in one of st_rl's entry-point groups, or None."
+    from importlib.metadata import entry_points
+    for group in ENTRY_POINT_GROUPS:
+        for ep in entry_points(group=group):
+            if ep.name == name:
+                try: obj = ep.load()
+                except Exception as e: raise ConfigError(f"entry point '{name}' of group {group} failed to load: {e}") from None
+                _REGISTRY[name] = obj
+                return obj
+    return None
 
 def resolve_class(name: str | type, kind: str = "class") -> type:
-    """The class named `name`: a registered st_rl class or `"package.module:Class"`."""
-    if isinstance(name, type): return name
+    """The class (or env factory) named `name`: registered (st_rl's own, `register`, installed entry points), or
+    `"package.module:Class"` where code is trusted (`set_trust_code`, `--trust_code`): names come from files, and a
+    file must never make st_rl import a module."""
+    if isinstance(name, type) or (kind == "env factory" and callable(name)): return name
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{kind} must be a class name string, got {name!r}")
     if ":" in name:
         mod_name, _, attr = name.partition(":")
-        try: mod = importlib.import_module(mod_name)
-        except ImportError as e: raise ConfigError(f"cannot import module '{mod_name}' for {kind} '{name}': {e}") from None
-        try: return getattr(mod, attr)
+        mod = import_trusted(mod_name, f"{kind} '{name}'")
+        try: obj = getattr(mod, attr)
         except AttributeError: raise ConfigError(f"module '{mod_name}' has no {kind} '{attr}'") from None
-    if name not in _REGISTRY: _import_builtin_modules()
-    if name not in _REGISTRY:
-        fits = _KINDS.get(kind, lambda c: True)
-        known = sorted(n for n, c in _REGISTRY.items() if fits(c) and not n.startswith("_"))
-        raise ConfigError(f"unknown {kind} '{name}'; known: {', '.join(known)} (or give 'package.module:Class')")
-    return _REGISTRY[name]
+    else:
+        if name not in _REGISTRY: _import_builtin_modules()
+        obj = _REGISTRY.get(name) or _from_entry_points(name)
+        if obj is None:
+            fits = _KINDS.get(kind, lambda c: True)
+            known = sorted(n for n, c in _REGISTRY.items() if fits(c) and not n.startswith("_"))
+            raise ConfigError(f"unknown {kind} '{name}'; known: {', '.join(known)} (register your own with st_rl.register)")
+    if not _KINDS.get(kind, lambda c: True)(obj):
+        raise ConfigError(f"'{name}' is not a {kind} (it is {getattr(obj, '__qualname__', type(obj).__name__)})")
+    return obj
 
-# which registered classes to list when a name of this kind is unknown
+# which registered objects fit a kind (to refuse a wrong one, and to list the known names when a name is unknown)
 _KINDS = {"policy": lambda c: hasattr(c, "act_inference"), "algorithm": lambda c: hasattr(c, "compute_losses"),
-          "env factory": lambda c: hasattr(c, "step") and hasattr(c, "get_observations"),
+          "env factory": lambda c: callable(c) and (not isinstance(c, type) or hasattr(c, "step") and hasattr(c, "get_observations")),
           "wrapper": lambda c: any(b.__name__ == "Wrapper" for b in getattr(c, "__mro__", ())),
           "runner": lambda c: hasattr(c, "learn") and hasattr(c, "Cfg")}
 
