@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
+import re
 import typing
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,8 @@ import yaml
 from .core import ConfigError, resolve_class
 
 # %% auto #0
-__all__ = ['from_dict', 'section_from_dict', 'to_dict', 'polymorphic', 'parse_value', 'apply_overrides', 'load_config_file']
+__all__ = ['from_dict', 'section_from_dict', 'to_dict', 'polymorphic', 'check_range', 'check_sizes', 'ConfigLoader',
+           'parse_value', 'apply_overrides', 'load_config_file']
 
 # %% ../../nbs/01_config.ipynb #3514eb41
 def _type_ok(value, tp) -> bool:
@@ -95,15 +98,50 @@ def polymorphic(default_factory):
     """A dataclass field whose dataclass is chosen by its `class_name` (see `section_from_dict`)."""
     return dataclasses.field(default_factory=default_factory, metadata={"polymorphic": True})
 
+# %% ../../nbs/01_config.ipynb #e2b12607
+def _range_text(lo, hi, lo_open: bool, hi_open: bool) -> str:
+    if lo is not None and hi is not None: return f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+    if lo is not None: return f"{'>' if lo_open else '>='} {lo}"
+    if hi is not None: return f"{'<' if hi_open else '<='} {hi}"
+    return "a finite number"
+
+def check_range(key: str, value, lo=None, hi=None, *, lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> None:
+    """Refuse config value `value` of `key` (e.g. `"algorithm.gamma"`) unless it is a finite number in the range from
+    `lo` to `hi` (closed ends; `lo_open`/`hi_open`: open; None: unbounded), an int where `integer`: `ConfigError`
+    `"<key> must be <range>, got <value>"`."""
+    want = _range_text(lo, hi, lo_open, hi_open)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and (not integer or isinstance(value, int))
+    if number and not math.isfinite(value): want = f"a finite number {want}"
+    elif not number: want = f"{'an integer' if integer else 'a number'} {want}"
+    ok = (number and math.isfinite(value) and (lo is None or (value > lo if lo_open else value >= lo))
+          and (hi is None or (value < hi if hi_open else value <= hi)))
+    if not ok: raise ConfigError(f"{key} must be {want}, got {value!r}")
+
+def check_sizes(key: str, value, allow_empty: bool = False) -> None:
+    """Refuse layer widths `value` of `key` unless it is a list of ints >= 1, non-empty unless `allow_empty`."""
+    ok = (isinstance(value, (list, tuple)) and (allow_empty or len(value) > 0)
+          and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value))
+    if not ok:
+        raise ConfigError(f"{key} must be a {'' if allow_empty else 'non-empty '}list of layer widths, each an integer >= 1, got {value!r}")
+
 # %% ../../nbs/01_config.ipynb #c1865341
+class ConfigLoader(yaml.SafeLoader):
+    """PyYAML's `SafeLoader` that also reads scientific notation without a dot (`1e-3`, `5E+4`, `-2e5`, `1.0e5`) as
+    floats: PyYAML follows YAML 1.1, whose floats need a dot and a signed exponent, so `1e-3` came back a string."""
+
+ConfigLoader.add_implicit_resolver(   # after PyYAML's own float and int resolvers: ints stay ints
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?|[-+]?\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+def _load_yaml(text: str):
+    "`text` parsed by `ConfigLoader` (safe: plain data only)."
+    return yaml.load(text, Loader=ConfigLoader)
+
 def parse_value(text: str):
-    """Parse a command-line value: YAML scalars and lists (`1e-3` is a float, `[64,64]` a list)."""
-    try: v = yaml.safe_load(text)
+    """Parse a command-line value as YAML with `ConfigLoader`: scalars and lists (`1e-3` is a float, `[64,64]` a list)."""
+    try: return _load_yaml(text)
     except yaml.YAMLError as e: raise ConfigError(f"cannot parse value {text!r}: {e}") from None
-    if isinstance(v, str):  # YAML 1.1 reads 3e-4 as a string: accept float syntax anyway
-        try: v = float(v) if any(ch in v for ch in ".eE") and not v.isalpha() else v
-        except ValueError: pass
-    return v
 
 def apply_overrides(d: dict, overrides: list[str] | None) -> dict:
     """A copy of nested dict `d` with each `"a.b.c=value"` applied."""
@@ -121,12 +159,12 @@ def apply_overrides(d: dict, overrides: list[str] | None) -> dict:
     return d
 
 def load_config_file(path: str | Path) -> dict:
-    """Read a YAML or JSON config file into a dict."""
+    """Read a YAML (with `ConfigLoader`: `1e-3` is a float) or JSON config file into a dict."""
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"config file not found: {path}")
     try:
         text = path.read_text()
-        d = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        d = json.loads(text) if path.suffix == ".json" else _load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ConfigError(f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {' '.join(str(e).split())}") from None
     if d is None: d = {}
