@@ -14,12 +14,12 @@ import torch
 from torch import nn
 
 from ..storage.rollout_storage import ActorCriticHiddenState, LstmHiddenState
-from ..utils.config import to_dict
-from ..utils.core import ConfigError, all_reduce_sum_, is_distributed, register
+from ..utils.config import check_range, check_sizes, to_dict
+from ..utils.core import CheckpointError, ConfigError, NonFiniteError, all_reduce_sum_, is_distributed, register
 
 # %% auto #0
-__all__ = ['Tanh', 'get_activation_Cls', 'MlpModel', 'EmpiricalNormalization', 'ActorCriticCfg', 'ActorCritic', 'NumpyMlp',
-           'NumpyRolloutPolicy']
+__all__ = ['NORMALIZER_MAX_ABS', 'Tanh', 'get_activation_Cls', 'MlpModel', 'EmpiricalNormalization', 'ActorCriticCfg',
+           'ActorCritic', 'NumpyMlp', 'NumpyRolloutPolicy']
 
 # %% ../../nbs/05_modules.ipynb #4bf79d76
 class _NumpyTanh(torch.autograd.Function):
@@ -64,6 +64,7 @@ class MlpModel(nn.Sequential):
     """Linear layers with activations between them; the last layer is linear unless `linear_output=False`."""
     def __init__(self, input_size: int, hidden_sizes: list[int], output_size: int | None = None,
                  nonlinearity: str | type = "elu", linear_output: bool = True):
+        check_sizes("hidden_sizes", hidden_sizes, allow_empty=True)     # [] is a linear model; [0] or [-5] are refused
         act = get_activation_Cls(nonlinearity)
         sizes = [input_size, *hidden_sizes] + ([output_size] if output_size is not None else [])
         layers = []
@@ -75,12 +76,48 @@ class MlpModel(nn.Sequential):
         self.input_size, self.output_size = input_size, sizes[-1]
 
 # %% ../../nbs/05_modules.ipynb #f612c46f
+NORMALIZER_MAX_ABS = 1e10
+"""The largest magnitude a running normaliser (`EmpiricalNormalization`, PPO's `DiscountedReturnScaler`) folds into
+its float32 statistics. The updates multiply the variance (at most bound²) by the sample count: 1e20 × 1e17 samples
+stays below float32's 3.4e38, where a bound of 1e15 would overflow after ~1e8 samples. A larger input (one
+observation of 1e30 made that component's std inf, so it was ignored for the rest of the run) is a `NonFiniteError`."""
+
+def _bad_input_error(x, what: str, who: str, bound: float = NORMALIZER_MAX_ABS) -> NonFiniteError:
+    "The error for a batch `x` (tensor or array, rows first) holding NaN/Inf or magnitudes beyond `bound`."
+    x = torch.as_tensor(np.asarray(x) if isinstance(x, np.ndarray) else x).detach().cpu()
+    bad = ~(x.abs() <= bound)
+    first = bad.nonzero()[0].tolist()
+    where = f"index {first[0]}" if x.dim() == 1 else f"row {first[0]}, component {first[1:] if x.dim() > 2 else first[1]}"
+    return NonFiniteError(f"{what} hold {int(bad.sum())} value(s) that are NaN/Inf or beyond the normaliser's bound |x| <= {bound:g} "
+                          f"(first: {x[tuple(first)].item():g} at {where}); {who} does not update its statistics with them")
+
+def _check_saved_statistics(state_dict: dict, prefix: str, mean: str, var: tuple, count: str, who: str,
+                            bound: float = NORMALIZER_MAX_ABS) -> None:
+    """Refuse (`CheckpointError`) saved normaliser statistics that hold NaN/Inf, a negative variance or count, or values
+    no inputs within `bound` can give: loading them would silently mute components (inf std) or scale all to 0."""
+    def fail(k, problem): raise CheckpointError(f"the checkpoint's {who} statistics are invalid: '{prefix}{k}' {problem}; not loaded")
+    for k in (mean, *var, count):
+        t = state_dict.get(prefix + k)
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point(): continue
+        if not torch.isfinite(t).all(): fail(k, "holds NaN/Inf")
+        if k in var and (t < 0).any(): fail(k, f"holds a negative variance ({t.min().item():g})")
+        if k == count and (t < 0).any(): fail(k, f"is negative ({t.min().item():g})")
+        limit = bound if k == mean else bound ** 2 if k == var[0] else bound if k in var else None
+        if limit is not None and (t.abs() > 2 * limit).any():
+            fail(k, f"holds {t.abs().max().item():g}, beyond what inputs within |x| <= {bound:g} give")
+    t = state_dict.get(prefix + count)
+    if isinstance(t, torch.Tensor) and not t.is_floating_point() and (t < 0).any(): fail(count, f"is negative ({t.min().item()})")
+
 class EmpiricalNormalization(nn.Module):
-    """Normalise by running mean/std: `(x - mean) / (std + eps)`; updates in train mode."""
-    def __init__(self, shape, eps: float = 1e-2, until: int | None = None):
+    """Normalise by running mean/std: `(x - mean) / (std + eps)`; updates in train mode. `name` says what it normalises
+    (in errors): a training batch holding NaN/Inf or magnitudes beyond `NORMALIZER_MAX_ABS` is a `NonFiniteError`, and
+    the statistics stay as they were."""
+    max_abs = NORMALIZER_MAX_ABS
+
+    def __init__(self, shape, eps: float = 1e-2, until: int | None = None, name: str = "observations"):
         super().__init__()
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        self.eps, self.until = eps, until
+        self.eps, self.until, self.name = eps, until, name
         self.register_buffer("_mean", torch.zeros(shape).unsqueeze(0))
         self.register_buffer("_var", torch.ones(shape).unsqueeze(0))
         self.register_buffer("_std", torch.ones(shape).unsqueeze(0))
@@ -113,6 +150,7 @@ class EmpiricalNormalization(nn.Module):
         a, (mean, var, std, cnt) = x.numpy(), self._numpy_views()
         count, n = int(cnt), a.shape[0]
         if n and (self.until is None or count < self.until):
+            if not (max(-a.min(), a.max()) <= self.max_abs): raise _bad_input_error(a, self.name, type(self).__name__, self.max_abs)
             f32 = np.float32
             bmean = np.add.reduce(a, 0, keepdims=True) / f32(n)          # numpy's mean and var, without their overhead
             d = a - bmean
@@ -140,24 +178,36 @@ class EmpiricalNormalization(nn.Module):
         state.pop("_np_views", None)
         return state
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        _check_saved_statistics(state_dict, prefix, "_mean", ("_var", "_std"), "count",
+                                f"{self.name} normaliser ({type(self).__name__})", self.max_abs)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Normalise with the current statistics, never updating them."""
         return (x - self._mean) / (self._std + self.eps)
 
     @torch.jit.unused
     def update(self, x: torch.Tensor) -> None:
-        """Fold the batch `x (B, *shape)` into the running statistics."""
+        """Fold the batch `x (B, *shape)` into the running statistics (NaN/Inf or |x| > `max_abs`: `NonFiniteError`)."""
         if self.until is not None and self.count >= self.until: return
         x = x.detach().reshape(-1, *self._mean.shape[1:])
         if is_distributed():   # statistics of the batch over all processes, so every rank normalises alike
-            stats = torch.cat([x.sum(0), x.pow(2).sum(0), x.new_tensor([x.shape[0]])])
+            bad = (~(x.abs() <= self.max_abs)).sum().to(x.dtype).view(1)          # every rank learns of a bad batch
+            stats = torch.cat([x.sum(0), x.pow(2).sum(0), x.new_tensor([x.shape[0]]), bad])
             all_reduce_sum_(stats)
+            if stats[-1].item() > 0:
+                if bad.item() > 0: raise _bad_input_error(x, self.name, type(self).__name__, self.max_abs)
+                raise NonFiniteError(f"{self.name} on another process hold values that are NaN/Inf or beyond the normaliser's "
+                                     f"bound |x| <= {self.max_abs:g}; {type(self).__name__} does not update its statistics with them")
+            stats = stats[:-1]
             d = x.shape[1:].numel()
             n = int(stats[-1].item())
             batch_mean = (stats[:d] / n).view_as(self._mean)
             batch_var = (stats[d:2 * d] / n).view_as(self._mean) - batch_mean.pow(2)
         else:
             n = x.shape[0]
+            if n and not (x.abs().max().item() <= self.max_abs): raise _bad_input_error(x, self.name, type(self).__name__, self.max_abs)
             if n: batch_mean, batch_var = x.mean(0, keepdim=True), x.var(0, unbiased=False, keepdim=True)
         if n == 0: return
         total = self.count + n
@@ -181,8 +231,11 @@ class ActorCriticCfg:
     critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
     activation: str = "elu"                   # hidden activation, by name
 
+    hidden_dims_fields = ("actor_hidden_dims", "critic_hidden_dims")   # (not a field) the layer-width lists `validate` checks
+
     def validate(self):
-        if self.init_noise_std <= 0: raise ConfigError(f"policy.init_noise_std must be > 0, got {self.init_noise_std}")
+        check_range("policy.init_noise_std", self.init_noise_std, 0, lo_open=True)
+        for k in self.hidden_dims_fields: check_sizes(f"policy.{k}", getattr(self, k))
         if self.noise_std_type not in ("log", "scalar"):
             raise ConfigError(f"policy.noise_std_type must be 'log' or 'scalar', got '{self.noise_std_type}'")
         get_activation_Cls(self.activation)
