@@ -17,13 +17,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from contextlib import nullcontext
+
 from .utils.config import apply_overrides, from_dict, load_config_file, to_dict
-from .utils.core import CheckpointError, StRlError, init_distributed_from_env, resolve_class, set_seed
+from .utils.core import (CheckpointError, ConfigError, StRlError, init_distributed_from_env, resolve_class, set_seed,
+                         set_trust_code, trusted_code)
+from .utils.run_dir import RunLock, checkpoints_by_iteration, holds_run, read_run_config_dict, truncate_metrics
 
 # %% auto #0
-__all__ = ['build_train_cfg', 'default_log_dir', 'newest_intact_checkpoint', 'cmd_train', 'checkpoints_by_iteration',
-           'find_checkpoint', 'read_run_config', 'load_run', 'evaluate_policy', 'cmd_play', 'OnnxPolicy', 'cmd_export',
-           'cmd_docs', 'cmd_collect', 'cmd_dagger', 'make_parser', 'main']
+__all__ = ['SEED', 'TRUST_HELP', 'build_train_cfg', 'default_log_dir', 'newest_intact_checkpoint', 'cmd_train', 'find_checkpoint',
+           'read_run_config', 'load_run', 'evaluate_policy', 'cmd_play', 'OnnxPolicy', 'cmd_export', 'cmd_docs',
+           'cmd_collect', 'cmd_dagger', 'check_device', 'make_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #43030d3e
 def build_train_cfg(args: argparse.Namespace):
@@ -54,43 +58,48 @@ def default_log_dir(cfg) -> Path:
     return Path("logs") / name / (stamp + (f"_{cfg.run_name}" if cfg.run_name else ""))
 
 # %% ../nbs/09_cli.ipynb #6c41e228
-def newest_intact_checkpoint(run: Path) -> Path:
-    """The newest `model_<it>.pt` in `run` that loads (after a SIGKILL the newest may be missing, never half-written)."""
+def newest_intact_checkpoint(run: Path, contents: bool = False):
+    """The newest `model_<it>.pt` in `run` that loads (after a SIGKILL the newest may be missing, never half-written);
+    with `contents`, `(path, checkpoint dict)` so that the caller does not read the file again."""
     from st_rl.runners.on_policy_runner import load_checkpoint
     for p in reversed(checkpoints_by_iteration(run)):
-        try: load_checkpoint(p); return p
-        except CheckpointError as e: print(f"st_rl: warning: skipping {p.name}: {e}", file=sys.stderr)
+        try: d = load_checkpoint(p)
+        except CheckpointError as e: print(f"st_rl: warning: skipping {p.name}: {e}", file=sys.stderr); continue
+        return (p, d) if contents else p
     raise CheckpointError(f"no intact model_<iteration>.pt checkpoint in {run} to resume from")
 
 def _resume_target(args):
-    "Run directory, checkpoint and config of `--resume`."
+    "Run directory, checkpoint (path and contents, read once) and config of `--resume`; the run is locked first."
+    from st_rl.runners.on_policy_runner import load_checkpoint
     target = Path(args.resume)
     if not target.exists(): raise CheckpointError(f"nothing to resume at {target}")
     run = target if target.is_dir() else target.parent
-    if args.config or args.set or args.task or args.num_envs or args.seed is not None or args.total_steps:
+    if args.config or args.set or args.task or args.num_envs or args.seed is not None or args.total_steps or args.log_dir:
         raise StRlError("--resume continues a run with its saved config; only --max_iterations (the run's total) may change")
+    RunLock.acquire(run)                                  # before anything reads or rewrites the run
     cfg = read_run_config(run)
     if args.max_iterations is not None: cfg.max_iterations = args.max_iterations
-    ckpt = target if target.is_file() else newest_intact_checkpoint(run)
-    return run, ckpt, cfg
+    ckpt, d = (target, load_checkpoint(target)) if target.is_file() else newest_intact_checkpoint(run, contents=True)
+    return run, (ckpt, d), cfg
 
-def _truncate_metrics(run: Path, iteration: int) -> None:
-    "Drop metrics.jsonl lines past the checkpoint we resume from (they will be recomputed)."
-    f = run / "metrics.jsonl"
-    if not f.exists(): return
-    keep = [l for l in f.read_text().splitlines() if l.strip() and json.loads(l).get("iteration", 0) <= iteration]
-    from st_rl.utils.core import atomic_write_text
-    atomic_write_text("".join(l + "\n" for l in keep), f)
+def _new_run_dir(args, cfg) -> Path:
+    "The run directory of a new training run: refused if it already holds a run, locked before anything is written."
+    log_dir = Path(args.log_dir) if args.log_dir else default_log_dir(cfg)
+    if holds_run(log_dir):
+        raise ConfigError(f"{log_dir} already holds a run; continue it with --resume {log_dir} or choose another --log_dir")
+    RunLock.acquire(log_dir)
+    return log_dir
 
 def cmd_train(args) -> int:
     """Train a policy (or `--resume` one); prints a JSON summary as the last line."""
     from st_rl.env.gym_adapter import make_vec_env
     from st_rl.runners.on_policy_runner import OnPolicyRunner, TrainingInterrupted
     if args.resume:
-        log_dir, ckpt, cfg = _resume_target(args)
+        log_dir, (ckpt, ckpt_contents), cfg = _resume_target(args)
     else:
         cfg = build_train_cfg(args)
-        log_dir, ckpt = (Path(args.log_dir) if args.log_dir else default_log_dir(cfg)), None
+        log_dir, ckpt = _new_run_dir(args, cfg), None
+    args.run_dir = log_dir                                              # for main's one-line errors (disk full, ...)
     rank, world, device = init_distributed_from_env(args.device)     # torchrun: one process per rank
     seed = cfg.seed + rank * 10_000                                     # each rank its own env seeds and samples
     set_seed(seed)
@@ -100,8 +109,8 @@ def cmd_train(args) -> int:
     if world > 1 and rank == 0: print(f"st_rl: data-parallel over {world} processes ({cfg.env.num_envs} envs each)", flush=True)
     if rank != 0: sys.stdout = open(os.devnull, "w")                   # only rank 0 reports
     if ckpt is not None:
-        runner.resume(ckpt)
-        _truncate_metrics(log_dir, runner.current_learning_iteration)
+        runner.resume(ckpt, checkpoint=ckpt_contents)
+        truncate_metrics(log_dir, runner.current_learning_iteration)
         print(f"st_rl: resuming {log_dir} from {ckpt.name} (iteration {runner.current_learning_iteration} of {cfg.max_iterations})", flush=True)
     else:
         print(f"st_rl: training {cfg.algorithm.class_name} / {cfg.policy.class_name} on {cfg.env.task} "
@@ -122,11 +131,6 @@ def cmd_train(args) -> int:
                       "time_s": round(runner.tot_time, 2)}))
     return 0
 
-def checkpoints_by_iteration(run: Path) -> list[Path]:
-    """The `model_<it>.pt` files of a run directory, oldest iteration first."""
-    found = [(int(m.group(1)), p) for p in run.glob("model_*.pt") if (m := re.match(r"model_(\d+)\.pt$", p.name))]
-    return [p for _, p in sorted(found)]
-
 def find_checkpoint(run: str | Path, checkpoint: str | Path | None = None) -> Path:
     """`checkpoint` if given, else the newest `model_<it>.pt` in `run`."""
     if checkpoint: return Path(checkpoint)
@@ -136,26 +140,34 @@ def find_checkpoint(run: str | Path, checkpoint: str | Path | None = None) -> Pa
     if not ckpts: raise CheckpointError(f"no model_<iteration>.pt checkpoint in {run}")
     return ckpts[-1]
 
-def read_run_config(run: Path):
-    """The `RunnerCfg` saved in a run directory's `config.json`."""
+def read_run_config(run: Path, trust_code: bool = False):
+    """The `RunnerCfg` saved in a run directory's `config.json` (its names resolve only against registries, unless
+    `trust_code`: see `resolve_class`)."""
     from st_rl.runners.on_policy_runner import runner_cfg_from_dict
-    if not (run / "config.json").is_file(): raise CheckpointError(f"{run} is not an st_rl run directory (no config.json)")
-    try: d = json.loads((run / "config.json").read_text())
-    except json.JSONDecodeError as e: raise CheckpointError(f"{run / 'config.json'} is not valid JSON: {e}") from None
+    d = read_run_config_dict(Path(run))
     d.pop("env_info", None); d.pop("st_rl_version", None)
-    return runner_cfg_from_dict(d)[1]
+    with trusted_code() if trust_code else nullcontext():
+        try: return runner_cfg_from_dict(d)[1]
+        except ConfigError as e: raise ConfigError(f"{Path(run) / 'config.json'}: {e}") from None
 
-def load_run(run: str | Path, checkpoint=None, num_envs: int = 1, seed: int = 10_000, device: str = "cpu", **env_kwargs):
-    """Rebuild a run's env and runner from its `config.json` and load a checkpoint; returns `(runner, env, ckpt)`."""
+def load_run(run: str | Path, checkpoint=None, num_envs: int = 1, seed: int = 10_000, device: str = "cpu",
+             trust_code: bool = False, **env_kwargs):
+    """Rebuild a run's env and runner from its `config.json` and load a checkpoint; returns `(runner, env, ckpt)`.
+
+    A run directory is data: the names in its config resolve only against registries (st_rl's classes, gymnasium ids,
+    what you `register`ed); `trust_code=True` lets it import the modules it names, for runs whose source you trust."""
+    with trusted_code() if trust_code else nullcontext():
+        return _load_run(Path(run), checkpoint, num_envs, seed, device, env_kwargs)
+
+def _load_run(run: Path, checkpoint, num_envs: int, seed: int, device: str, env_kwargs: dict):
     from st_rl.env.gym_adapter import make_vec_env
-    from st_rl.runners.on_policy_runner import OnPolicyRunner
-    run = Path(run)
     cfg = read_run_config(run)
     cfg.check_env, cfg.logger, cfg.print_interval = False, "none", 0
     ckpt = find_checkpoint(run, checkpoint)
     env = make_vec_env(cfg.env.task, num_envs=num_envs, seed=seed, device=device, wrappers=cfg.env.wrappers, **{**cfg.env.kwargs, **env_kwargs})
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=None, device=device)
-    runner.load(ckpt, load_optimizer=False)
+    try: runner.load(ckpt, load_optimizer=False)
+    except BaseException: env.close(); raise
     runner.eval_mode()
     return runner, env, ckpt
 
@@ -309,66 +321,140 @@ def cmd_dagger(args) -> int:
     print(json.dumps({"out": str(args.out), **out}))
     return 0
 
+class _Parser(argparse.ArgumentParser):
+    "argparse, with its errors as st_rl's one line (`st_rl: error: ...`, exit 2) instead of the usage block."
+    def error(self, message):
+        print(f"st_rl: error: {message} (see: {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+def _int_in(lo: int, hi: int | None = None):
+    "An argparse type: an integer in [lo, hi]."
+    def integer(text: str) -> int:
+        try: v = int(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if v < lo or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"must be >= {lo}" + (f" and <= {hi}" if hi is not None else "") + f", got {v}")
+        return v
+    return integer
+
+def _positive_float(text: str) -> float:
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (v > 0 and math.isfinite(v)): raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return v
+
+def check_device(device: str) -> str:
+    """`device` if torch can use it here, else a clear error (`cpu`, `cuda`, `cuda:N`, `mps`)."""
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError): raise ConfigError(f"--device {device!r} is not a device (cpu, cuda, cuda:N, mps)") from None
+    if d.type == "cuda":
+        if not torch.cuda.is_available(): raise ConfigError(f"--device {device}: CUDA is not available on this machine")
+        if d.index is not None and d.index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif d.type == "mps" and not torch.backends.mps.is_available(): raise ConfigError(f"--device {device}: MPS is not available")
+    elif d.type not in ("cpu", "cuda", "mps"): raise ConfigError(f"--device {device}: st_rl runs on cpu, cuda or mps")
+    return device
+
+SEED = _int_in(0, 2**32 - 1)
+TRUST_HELP = "let names in the run's or config's files import the modules they name (only for files whose source you trust)"
+
+def _run_options(p) -> None:
+    "The options every verb that opens a run directory shares."
+    p.add_argument("--trust_code", action="store_true", help=TRUST_HELP)
+
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="st_rl", description="st_rl: reinforcement learning for robots")
+    import st_rl
+    p = _Parser(prog="st_rl", description="st_rl: reinforcement learning for robots")
+    p.add_argument("--version", action="version", version=f"st_rl {st_rl.__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train a policy (PPO on a MuJoCo task by default)")
-    t.add_argument("--task", help="gymnasium id (e.g. HalfCheetah-v5), PointMass, or package.module:factory")
-    t.add_argument("--num_envs", type=int)
+    t.add_argument("--task", help="gymnasium id (e.g. HalfCheetah-v5), PointMass, Quadruped, a registered env, or package.module:factory")
+    t.add_argument("--num_envs", type=_int_in(1, 65_536), help="parallel envs (default: the config's, 8)")
     g = t.add_mutually_exclusive_group()
-    g.add_argument("--total_steps", type=int, help="env steps to train for (sets max_iterations)")
-    g.add_argument("--max_iterations", type=int)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--log_dir", help="run directory (default logs/<task>/<date>)")
+    g.add_argument("--total_steps", type=_int_in(1), help="env steps to train for (sets max_iterations)")
+    g.add_argument("--max_iterations", type=_int_in(1), help="iterations of the run (with --resume: the run's new total)")
+    t.add_argument("--seed", type=SEED, help="seed of the run (default: the config's, 1)")
+    t.add_argument("--log_dir", help="run directory (default logs/<task>/<date>); must not hold another run")
     t.add_argument("--config", help="YAML or JSON file with a RunnerCfg dict")
-    t.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="dotted overrides, e.g. algorithm.learning_rate=3e-4")
-    t.add_argument("--device", default="cpu")
+    t.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                   help="dotted overrides, e.g. algorithm.learning_rate=3e-4 (repeatable)")
+    t.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda, cuda:N")
     t.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT", help="continue a run (newest intact checkpoint of a run directory, or a given one)")
     t.add_argument("--dataset", metavar="DIR", help="learn from this trajectory dataset first (TwoStageRunner)")
     t.add_argument("--pretrain_iterations", type=int, help="with --dataset: iterations on the dataset (< 0: dataset only)")
+    _run_options(t)
     t.set_defaults(func=cmd_train)
     co = sub.add_parser("collect", help="write demonstrations of a run's policy into a dataset directory")
     co.add_argument("--run", required=True); co.add_argument("--checkpoint"); co.add_argument("--out", required=True)
-    co.add_argument("--min_timesteps", type=int, default=10_000); co.add_argument("--min_episodes", type=int, default=0)
-    co.add_argument("--num_envs", type=int, default=8); co.add_argument("--seed", type=int, default=20_000)
+    co.add_argument("--min_timesteps", type=_int_in(1), default=10_000); co.add_argument("--min_episodes", type=_int_in(0), default=0)
+    co.add_argument("--num_envs", type=_int_in(1, 65_536), default=8); co.add_argument("--seed", type=SEED, default=20_000)
     co.add_argument("--success_only", action="store_true", help="keep only episodes that ran into the time limit")
     co.add_argument("--by_sample", action="store_true", help="act by sampling the policy instead of its mean")
     co.add_argument("--separate", nargs="*", default=[], metavar="COMPONENT", help="obs components stored apart (images)")
-    co.add_argument("--set", nargs="*", default=[], metavar="env.KEY=VALUE",
+    co.add_argument("--set", nargs="+", action="extend", default=[], metavar="env.KEY=VALUE",
                     help="change the run's env for collecting, e.g. the student's layout: env.wrappers=[...]")
+    _run_options(co)
     co.set_defaults(func=cmd_collect)
     da = sub.add_parser("dagger", help="collect DAgger data beside a training run: newest student checkpoint acts, the teacher labels")
     da.add_argument("--run", required=True, help="the student's training run directory (followed as it saves)")
     da.add_argument("--teacher", required=True, help="the teacher's run directory"); da.add_argument("--out", required=True)
-    da.add_argument("--minutes", type=float, default=10.0); da.add_argument("--max_frames", type=int)
-    da.add_argument("--num_envs", type=int, default=8); da.add_argument("--seed", type=int, default=30_000)
+    da.add_argument("--minutes", type=_positive_float, default=10.0); da.add_argument("--max_frames", type=_int_in(1))
+    da.add_argument("--num_envs", type=_int_in(1, 65_536), default=8); da.add_argument("--seed", type=SEED, default=30_000)
     da.add_argument("--teacher_act_prob", default="exp", help="exp, linear, tanh or a number")
-    da.add_argument("--update_times_scale", type=float, default=100.0); da.add_argument("--reload_interval", type=float, default=10.0)
+    da.add_argument("--update_times_scale", type=_positive_float, default=100.0)
+    da.add_argument("--reload_interval", type=_positive_float, default=10.0)
+    _run_options(da)
     da.set_defaults(func=cmd_dagger)
     pl = sub.add_parser("play", help="run the deterministic policy of a run (or an exported ONNX policy: sim-to-sim)")
     pl.add_argument("--run"); pl.add_argument("--checkpoint")
     pl.add_argument("--onnx", help="run this exported policy with onnxruntime instead (with --run: compared with the torch policy)")
     pl.add_argument("--task", help="with --onnx: the task to run it in (default: the run's)")
-    pl.add_argument("--set", nargs="*", default=[], metavar="env.KEY=VALUE", help="with --onnx and no --run: the env, e.g. env.wrappers=[...]")
-    pl.add_argument("--episodes", type=int, default=10); pl.add_argument("--video", help="write an mp4 of the episodes")
-    pl.add_argument("--seed", type=int, default=10_000); pl.add_argument("--device", default="cpu")
+    pl.add_argument("--set", nargs="+", action="extend", default=[], metavar="env.KEY=VALUE",
+                    help="with --onnx and no --run: the env, e.g. env.wrappers=[...]")
+    pl.add_argument("--episodes", type=_int_in(1, 100_000), default=10); pl.add_argument("--video", help="write an mp4 of the episodes")
+    pl.add_argument("--seed", type=SEED, default=10_000); pl.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N")
+    _run_options(pl)
     pl.set_defaults(func=cmd_play)
     ex = sub.add_parser("export", help="export a run's policy to ONNX")
     ex.add_argument("--run", required=True); ex.add_argument("--checkpoint"); ex.add_argument("--out")
+    _run_options(ex)
     ex.set_defaults(func=cmd_export)
     dc = sub.add_parser("docs", help="build the docs site offline (static HTML, no quarto needed)")
     dc.add_argument("--out", default="_site")
     dc.set_defaults(func=cmd_docs)
     return p
 
+def _consent(args) -> None:
+    """Trust in code comes from the command line only: `--trust_code` for every module, and a `--task pkg.mod:factory`
+    typed here for that one module. Nothing read from a file adds to it."""
+    if getattr(args, "trust_code", False): set_trust_code(True)
+    elif isinstance(getattr(args, "task", None), str) and ":" in args.task: set_trust_code([args.task.partition(":")[0]])
+    else: set_trust_code(False)
+
+def _os_error(e: OSError, args) -> str:
+    "One line for a failed read or write (disk full, read-only, permissions), saying what is still safe."
+    where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+    line = f"{where}{e.strerror or e}"
+    run = getattr(args, "run_dir", None)
+    if run is not None and args.cmd == "train":
+        line += f" (the run's checkpoints written before are intact; continue with: st_rl train --resume {run})"
+    return line
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `st_rl` command."""
+    """Entry point of the `st_rl` command: every error a user can cause is one line, `st_rl: error: ...`, exit 2."""
     args = make_parser().parse_args(argv)
     try:
+        _consent(args)
+        if getattr(args, "device", None) is not None: check_device(args.device)
         return args.func(args)
     except StRlError as e:
         print(f"st_rl: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        print(f"st_rl: error: {_os_error(e, args)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("st_rl: interrupted", file=sys.stderr)
         return 130
+    finally:
+        set_trust_code(False)

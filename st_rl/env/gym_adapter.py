@@ -226,16 +226,23 @@ def _numeric_info_keys(make: Callable[[], gym.Env], wrappers: list | None) -> li
 
 class GymVecEnv(VecEnv):
     """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker processes."""
+    MAX_ENVS = 4096
     def __init__(self, env: str | Callable[[], gym.Env], num_envs: int = 8, seed: int = 0, device: str = "cpu",
                  clip_actions: bool = True, max_episode_steps: int | None = None, num_workers: int = -1,
                  wrappers: list | None = None, info_keys: list[str] | str | None = None, batched_step: bool | None = None,
                  physics_threads: int = -1, **env_kwargs):
-        if num_envs < 1: raise EnvError(f"num_envs must be >= 1, got {num_envs}")
+        if not 1 <= num_envs <= self.MAX_ENVS:
+            raise EnvError(f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator each), got {num_envs}")
         route_mujoco_warnings()
         self.task = env if isinstance(env, str) else getattr(env, "__name__", "custom")
+        if isinstance(env, str):        # what a run's config.json records, to rebuild this env (see OnPolicyRunner)
+            self.make_args = {"task": env, "kwargs": dict(env_kwargs), "wrappers": list(wrappers or []), "num_workers": num_workers,
+                              "physics_threads": physics_threads}
         make = (lambda: gym.make(env, disable_env_checker=True, **env_kwargs)) if isinstance(env, str) else env
         try: raw = [make() for _ in range(num_envs)]
         except gym.error.Error as e: raise EnvError(f"cannot make gymnasium env {env!r}: {e}") from None
+        except TypeError as e:           # a keyword the env does not take (env.kwargs)
+            raise EnvError(f"cannot make gymnasium env {env!r} with env.kwargs {sorted(env_kwargs)}: {e}") from None
         self.envs, limits = zip(*[_strip_time_limit(e) for e in raw])
         self.envs = [apply_wrappers(e, wrappers) for e in self.envs]     # under the time limit, which we own
         self.max_episode_length = int(max_episode_steps or limits[0] or 1000)
@@ -511,10 +518,15 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
     elif task in _REGISTRY: factory = resolve_class(task, kind="env factory")
     if factory is not None:
         if wrappers: raise EnvError(f"env.wrappers apply to gymnasium tasks only, not to {task!r}")
-        return _call_factory(factory, task, dict(num_envs=num_envs, seed=seed, device=device), kwargs)
-    if ":" in task: import_trusted(task.partition(":")[0], f"gymnasium id '{task}'")   # gymnasium imports "module:Id"
-    return GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers,
-                     physics_threads=physics_threads, **kwargs)
+        env = _call_factory(factory, task, dict(num_envs=num_envs, seed=seed, device=device), kwargs)
+    else:
+        if ":" in task: import_trusted(task.partition(":")[0], f"gymnasium id '{task}'")   # gymnasium imports "module:Id"
+        env = GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers,
+                        physics_threads=physics_threads, **kwargs)
+    try: env.make_args = {"task": task, "kwargs": dict(kwargs), "wrappers": list(wrappers or []),   # what the run's config.json records
+                          "num_workers": num_workers, "physics_threads": physics_threads}
+    except AttributeError: pass
+    return env
 
 def _call_factory(factory, task: str, fixed: dict, kwargs: dict):
     "Call an env factory with `env.kwargs`, turning a keyword it does not take into one clear error."

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import statistics
 import threading
@@ -30,10 +31,11 @@ from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, StRlErro
                               code_state, configure_torch_threads, dist_rank_world, get_rng_state, register, resolve_class,
                               set_rng_state)
 from ..utils.export import InferencePolicy, export_policy_as_onnx
+from ..utils.run_dir import RunLock, append_metrics, clean_temp_files, holds_run, write_run_config
 
 # %% auto #0
-__all__ = ['LIVE_HYPERPARAMETERS', 'EnvCfg', 'RunnerCfg', 'OnPolicyRunner', 'runner_cfg_from_dict', 'validate_hyperparameter',
-           'TrainingInterrupted', 'load_checkpoint']
+__all__ = ['MAX_MAGNITUDE', 'LIVE_HYPERPARAMETERS', 'EnvCfg', 'RunnerCfg', 'OnPolicyRunner', 'runner_cfg_from_dict',
+           'validate_hyperparameter', 'TrainingInterrupted', 'load_checkpoint']
 
 # %% ../../nbs/08_runner.ipynb #4311a1e0
 @dataclass
@@ -44,6 +46,16 @@ class EnvCfg:
     physics_threads: int = -1                 # MuJoCo threads of batched gymnasium tasks (see GymVecEnv): -1 automatic
     wrappers: list = field(default_factory=list)   # gymnasium wrappers, [{class_name: ..., **kwargs}] (see apply_wrappers)
     kwargs: dict = field(default_factory=dict)     # keyword arguments of the env (e.g. Quadruped: {push_interval_s: 5}; gymnasium: gym.make's)
+
+    MAX_ENVS = 65_536                         # more envs than any CPU or GPU simulator here runs; larger is a typo
+
+    def validate(self):
+        if not isinstance(self.task, str) or not self.task: raise ConfigError(f"env.task must be a non-empty string, got {self.task!r}")
+        if not 1 <= self.num_envs <= self.MAX_ENVS:
+            raise ConfigError(f"env.num_envs must be between 1 and {self.MAX_ENVS}, got {self.num_envs}")
+        for k in ("num_workers", "physics_threads"):
+            if getattr(self, k) < -1: raise ConfigError(f"env.{k} must be >= -1 (-1: automatic, 0: in-process), got {getattr(self, k)}")
+        if "wrappers" in self.kwargs: raise ConfigError("env.kwargs.wrappers: wrappers go in env.wrappers, not in the env's keyword arguments")
 
 @dataclass
 class RunnerCfg:
@@ -70,6 +82,14 @@ class RunnerCfg:
 
     def validate(self):
         if self.num_steps_per_env < 1: raise ConfigError(f"num_steps_per_env must be >= 1, got {self.num_steps_per_env}")
+        if self.max_iterations < 1: raise ConfigError(f"max_iterations must be >= 1, got {self.max_iterations}")
+        if self.save_interval < 0: raise ConfigError(f"save_interval must be >= 0 (0: only at the end), got {self.save_interval}")
+        if not 0 <= self.seed < 2**32: raise ConfigError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
+        if self.print_interval < 0: raise ConfigError(f"print_interval must be >= 0 (0: never), got {self.print_interval}")
+        for k in ("experiment_name", "run_name"):
+            v = getattr(self, k)
+            if (v or k == "experiment_name") and (not re.fullmatch(r"[A-Za-z0-9_.+-]+", v) or set(v) == {"."}):
+                raise ConfigError(f"{k} must be a plain folder name (letters, digits, _ . + -; not '.' or '..'), got {v!r}")
         if self.logger not in ("tensorboard", "none"): raise ConfigError(f"logger must be 'tensorboard' or 'none', got '{self.logger}'")
         for k in ("num_threads", "update_threads"):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0 (0: automatic), got {getattr(self, k)}")
@@ -154,10 +174,15 @@ def runner_cfg_from_dict(d: dict | None) -> tuple[type, RunnerCfg]:
     return cls, from_dict(cls.Cfg, d)
 
 # %% ../../nbs/08_runner.ipynb #218522f9
+MAX_MAGNITUDE = 1e15
+"""Observations, critic observations, rewards and actions beyond this magnitude are treated like NaN/Inf (`nonfinite`):
+squared in a float32 normaliser they would overflow it to inf, and no physical quantity of a robot gets near."""
+
 def _non_finite(name: str, t: torch.Tensor, where: str) -> NonFiniteError:
-    bad = ~torch.isfinite(t)
+    bad = ~(t.abs() <= MAX_MAGNITUDE)
     rows = (bad if bad.dim() == 1 else bad.flatten(1).any(1)).nonzero().flatten()[:8].tolist()
-    return NonFiniteError(f"NaN/Inf in {name} {where} (env indices {rows}); check the env's {name}, or set nonfinite=sanitize to zero and count them")
+    return NonFiniteError(f"NaN/Inf (or magnitude > {MAX_MAGNITUDE:.0e}) in {name} {where} (env indices {rows}); check the env's "
+                          f"{name}, or set nonfinite=sanitize to zero and count them")
 
 def _reset_rollout_state(self: OnPolicyRunner) -> None:
     obs, extras = self.env.get_observations()
@@ -175,23 +200,28 @@ def _rollout_step(self: OnPolicyRunner) -> dict:
     return extras
 OnPolicyRunner.rollout_step = _rollout_step
 
-def _sums_finite(actions: torch.Tensor, obs: torch.Tensor, rewards: torch.Tensor, device) -> bool:
-    "Whether the sum of every element of the three is finite (a NaN/Inf anywhere makes it not): numpy's sums on the CPU."
+def _within_bounds(*tensors: torch.Tensor) -> bool:
+    "Whether every element lies in [-MAX_MAGNITUDE, MAX_MAGNITUDE] (a NaN fails the comparison): numpy on the CPU."
     try:
-        return math.isfinite(float(np.add.reduce(actions.numpy(), None)) + float(np.add.reduce(obs.numpy(), None))
-                             + float(np.add.reduce(rewards.numpy(), None)))
-    except (TypeError, RuntimeError):          # another device, or autograd: torch's sums
-        return math.isfinite(float(actions.sum() + obs.sum().to(device) + rewards.sum().to(device)))
+        for t in tensors:
+            a = t.numpy()
+            if a.size and not (a.max() <= MAX_MAGNITUDE and a.min() >= -MAX_MAGNITUDE): return False
+        return True
+    except (TypeError, RuntimeError):          # another device, or autograd: torch's reductions
+        return all(bool((t.abs() <= MAX_MAGNITUDE).all()) for t in tensors if t.numel())
+
+def _zero_out_of_bounds(t: torch.Tensor) -> torch.Tensor:
+    return torch.where(t.abs() <= MAX_MAGNITUDE, t, torch.zeros((), dtype=t.dtype, device=t.device))
 
 def _take_env_step(self: OnPolicyRunner, actions, obs, rewards, dones, extras) -> tuple:
     "Check a step's outputs for NaN/Inf and make its observations the current ones; returns `(rewards, dones, extras)`."
-    # one cheap test per step (a NaN/Inf anywhere makes the sum non-finite); the exact search only on failure
-    if self.cfg.nonfinite != "ignore" and not _sums_finite(actions, obs, rewards, self.device):
-        if self.cfg.nonfinite == "raise": self._check_finite_exact(actions, obs, rewards)
+    # one cheap test per step (max and min of each); the exact search only on failure
+    critic = (extras["observations"]["critic"],) if self.has_critic_group else ()
+    if self.cfg.nonfinite != "ignore" and not _within_bounds(actions, obs, rewards, *critic):
+        if self.cfg.nonfinite == "raise": self._check_finite_exact(actions, obs, rewards, *critic)
         else:
-            obs, rewards = torch.nan_to_num(obs, 0.0, 0.0, 0.0), torch.nan_to_num(rewards, 0.0, 0.0, 0.0)
-            if self.has_critic_group:
-                extras["observations"]["critic"] = torch.nan_to_num(extras["observations"]["critic"], 0.0, 0.0, 0.0)
+            obs, rewards = _zero_out_of_bounds(obs), _zero_out_of_bounds(rewards)
+            if critic: extras["observations"]["critic"] = _zero_out_of_bounds(critic[0])
             self.nonfinite_steps += 1
     obs, rewards, dones = obs.to(self.device), rewards.to(self.device), dones.to(self.device)
     self._obs = obs
@@ -213,12 +243,12 @@ def _record_step(self: OnPolicyRunner, rewards, dones, extras, **pipelined) -> N
     if ep: self.ep_infos.append(ep)
 OnPolicyRunner._record_step = _record_step
 
-def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards) -> None:
-    "Find which of actions / observations / rewards holds the NaN/Inf and raise; a mere overflow of the sum passes."
+def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards, critic_obs=None) -> None:
+    "Find which of actions / observations / rewards / critic observations is out of bounds and raise."
     it, env_name = self.current_learning_iteration, type(self.env).__name__
-    if not torch.isfinite(actions).all(): raise _non_finite("actions", actions, f"from the policy at iteration {it}")
-    if not torch.isfinite(obs).all(): raise _non_finite("observations", obs, f"returned by {env_name}.step at iteration {it}")
-    if not torch.isfinite(rewards).all(): raise _non_finite("rewards", rewards, f"returned by {env_name}.step at iteration {it}")
+    if not _within_bounds(actions): raise _non_finite("actions", actions, f"from the policy at iteration {it}")
+    for name, t in (("observations", obs), ("rewards", rewards), ("critic observations", critic_obs)):
+        if t is not None and not _within_bounds(t): raise _non_finite(name, t, f"returned by {env_name}.step at iteration {it}")
 OnPolicyRunner._check_finite_exact = _check_finite_exact
 
 def _collect(self: OnPolicyRunner) -> None:
@@ -332,6 +362,7 @@ def _learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep
         if self.log_dir is not None: self.save(self.log_dir / f"model_{self.current_learning_iteration}.pt")
     finally:
         for sig, handler in (previous or {}).items(): signal.signal(sig, handler)
+        self.release_run_dir()
     if self._stop_signal is not None:
         raise TrainingInterrupted(self._stop_signal, self.current_learning_iteration,
                                   self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir else None)
@@ -449,18 +480,47 @@ OnPolicyRunner._check_policy_finite = _check_policy_finite
 
 # %% ../../nbs/08_runner.ipynb #330aa9c4
 def _init_logging(self: OnPolicyRunner) -> None:
-    self.log_dir.mkdir(parents=True, exist_ok=True)
-    config = {**to_dict(self.cfg), "env_info": {"class": type(self.env).__name__, "num_envs": self.env.num_envs,
+    """Own the run directory (`RunLock`; a directory that holds another run is refused unless this runner resumed
+    from it), clean what killed writers left, and write `config.json` with the env this run really trains on."""
+    if getattr(self, "_run_lock", None) is None:
+        if self.current_learning_iteration == 0 and not getattr(self, "_wrote_run", False) and holds_run(self.log_dir):
+            raise ConfigError(f"{self.log_dir} already holds a run; continue it with --resume {self.log_dir} "
+                              "(runner.resume(checkpoint) in Python) or choose another log directory")
+        self._run_lock = RunLock.acquire(self.log_dir)
+        clean_temp_files(self.log_dir)
+    self._wrote_run = True
+    config = {**to_dict(self.cfg), "env": self.env_cfg_of_run(), "env_info": {"class": type(self.env).__name__, "num_envs": self.env.num_envs,
               "num_obs": self.env.num_obs, "num_actions": self.env.num_actions, "cfg": _jsonable(getattr(self.env, "cfg", {})),
               "num_privileged_obs": int(self.alg.actor_critic.num_critic_obs),
               "obs_segments": _jsonable(getattr(self.env, "obs_segments", None))},
               "st_rl_version": st_rl.__version__}
-    atomic_write_text(json.dumps(config, indent=2), self.log_dir / "config.json")
+    write_run_config(self.log_dir, config)
     atomic_write_text(code_state([Path(st_rl.__file__).parent, Path.cwd()]), self.log_dir / "code_state.txt")
     if self.cfg.logger == "tensorboard" and self.writer is None:
         from torch.utils.tensorboard import SummaryWriter
         self.writer = SummaryWriter(log_dir=str(self.log_dir), flush_secs=10)
 OnPolicyRunner._init_logging = _init_logging
+
+def _release_run_dir(self: OnPolicyRunner) -> None:
+    "Give up the run directory's lock (after `learn`; the next `learn` takes it again)."
+    lock, self._run_lock = getattr(self, "_run_lock", None), None
+    if lock is not None: lock.release()
+OnPolicyRunner.release_run_dir = _release_run_dir
+
+def _env_cfg_of_run(self: OnPolicyRunner) -> dict:
+    """The `env` section that rebuilds the env this run trains on: what `make_vec_env` / `GymVecEnv` recorded on the
+    env, else the env's registered class name, else `module:Class` of its class."""
+    env_cfg = to_dict(self.cfg.env)
+    made = getattr(self.env, "make_args", None)
+    if isinstance(made, dict): env_cfg.update(made)
+    else:                  # an env made by hand: its registered name, else where its class lives (replaying needs trust)
+        from st_rl.utils.core import _REGISTRY
+        cls = type(self.env)
+        task = cls.__name__ if _REGISTRY.get(cls.__name__) is cls else f"{cls.__module__}:{cls.__qualname__}"
+        env_cfg.update(task=task, kwargs={}, wrappers=[])
+    env_cfg["num_envs"] = self.env.num_envs
+    return _jsonable(env_cfg)
+OnPolicyRunner.env_cfg_of_run = _env_cfg_of_run
 
 def _jsonable(x):
     try: json.dumps(x); return x
@@ -487,7 +547,7 @@ def _log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_t
         self.ep_infos.clear()
     self.last_metrics = m
     if self.log_dir is not None:
-        with open(self.log_dir / "metrics.jsonl", "a") as f: f.write(json.dumps(m) + "\n")
+        append_metrics(self.log_dir, m)
         if self.writer is not None:
             for k, v in m.items():
                 if k != "iteration" and isinstance(v, (int, float)) and math.isfinite(v):
@@ -525,44 +585,90 @@ def _runner_state(self: OnPolicyRunner) -> dict:
             "nonfinite_steps": self.nonfinite_steps}
 OnPolicyRunner._runner_state = _runner_state
 
+def _check_archive(path: Path) -> None:
+    """Before `torch.load`: a torch checkpoint is a zip of stored (uncompressed) records, which together cannot be
+    larger than the file. A member that declares more (a zip bomb) would make the reader allocate it: refuse."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z: infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError): return          # not a zip: torch.load names the problem
+    size = path.stat().st_size
+    for i in infos:
+        if i.file_size > size or (i.compress_type != zipfile.ZIP_STORED and i.file_size > 64 * 2**20):
+            raise CheckpointError(f"checkpoint {path} is corrupt: its member {i.filename!r} declares {i.file_size / 2**30:.1f} GB "
+                                  f"in a file of {size / 2**20:.1f} MB")
+
+def _check_checkpoint_fields(d, path: Path) -> None:
+    "The fields a runner reads must have their types, and the weights must be finite."
+    if not isinstance(d, dict) or "model_state_dict" not in d:
+        raise CheckpointError(f"checkpoint {path} is not an st_rl/rsl_rl checkpoint (no 'model_state_dict')")
+    sd = d["model_state_dict"]
+    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
+        raise CheckpointError(f"checkpoint {path}: 'model_state_dict' must map parameter names to tensors")
+    for k in ("iter", "tot_timesteps"):
+        v = d.get(k, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**15:
+            raise CheckpointError(f"checkpoint {path}: '{k}' must be a non-negative integer, got {v!r}"[:300])
+    from st_rl.utils.run_dir import MAX_ITERATION
+    if d.get("iter", 0) > MAX_ITERATION: raise CheckpointError(f"checkpoint {path}: 'iter' {d['iter']} is beyond {MAX_ITERATION}")
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad: raise CheckpointError(f"checkpoint {path} holds NaN/Inf in {', '.join(bad[:4])}: the run diverged before this save")
+    for k in ("rng_state", "runner_state", "infos"):
+        if d.get(k) is not None and not isinstance(d[k], dict):
+            raise CheckpointError(f"checkpoint {path}: '{k}' must be a mapping, got {type(d[k]).__name__}")
+
 def load_checkpoint(path: str | Path) -> dict:
-    """Read an st_rl checkpoint safely (`weights_only=True`), with clear errors for missing or foreign files."""
+    """Read an st_rl checkpoint safely (`weights_only=True`: tensors and plain values only, never code), with clear
+    errors for missing, foreign, malformed or diverged files."""
     path = Path(path)
     if not path.exists(): raise CheckpointError(f"checkpoint not found: {path}")
     if path.is_dir(): raise CheckpointError(f"{path} is a directory, expected a checkpoint file (model_<it>.pt)")
+    _check_archive(path)
     try: d = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"checkpoint {path} is corrupt or not a torch checkpoint ({type(e).__name__}: {reason[:200]})") from None
-    if not isinstance(d, dict) or "model_state_dict" not in d:
-        raise CheckpointError(f"checkpoint {path} is not an st_rl/rsl_rl checkpoint (no 'model_state_dict')")
+        msg = str(e).strip()
+        if "weights_only" in msg or "Unsupported global" in msg or "Weights only load failed" in msg:
+            reason = "it holds Python objects other than tensors and plain values; loading them could run code, so st_rl refuses"
+        else: reason = f"{type(e).__name__}: {(msg.splitlines()[0] if msg else '')[:200]}"
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a torch checkpoint ({reason})") from None
+    _check_checkpoint_fields(d, path)
     return d
 
-def _load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True) -> dict:
-    """Restore policy, normalisers (and optimizer) and the iteration count from a checkpoint; returns its `infos`."""
-    d = load_checkpoint(path)
+def _load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True, checkpoint: dict | None = None) -> dict:
+    """Restore policy, normalisers (and optimizer) and the iteration count from a checkpoint; returns its `infos`.
+    `checkpoint`: the file's contents when the caller has already read it (`load_checkpoint`)."""
+    d = checkpoint if checkpoint is not None else load_checkpoint(path)
     try: self.alg.load_state_dict(d, load_optimizer=load_optimizer)
-    except (RuntimeError, KeyError, ValueError) as e:
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
         raise CheckpointError(f"checkpoint {path} does not fit this policy: {' '.join(str(e).split())[:300]}") from None
     self.current_learning_iteration = int(d.get("iter", 0))
     self.tot_timesteps = int(d.get("tot_timesteps", 0))
     return d.get("infos", {})
 OnPolicyRunner.load = _load
 
-def _resume(self: OnPolicyRunner, path: str | Path) -> dict:
-    """Restore everything a checkpoint holds (model, optimizer, RNGs, env and runner state) to continue the run exactly."""
-    d = load_checkpoint(path)
-    self.load(path)
-    if "rng_state" in d: set_rng_state(d["rng_state"])
-    rs = d.get("runner_state")
-    if rs is not None:
-        self.cur_reward_sum.copy_(rs["cur_reward_sum"]); self.cur_episode_length.copy_(rs["cur_episode_length"])
-        self.rewbuffer.clear(); self.rewbuffer.extend(rs["rewbuffer"].tolist())
-        self.lenbuffer.clear(); self.lenbuffer.extend(rs["lenbuffer"].tolist())
-        self.tot_time, self.nonfinite_steps = float(rs["tot_time"]), int(rs["nonfinite_steps"])
+def _resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = None) -> dict:
+    """Restore everything a checkpoint holds (model, optimizer, RNGs, env and runner state) to continue the run exactly.
+    `checkpoint`: the file's contents when the caller has already read it. Where the run's total (`max_iterations`)
+    changed, a linear learning-rate decay is re-planned from the lr in force, so the curve stays continuous."""
+    d = checkpoint if checkpoint is not None else load_checkpoint(path)
+    self.load(path, checkpoint=d)
+    try:
+        if "rng_state" in d: set_rng_state(d["rng_state"])
+        rs = d.get("runner_state")
+        if rs is not None:
+            self.cur_reward_sum.copy_(rs["cur_reward_sum"]); self.cur_episode_length.copy_(rs["cur_episode_length"])
+            self.rewbuffer.clear(); self.rewbuffer.extend(rs["rewbuffer"].tolist())
+            self.lenbuffer.clear(); self.lenbuffer.extend(rs["lenbuffer"].tolist())
+            self.tot_time, self.nonfinite_steps = float(rs["tot_time"]), int(rs["nonfinite_steps"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
+        raise CheckpointError(f"checkpoint {path}: its RNG or runner state is malformed ({type(e).__name__}: {str(e)[:150]})") from None
+    self._replan_schedule(d)
     env_state = d.get("env_state") if self.rank == 0 else None   # the saved env state is rank 0's
     if env_state is not None and hasattr(self.env, "set_state"):
-        self.env.set_state(env_state)
+        try: self.env.set_state(env_state)
+        except StRlError: raise
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
+            raise CheckpointError(f"checkpoint {path}: its env state is malformed ({type(e).__name__}: {str(e)[:150]})") from None
         self.resumed_env_state = True
     else:
         if self.rank == 0:
@@ -573,6 +679,15 @@ def _resume(self: OnPolicyRunner, path: str | Path) -> dict:
     self._obs = None
     return d.get("infos", {})
 OnPolicyRunner.resume = _resume
+
+def _replan_schedule(self: OnPolicyRunner, d: dict) -> None:
+    "After a resume: where the run's total differs from the checkpoint's, keep the linear lr decay continuous, and say so."
+    try: saved_total = json.loads(d.get("config") or "{}").get("max_iterations")
+    except (json.JSONDecodeError, TypeError, AttributeError): saved_total = None
+    if saved_total is None or saved_total == self.cfg.max_iterations or not hasattr(self.alg, "replan_linear_schedule"): return
+    msg = self.alg.replan_linear_schedule(self.current_learning_iteration, self.cfg.max_iterations)
+    if msg and self.rank == 0: print(f"st_rl: {msg}", flush=True)
+OnPolicyRunner._replan_schedule = _replan_schedule
 
 def _get_inference_policy(self: OnPolicyRunner, device: str | torch.device | None = None):
     """The deterministic policy with its observation normalisation, as a module (obs → actions).
