@@ -17,10 +17,12 @@ from torch import nn
 import numpy as np
 import torch.nn.functional as F
 
-from ..modules.actor_critic import (_LOG_SQRT_2PI, ActorCritic, EmpiricalNormalization, MlpModel, NumpyRolloutPolicy,
-                                        Tanh, _has_hooks)
+from ..modules.actor_critic import (_LOG_SQRT_2PI, NORMALIZER_MAX_ABS, ActorCritic, EmpiricalNormalization, MlpModel,
+                                        NumpyRolloutPolicy, Tanh, _bad_input_error, _check_saved_statistics, _has_hooks)
 from ..storage.rollout_storage import RolloutStorage, Transition, Batch
-from ..utils.core import ConfigError, all_reduce_sum_, dist_rank_world, is_distributed, register
+from ..utils.config import check_range
+from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, all_reduce_sum_, dist_rank_world, is_distributed,
+                          register)
 
 # %% auto #0
 __all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'DiscountedReturnScaler', 'Adam', 'make_adam',
@@ -51,7 +53,11 @@ def adapt_lr_from_kl(lr: float, kl: float, desired_kl: float, min_lr: float = 1e
 
 # %% ../../nbs/06_ppo.ipynb #8cc46a89
 class DiscountedReturnScaler(nn.Module):
-    """Scale rewards by the running std of the per-env discounted return."""
+    """Scale rewards by the running std of the per-env discounted return. Rewards holding NaN/Inf, or taking a
+    discounted return beyond `NORMALIZER_MAX_ABS`, are a `NonFiniteError` with the statistics unchanged (one reward of
+    1e30 made the variance inf, and every later reward scaled to 0)."""
+    max_abs = NORMALIZER_MAX_ABS
+
     def __init__(self, num_envs: int, gamma: float, eps: float = 1e-8):
         super().__init__()
         self.gamma, self.eps = gamma, eps
@@ -60,13 +66,29 @@ class DiscountedReturnScaler(nn.Module):
         self.register_buffer("mean", torch.zeros(()))
         self.register_buffer("count", torch.tensor(1e-4))
 
+    def _refusal(self, rewards: torch.Tensor, ret: torch.Tensor, here: bool = True) -> NonFiniteError:
+        who, b = type(self).__name__, self.max_abs
+        if not here:
+            return NonFiniteError(f"rewards on another process are NaN/Inf or take the discounted return beyond the normaliser's "
+                                  f"bound |x| <= {b:g}; {who} does not update its statistics with them")
+        rewards = rewards.detach().cpu().reshape(-1)
+        if not bool((rewards.abs() <= b).all()): return _bad_input_error(rewards, "rewards", who, b)
+        i = int((~(ret.abs() <= b)).nonzero()[0])
+        return NonFiniteError(f"rewards: the discounted return of env {i} reached {ret[i].item():g}, beyond the normaliser's "
+                              f"bound |x| <= {b:g}; {who} does not update its statistics with it")
+
     def forward(self, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
-        self.ret.mul_(self.gamma).add_(rewards)
+        ret = self.ret * self.gamma          # the new returns, kept apart until they are checked
+        ret += rewards
         if is_distributed():
-            s = all_reduce_sum_(torch.stack([self.ret.sum(), self.ret.pow(2).sum(), self.ret.new_tensor(float(self.ret.numel()))]))
+            bad = (~(ret.abs() <= self.max_abs)).sum().to(ret.dtype)     # every process learns of a bad batch
+            s = all_reduce_sum_(torch.stack([ret.sum(), ret.pow(2).sum(), ret.new_tensor(float(ret.numel())), bad]))
+            if s[3].item() > 0: raise self._refusal(rewards, ret, here=bad.item() > 0)
             n = s[2]; bm = s[0] / n; bv = s[1] / n - bm.pow(2)
         else:
-            n = self.ret.numel(); bm, bv = self.ret.mean(), self.ret.var(unbiased=False)
+            if not (ret.abs().max().item() <= self.max_abs): raise self._refusal(rewards, ret)
+            n = ret.numel(); bm, bv = ret.mean(), ret.var(unbiased=False)
+        self.ret.copy_(ret)
         total = self.count + n
         delta = bm - self.mean
         self.mean += delta * n / total
@@ -74,6 +96,12 @@ class DiscountedReturnScaler(nn.Module):
         self.count.copy_(total)
         self.ret.masked_fill_(dones.bool(), 0.0)
         return rewards / torch.sqrt(self.var + self.eps)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        who = f"reward scaler ({type(self).__name__})"
+        _check_saved_statistics(state_dict, prefix, "mean", ("var",), "count", who, self.max_abs)
+        _check_saved_statistics(state_dict, prefix, "ret", (), "count", who, self.max_abs)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 # %% ../../nbs/06_ppo.ipynb #b02abc1d
 def _eager(fn):
@@ -176,11 +204,14 @@ class PPOCfg:
     def validate(self):
         if self.schedule not in ("fixed", "adaptive", "linear"):
             raise ConfigError(f"algorithm.schedule must be 'fixed', 'adaptive' or 'linear', got '{self.schedule}'")
-        for k in ("num_learning_epochs", "num_mini_batches"):
-            if getattr(self, k) < 1: raise ConfigError(f"algorithm.{k} must be >= 1, got {getattr(self, k)}")
-        for k in ("learning_rate", "clip_param", "max_grad_norm"):
-            if not getattr(self, k) > 0: raise ConfigError(f"algorithm.{k} must be > 0, got {getattr(self, k)}")
-        if not (0 < self.gamma <= 1 and 0 <= self.lam <= 1): raise ConfigError("algorithm.gamma must be in (0, 1] and lam in [0, 1]")
+        for k in ("num_learning_epochs", "num_mini_batches"): check_range(f"algorithm.{k}", getattr(self, k), 1, integer=True)
+        for k in ("learning_rate", "clip_param", "max_grad_norm", "desired_kl", "max_lr"):
+            check_range(f"algorithm.{k}", getattr(self, k), 0, lo_open=True)
+        for k in ("value_loss_coef", "entropy_coef", "min_lr", "min_std", "target_kl"): check_range(f"algorithm.{k}", getattr(self, k), 0)
+        check_range("algorithm.gamma", self.gamma, 0, 1, lo_open=True)
+        check_range("algorithm.lam", self.lam, 0, 1)
+        if self.min_lr > self.max_lr:
+            raise ConfigError(f"algorithm.min_lr must be <= algorithm.max_lr ({self.max_lr}), got {self.min_lr}")
 
 # %% ../../nbs/06_ppo.ipynb #3c41a6fb
 @register
@@ -206,10 +237,13 @@ class PPO:
         self.normalize_advantage, self.reward_normalization, self.min_std = normalize_advantage, reward_normalization, min_std
         self.target_kl = target_kl
         self.num_iterations: int | None = None      # horizon of the linear schedule, set by the runner
+        self.lr_anchor: tuple[int, float, float] | None = None   # (iteration, lr, initial lr) a re-planned linear decay starts from
         self.optimizer = make_adam(self.actor_critic.parameters(), learning_rate, self.device)
         self.empirical_normalization = empirical_normalization
-        self.obs_normalizer = EmpiricalNormalization(actor_critic.num_actor_obs).to(self.device) if empirical_normalization else nn.Identity()
-        self.critic_obs_normalizer = EmpiricalNormalization(actor_critic.num_critic_obs).to(self.device) if empirical_normalization else nn.Identity()
+        self.obs_normalizer = (EmpiricalNormalization(actor_critic.num_actor_obs, name="observations").to(self.device)
+                               if empirical_normalization else nn.Identity())
+        self.critic_obs_normalizer = (EmpiricalNormalization(actor_critic.num_critic_obs, name="critic observations").to(self.device)
+                                      if empirical_normalization else nn.Identity())
         self.reward_scaler: DiscountedReturnScaler | None = None
         self.storage: RolloutStorage | None = None
         self.transition = Transition()
@@ -385,10 +419,38 @@ def _set_lr(self: PPO, lr: float) -> None:
     for g in self.optimizer.param_groups: g["lr"] = lr
 PPO.set_learning_rate = _set_lr
 
+def _linear_learning_rate(self: PPO, iteration: int) -> float:
+    """The linear schedule's lr at `iteration`: `initial_learning_rate · (1 − iteration / num_iterations)`, or, once
+    re-planned (`lr_anchor = (i₀, lr₀, initial₀)`), from lr₀ at i₀ down to 0 at `num_iterations`, scaled by
+    `initial_learning_rate / initial₀` (a live change of the learning rate rescales the curve, as without an anchor)."""
+    anchor = getattr(self, "lr_anchor", None)
+    if anchor is None: lr = self.initial_learning_rate * (1.0 - iteration / self.num_iterations)
+    else:
+        it0, lr0, init0 = anchor
+        span = self.num_iterations - it0
+        lr = lr0 * (self.initial_learning_rate / init0) * ((1.0 - (iteration - it0) / span) if span > 0 else 0.0)
+    return max(lr, 1e-7)
+PPO.linear_learning_rate = _linear_learning_rate
+
+def _replan_linear_schedule(self: PPO, iteration: int, new_total: int) -> str | None:
+    """Continue the linear schedule over a new total (a run resumed with another `max_iterations`): from the lr in force
+    at `iteration` down to 0 at `new_total`, so the curve has no jump. Returns a line for the run log, or None where
+    nothing changes (another schedule, the same total, or no iteration left)."""
+    if self.schedule != "linear" or new_total is None or new_total <= iteration: return None
+    old_total = self.num_iterations
+    if old_total == new_total: return None
+    lr = self.linear_learning_rate(iteration) if old_total else self.learning_rate   # no horizon known: the last lr applied
+    self.lr_anchor = (int(iteration), float(lr), float(self.initial_learning_rate))
+    self.num_iterations = new_total
+    self.set_learning_rate(lr)
+    was = f" (was 0 at iteration {old_total})" if old_total else ""
+    return f"the linear learning-rate decay is re-planned: {lr:.2e} at iteration {iteration} -> 0 at iteration {new_total}{was}"
+PPO.replan_linear_schedule = _replan_linear_schedule
+
 def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     """One PPO update over the stored rollout; returns mean losses/stats and the learning rate."""
     if self.schedule == "linear" and iteration is not None and self.num_iterations:
-        self.set_learning_rate(max(self.initial_learning_rate * (1.0 - iteration / self.num_iterations), 1e-7))
+        self.set_learning_rate(self.linear_learning_rate(iteration))
     gen = (self.storage.reccurent_mini_batch_generator if self.actor_critic.is_recurrent
            else self.storage.mini_batch_generator)(self.num_mini_batches, self.num_learning_epochs)
     sums: dict[str, torch.Tensor] = {}
@@ -659,8 +721,10 @@ PPO._side_thread = _side_thread
 
 # %% ../../nbs/06_ppo.ipynb #96c70f10
 def _state_dict(self: PPO) -> dict:
+    anchor = getattr(self, "lr_anchor", None)
     d = {"model_state_dict": self.actor_critic.state_dict(), "optimizer_state_dict": self.optimizer.state_dict(),
-         "learning_rate": self.learning_rate}
+         "learning_rate": self.learning_rate,
+         "lr_schedule": {"num_iterations": self.num_iterations, "anchor": None if anchor is None else list(anchor)}}
     if self.empirical_normalization:
         d["obs_norm_state_dict"] = self.obs_normalizer.state_dict()
         d["critic_obs_norm_state_dict"] = self.critic_obs_normalizer.state_dict()
@@ -669,7 +733,9 @@ def _state_dict(self: PPO) -> dict:
 PPO.state_dict = _state_dict
 
 def _load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
-    self.actor_critic.load_state_dict(d["model_state_dict"])
+    """Restore what `state_dict` saved. Malformed schedule fields and invalid normaliser statistics (NaN/Inf, negative
+    variance) are a `CheckpointError`, found before the policy or the optimiser change."""
+    schedule = _lr_schedule_from(d.get("lr_schedule")) if load_optimizer else None   # (checked first)
     if self.empirical_normalization and "obs_norm_state_dict" in d:
         self.obs_normalizer.load_state_dict(d["obs_norm_state_dict"])
         self.critic_obs_normalizer.load_state_dict(d["critic_obs_norm_state_dict"])
@@ -678,7 +744,27 @@ def _load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
         if rs["ret"].shape != self.reward_scaler.ret.shape:   # another env count (e.g. play): keep the statistics only
             rs = {**rs, "ret": torch.zeros_like(self.reward_scaler.ret)}
         self.reward_scaler.load_state_dict(rs)
+    self.actor_critic.load_state_dict(d["model_state_dict"])
     if load_optimizer and "optimizer_state_dict" in d:
         self.optimizer.load_state_dict(d["optimizer_state_dict"])
         if "learning_rate" in d: self.set_learning_rate(d["learning_rate"])
+    if schedule is not None:   # the linear schedule's horizon and re-planned start (a checkpoint without them: today's formula)
+        total, self.lr_anchor = schedule
+        if total is not None: self.num_iterations = total
 PPO.load_state_dict = _load_state_dict
+
+def _lr_schedule_from(v) -> tuple[int | None, tuple | None]:
+    "`(num_iterations, lr_anchor)` from a checkpoint's `lr_schedule` (absent in older ones: no horizon, no anchor)."
+    if v is None: return None, None
+    def bad(): return CheckpointError(f"the checkpoint's lr_schedule is malformed: {v!r}"[:300])
+    if not isinstance(v, dict): raise bad()
+    total, anchor = v.get("num_iterations"), v.get("anchor")
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 1): raise bad()
+    if anchor is not None:
+        if not isinstance(anchor, (list, tuple)) or len(anchor) != 3: raise bad()
+        it, lr, init = anchor
+        if (isinstance(it, bool) or not isinstance(it, int) or it < 0
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in (lr, init))
+                or lr < 0 or init <= 0): raise bad()
+        anchor = (it, float(lr), float(init))
+    return total, anchor
