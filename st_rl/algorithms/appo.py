@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .ppo import PPO, PPOCfg
+from ..utils.config import check_range
 from .tppo import TPPO, TPPOCfg
 from ..modules.amp import Normalizer, amp_discriminator_loss
 from ..storage.amp_storage import AmpRolloutStorage, ReplayBuffer
@@ -34,10 +35,10 @@ class _AmpAlgFields:
 
     def validate(self):
         super().validate()
-        for k in ("discriminator_loss_coef", "gradient_penalty_coef", "amp_replay_buffer_size", "discriminator_trunk_weight_decay",
-                  "discriminator_head_weight_decay"):
-            if getattr(self, k) < 0: raise ConfigError(f"algorithm.{k} must be >= 0, got {getattr(self, k)}")
-        if not self.amp_normalizer_clip > 0: raise ConfigError(f"algorithm.amp_normalizer_clip must be > 0, got {self.amp_normalizer_clip}")
+        for k in ("discriminator_loss_coef", "gradient_penalty_coef", "discriminator_trunk_weight_decay", "discriminator_head_weight_decay"):
+            check_range(f"algorithm.{k}", getattr(self, k), 0)
+        check_range("algorithm.amp_replay_buffer_size", self.amp_replay_buffer_size, 0, integer=True)
+        check_range("algorithm.amp_normalizer_clip", self.amp_normalizer_clip, 0, lo_open=True)
 
 class AmpPPOMixin:
     """Adversarial motion priors on a PPO-family algorithm: style reward, discriminator loss, AMP normaliser, replay."""

@@ -13,6 +13,7 @@ from torch import nn
 
 from .ppo import PPO, PPOCfg, make_adam
 from ..storage.rollout_storage import Batch, unpad_trajectories
+from ..utils.config import check_range
 from ..utils.core import ConfigError, register
 
 # %% auto #0
@@ -39,6 +40,8 @@ def check_estimator_cfg(cfg) -> None:
         raise ConfigError(f"algorithm.estimator_loss_func '{cfg.estimator_loss_func}' is not a torch.nn.functional loss; known: {', '.join(known)}")
     if cfg.estimator_update not in ("after", "joint"):
         raise ConfigError(f"algorithm.estimator_update must be 'after' or 'joint', got '{cfg.estimator_update}'")
+    check_range("algorithm.estimator_loss_coef", cfg.estimator_loss_coef, 0)
+    check_range("algorithm.estimator_learning_rate", cfg.estimator_learning_rate, 0)   # 0: PPO's learning_rate
 
 def init_estimator_training(alg, estimator_loss_func: str, estimator_loss_coef: float, estimator_update: str,
                             estimator_learning_rate: float) -> None:

@@ -17,6 +17,7 @@ from torch import nn
 from .estimator_ppo import check_estimator_cfg, estimator_losses, init_estimator_training, train_estimator
 from .ppo import PPO, PPOCfg
 from ..storage.rollout_storage import Batch
+from ..utils.config import check_range
 from ..utils.core import ConfigError, register
 from ..utils.obs_segments import check_obs_segments, segment_slices
 
@@ -112,10 +113,14 @@ class TPPOCfg(PPOCfg):
         if not self.teacher_run: raise ConfigError("algorithm.teacher_run is required: the run directory of the teacher policy")
         if self.teacher_obs not in ("critic", "actor"): raise ConfigError(f"algorithm.teacher_obs must be 'critic' or 'actor', got '{self.teacher_obs}'")
         teacher_act_prob(self.teacher_act_prob, 0, 1.0)
+        if not isinstance(self.teacher_act_prob, str): check_range("algorithm.teacher_act_prob", self.teacher_act_prob, 0, 1)
+        check_range("algorithm.update_times_scale", self.update_times_scale, 0, lo_open=True)
+        for k in ("distillation_loss_coef", "latent_distillation_loss_coef"): check_range(f"algorithm.{k}", getattr(self, k), 0)
+        check_range("algorithm.buffer_dilation_ratio", self.buffer_dilation_ratio, 1)
         distillation_loss(self.distill_target, torch.zeros(1, 1), torch.ones(1, 1), torch.zeros(1, 1))
         if self.lr_scheduler is not None and self.schedule != "fixed":
             raise ConfigError(f"algorithm.lr_scheduler needs algorithm.schedule='fixed' (it is '{self.schedule}')")
-        if not 0 <= self.hidden_state_resample_prob <= 1: raise ConfigError("algorithm.hidden_state_resample_prob must be in [0, 1]")
+        check_range("algorithm.hidden_state_resample_prob", self.hidden_state_resample_prob, 0, 1)
 
 @register
 class TPPO(PPO):

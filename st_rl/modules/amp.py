@@ -15,6 +15,7 @@ from torch import nn
 from .actor_critic import ActorCritic, ActorCriticCfg, EmpiricalNormalization, MlpModel
 from .encoders import EncoderActorCriticRecurrent, EncoderActorCriticRecurrentCfg
 from .memory import ActorCriticRecurrent, ActorCriticRecurrentCfg
+from ..utils.config import check_range, check_sizes
 from ..utils.core import ConfigError, register
 
 # %% auto #0
@@ -118,8 +119,9 @@ class _AmpFields:
 
     def validate(self):
         super().validate()
-        if self.style_reward_coef < 0: raise ConfigError(f"policy.style_reward_coef must be >= 0, got {self.style_reward_coef}")
-        if not 0 <= self.task_reward_lerp <= 1: raise ConfigError(f"policy.task_reward_lerp must be in [0, 1], got {self.task_reward_lerp}")
+        check_sizes("policy.discriminator_hidden_dims", self.discriminator_hidden_dims, allow_empty=True)   # []: a linear discriminator
+        check_range("policy.style_reward_coef", self.style_reward_coef, 0)
+        check_range("policy.task_reward_lerp", self.task_reward_lerp, 0, 1)
 
 @dataclass
 class AmpActorCriticCfg(_AmpFields, ActorCriticCfg):

@@ -16,15 +16,16 @@ from torch import nn
 from .actor_critic import ActorCritic, ActorCriticCfg, MlpModel
 from .conv2d import Conv2dHeadModel
 from .memory import ActorCriticRecurrent, ActorCriticRecurrentCfg
+from ..utils.config import check_range, check_sizes
 from ..utils.core import ConfigError, register, resolve_class
 from ..utils.obs_segments import check_obs_segments, segment_slices
 
 # %% auto #0
-__all__ = ['build_encoder', 'EncoderActorCriticMixin', 'EncoderActorCriticCfg', 'EncoderActorCriticRecurrentCfg',
-           'EncoderActorCritic', 'EncoderActorCriticRecurrent', 'VisualActorCriticMixin', 'DeterministicPolicyMixin',
-           'VisualActorCriticCfg', 'VisualActorCriticRecurrentCfg', 'VisualDeterministicACCfg',
-           'VisualDeterministicRecurrentCfg', 'VisualActorCritic', 'VisualActorCriticRecurrent',
-           'VisualDeterministicAC', 'VisualDeterministicRecurrent']
+__all__ = ['build_encoder', 'EncoderActorCriticMixin', 'check_layer_kwargs', 'EncoderActorCriticCfg',
+           'EncoderActorCriticRecurrentCfg', 'EncoderActorCritic', 'EncoderActorCriticRecurrent',
+           'VisualActorCriticMixin', 'DeterministicPolicyMixin', 'VisualActorCriticCfg',
+           'VisualActorCriticRecurrentCfg', 'VisualDeterministicACCfg', 'VisualDeterministicRecurrentCfg',
+           'VisualActorCritic', 'VisualActorCriticRecurrent', 'VisualDeterministicAC', 'VisualDeterministicRecurrent']
 
 # %% ../../nbs/05c_encoders.ipynb #aee39712
 def build_encoder(class_name: str, shape: tuple, output_size: int, kwargs: dict | None = None) -> nn.Module:
@@ -118,6 +119,16 @@ class EncoderActorCriticMixin:
         return _apply(self.actor_encoders[name], obs[..., self._slices[name]], self._enc_segs[name])
 
 # %% ../../nbs/05c_encoders.ipynb #fd55648a
+_LAYER_KEYS = ("hidden_sizes", "channels", "kernel_sizes", "strides")   # layer lists of MlpModel / Conv2dHeadModel kwargs
+
+def check_layer_kwargs(key: str, kwargs) -> None:
+    "Refuse layer lists (`hidden_sizes`, `channels`, `kernel_sizes`, `strides`) with an entry < 1 in module kwargs (a dict, or a list of them)."
+    for i, kw in enumerate(kwargs if isinstance(kwargs, (list, tuple)) else [kwargs]):
+        if not isinstance(kw, dict): continue
+        where = f"{key}[{i}]" if isinstance(kwargs, (list, tuple)) else key
+        for k in _LAYER_KEYS:
+            if k in kw: check_sizes(f"{where}.{k}", kw[k], allow_empty=True)
+
 @dataclass
 class _EncoderFields:
     encoder_component_names: list = field(default_factory=list)   # actor obs components to encode
@@ -125,6 +136,13 @@ class _EncoderFields:
     encoder_kwargs: Any = field(default_factory=lambda: {"hidden_sizes": [64], "nonlinearity": "elu"})   # or a list
     encoder_output_size: Any = 16                                 # latent width (or one per component)
     critic_encoder_component_names: Any = None                    # None (raw), "shared", or a list of components
+
+    def validate(self):
+        super().validate()
+        sizes = self.encoder_output_size
+        for i, v in enumerate(sizes if isinstance(sizes, (list, tuple)) else [sizes]):
+            check_range(f"policy.encoder_output_size{f'[{i}]' if isinstance(sizes, (list, tuple)) else ''}", v, 1, integer=True)
+        check_layer_kwargs("policy.encoder_kwargs", self.encoder_kwargs)
 
 @dataclass
 class EncoderActorCriticCfg(_EncoderFields, ActorCriticCfg):
@@ -178,6 +196,13 @@ class _VisualFields:
     visual_latent_size: int = 32              # CNN output width
     visual_kwargs: dict = field(default_factory=dict)   # conv stack settings, over the defaults in _DEFAULT_CNN
     visual_critic: str = "shared"             # "shared" CNN, "separate" CNN, or "none" (raw pixels) for the critic
+
+    def validate(self):
+        super().validate()
+        check_range("policy.visual_latent_size", self.visual_latent_size, 1, integer=True)
+        check_layer_kwargs("policy.visual_kwargs", self.visual_kwargs)
+        if self.visual_critic not in ("shared", "separate", "none"):
+            raise ConfigError(f"policy.visual_critic must be 'shared', 'separate' or 'none', got '{self.visual_critic}'")
 
 @dataclass
 class VisualActorCriticCfg(_VisualFields, ActorCriticCfg):

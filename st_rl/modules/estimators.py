@@ -14,8 +14,9 @@ import torch
 from torch import nn
 
 from .actor_critic import ActorCritic, ActorCriticCfg, MlpModel
-from .encoders import EncoderActorCriticMixin, _EncoderFields
+from .encoders import EncoderActorCriticMixin, _EncoderFields, check_layer_kwargs
 from .memory import ActorCriticRecurrent, ActorCriticRecurrentCfg
+from ..utils.config import check_range
 from ..utils.core import ConfigError, register
 from ..utils.obs_segments import check_obs_segments, get_subobs_by_components, get_subobs_size, segment_slices
 
@@ -144,6 +145,11 @@ class _EstimatorFields:
     replace_state_prob: float = 1.0                   # prob. that the estimate replaces the actor's own slot (training)
     actor_obs_components: list | None = None          # actor components the actor network gets (None: all)
 
+    def validate(self):
+        super().validate()
+        check_range("policy.replace_state_prob", self.replace_state_prob, 0, 1)
+        check_layer_kwargs("policy.estimator_kwargs", self.estimator_kwargs)
+
 @dataclass
 class StateAcCfg(_EstimatorFields, ActorCriticCfg):
     class_name: str = "StateAc"
@@ -157,6 +163,10 @@ class PrivilegeStateAcRecurrentCfg(ActorCriticRecurrentCfg):
     class_name: str = "PrivilegeStateAcRecurrent"
     privilege_target_components: list = field(default_factory=list)   # critic components the adaptor predicts
     privilege_estimator_kwargs: dict = field(default_factory=lambda: {"hidden_sizes": [128], "nonlinearity": "elu"})
+
+    def validate(self):
+        super().validate()
+        check_layer_kwargs("policy.privilege_estimator_kwargs", self.privilege_estimator_kwargs)
 
 @dataclass
 class EncoderStateAcCfg(_EncoderFields, _EstimatorFields, ActorCriticCfg):

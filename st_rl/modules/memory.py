@@ -12,6 +12,7 @@ from torch import nn
 
 from .actor_critic import ActorCritic, ActorCriticCfg
 from ..storage.rollout_storage import ActorCriticHiddenState, LstmHiddenState, unpad_trajectories
+from ..utils.config import check_range
 from ..utils.core import ConfigError, register
 
 # %% auto #0
@@ -59,6 +60,11 @@ class ActorCriticRecurrentCfg(ActorCriticCfg):
     rnn_type: str = "lstm"                    # "lstm" or "gru"
     rnn_hidden_size: int = 256                # memory width
     rnn_num_layers: int = 1
+
+    def validate(self):
+        super().validate()
+        if str(self.rnn_type).lower() not in ("lstm", "gru"): raise ConfigError(f"policy.rnn_type must be 'lstm' or 'gru', got '{self.rnn_type}'")
+        for k in ("rnn_hidden_size", "rnn_num_layers"): check_range(f"policy.{k}", getattr(self, k), 1, integer=True)
 
 @register
 class ActorCriticRecurrent(ActorCritic):

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .actor_critic import ActorCritic, ActorCriticCfg, EmpiricalNormalization
-from ..utils.config import from_dict
+from ..utils.config import check_range, from_dict
 from ..utils.core import CheckpointError, ConfigError, register, resolve_class
 from ..utils.obs_segments import check_obs_segments, segment_slices
 
@@ -132,6 +132,8 @@ class ActorCriticMutexCfg(ActorCriticCfg):
     sub_policy_checkpoints: Any = None                           # one checkpoint (path or null: newest) per sub-policy
     actor_hidden_dims: list = field(default_factory=list)        # unused: the sub-policies act
 
+    hidden_dims_fields = ("critic_hidden_dims",)                 # (not a field) the actor's widths are the sub-policies'
+
 ActorCriticMutex.Cfg = ActorCriticMutexCfg
 ActorCriticMutex = register(ActorCriticMutex)
 
@@ -208,6 +210,10 @@ class ActorCriticFieldMutexCfg(ActorCriticMutexCfg):
     selector_component: str = "skill"                          # the observation component that picks the sub-policy
     sub_policy_command_override: Any = None                    # per sub-policy: {component: value(s)} it sees instead, or null
     selection_smoothing_steps: int = 0                         # blend old -> new skill's action over this many steps (0: switch at once)
+
+    def validate(self):
+        super().validate()
+        check_range("policy.selection_smoothing_steps", self.selection_smoothing_steps, 0, integer=True)
 
 ActorCriticFieldMutex.Cfg = ActorCriticFieldMutexCfg
 ActorCriticFieldMutex = register(ActorCriticFieldMutex)
