@@ -199,7 +199,7 @@ def cmd_play(args) -> int:
     result = evaluate_policy(runner.get_inference_policy(args.device), env, args.episodes, frames)
     _write_video(args, env, frames, result)
     env.close()
-    print(json.dumps({**result, "checkpoint": str(ckpt)}))
+    print(json.dumps({**result, "task": runner.cfg.env.task, "checkpoint": str(ckpt)}))
     return 0
 
 def _write_video(args, env, frames, result) -> None:

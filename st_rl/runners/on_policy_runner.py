@@ -25,17 +25,17 @@ import torch
 import st_rl
 from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
-from ..modules.actor_critic import ActorCritic, ActorCriticCfg, NumpyRolloutPolicy
+from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCritic, ActorCriticCfg, NumpyRolloutPolicy
 from ..utils.config import from_dict, polymorphic, to_dict
 from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, StRlError, atomic_torch_save, atomic_write_text,
                               code_state, configure_torch_threads, dist_rank_world, get_rng_state, register, resolve_class,
                               set_rng_state)
 from ..utils.export import InferencePolicy, export_policy_as_onnx
-from ..utils.run_dir import RunLock, append_metrics, clean_temp_files, holds_run, write_run_config
+from ..utils.run_dir import RunLock, append_metrics, clean_temp_files, holds_run, load_checkpoint, write_run_config
 
 # %% auto #0
 __all__ = ['MAX_MAGNITUDE', 'LIVE_HYPERPARAMETERS', 'EnvCfg', 'RunnerCfg', 'OnPolicyRunner', 'runner_cfg_from_dict',
-           'validate_hyperparameter', 'TrainingInterrupted', 'load_checkpoint']
+           'validate_hyperparameter', 'TrainingInterrupted']
 
 # %% ../../nbs/08_runner.ipynb #4311a1e0
 @dataclass
@@ -174,9 +174,9 @@ def runner_cfg_from_dict(d: dict | None) -> tuple[type, RunnerCfg]:
     return cls, from_dict(cls.Cfg, d)
 
 # %% ../../nbs/08_runner.ipynb #218522f9
-MAX_MAGNITUDE = 1e15
+MAX_MAGNITUDE = NORMALIZER_MAX_ABS
 """Observations, critic observations, rewards and actions beyond this magnitude are treated like NaN/Inf (`nonfinite`):
-squared in a float32 normaliser they would overflow it to inf, and no physical quantity of a robot gets near."""
+the normalisers refuse them (their float32 statistics would overflow), and no physical quantity of a robot gets near."""
 
 def _non_finite(name: str, t: torch.Tensor, where: str) -> NonFiniteError:
     bad = ~(t.abs() <= MAX_MAGNITUDE)
@@ -584,55 +584,6 @@ def _runner_state(self: OnPolicyRunner) -> dict:
             "lenbuffer": torch.tensor(list(self.lenbuffer), dtype=torch.float64), "tot_time": self.tot_time,
             "nonfinite_steps": self.nonfinite_steps}
 OnPolicyRunner._runner_state = _runner_state
-
-def _check_archive(path: Path) -> None:
-    """Before `torch.load`: a torch checkpoint is a zip of stored (uncompressed) records, which together cannot be
-    larger than the file. A member that declares more (a zip bomb) would make the reader allocate it: refuse."""
-    import zipfile
-    try:
-        with zipfile.ZipFile(path) as z: infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError): return          # not a zip: torch.load names the problem
-    size = path.stat().st_size
-    for i in infos:
-        if i.file_size > size or (i.compress_type != zipfile.ZIP_STORED and i.file_size > 64 * 2**20):
-            raise CheckpointError(f"checkpoint {path} is corrupt: its member {i.filename!r} declares {i.file_size / 2**30:.1f} GB "
-                                  f"in a file of {size / 2**20:.1f} MB")
-
-def _check_checkpoint_fields(d, path: Path) -> None:
-    "The fields a runner reads must have their types, and the weights must be finite."
-    if not isinstance(d, dict) or "model_state_dict" not in d:
-        raise CheckpointError(f"checkpoint {path} is not an st_rl/rsl_rl checkpoint (no 'model_state_dict')")
-    sd = d["model_state_dict"]
-    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
-        raise CheckpointError(f"checkpoint {path}: 'model_state_dict' must map parameter names to tensors")
-    for k in ("iter", "tot_timesteps"):
-        v = d.get(k, 0)
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**15:
-            raise CheckpointError(f"checkpoint {path}: '{k}' must be a non-negative integer, got {v!r}"[:300])
-    from st_rl.utils.run_dir import MAX_ITERATION
-    if d.get("iter", 0) > MAX_ITERATION: raise CheckpointError(f"checkpoint {path}: 'iter' {d['iter']} is beyond {MAX_ITERATION}")
-    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad: raise CheckpointError(f"checkpoint {path} holds NaN/Inf in {', '.join(bad[:4])}: the run diverged before this save")
-    for k in ("rng_state", "runner_state", "infos"):
-        if d.get(k) is not None and not isinstance(d[k], dict):
-            raise CheckpointError(f"checkpoint {path}: '{k}' must be a mapping, got {type(d[k]).__name__}")
-
-def load_checkpoint(path: str | Path) -> dict:
-    """Read an st_rl checkpoint safely (`weights_only=True`: tensors and plain values only, never code), with clear
-    errors for missing, foreign, malformed or diverged files."""
-    path = Path(path)
-    if not path.exists(): raise CheckpointError(f"checkpoint not found: {path}")
-    if path.is_dir(): raise CheckpointError(f"{path} is a directory, expected a checkpoint file (model_<it>.pt)")
-    _check_archive(path)
-    try: d = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        msg = str(e).strip()
-        if "weights_only" in msg or "Unsupported global" in msg or "Weights only load failed" in msg:
-            reason = "it holds Python objects other than tensors and plain values; loading them could run code, so st_rl refuses"
-        else: reason = f"{type(e).__name__}: {(msg.splitlines()[0] if msg else '')[:200]}"
-        raise CheckpointError(f"checkpoint {path} is corrupt or not a torch checkpoint ({reason})") from None
-    _check_checkpoint_fields(d, path)
-    return d
 
 def _load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True, checkpoint: dict | None = None) -> dict:
     """Restore policy, normalisers (and optimizer) and the iteration count from a checkpoint; returns its `infos`.

@@ -12,11 +12,13 @@ import socket
 import sys
 from pathlib import Path
 
+import torch
+
 from .core import CheckpointError, ConfigError, atomic_write_text
 
 # %% auto #0
 __all__ = ['MAX_ITERATION', 'checkpoints_by_iteration', 'holds_run', 'RunLock', 'clean_temp_files', 'append_metrics',
-           'read_metrics', 'truncate_metrics', 'write_run_config', 'read_run_config_dict']
+           'read_metrics', 'truncate_metrics', 'load_checkpoint', 'write_run_config', 'read_run_config_dict']
 
 # %% ../../nbs/01b_run_dir.ipynb #3a4f126f
 MAX_ITERATION = 10**9     # no run gets near a billion iterations; larger numbers in a file name are not ours
@@ -112,6 +114,56 @@ def truncate_metrics(run: str | Path, iteration: int) -> None:
     if not _metrics_path(run).exists(): return
     keep = [r for r in read_metrics(run) if r.get("iteration", 0) <= iteration]
     atomic_write_text("".join(json.dumps(r) + "\n" for r in keep), Path(run) / "metrics.jsonl")
+
+# %% ../../nbs/01b_run_dir.ipynb #74eba953
+def _check_archive(path: Path) -> None:
+    """Before `torch.load`: a torch checkpoint is a zip of stored (uncompressed) records, which together cannot be
+    larger than the file. A member that declares more (a zip bomb) would make the reader allocate it: refuse."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z: infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError): return          # not a zip: torch.load names the problem
+    size = path.stat().st_size
+    for i in infos:
+        if i.file_size > size or (i.compress_type != zipfile.ZIP_STORED and i.file_size > 64 * 2**20):
+            raise CheckpointError(f"checkpoint {path} is corrupt: its member {i.filename!r} declares {i.file_size / 2**30:.1f} GB "
+                                  f"in a file of {size / 2**20:.1f} MB")
+
+def _check_checkpoint_fields(d, path: Path) -> None:
+    "The fields a runner reads must have their types, and the weights must be finite."
+    if not isinstance(d, dict) or "model_state_dict" not in d:
+        raise CheckpointError(f"checkpoint {path} is not an st_rl/rsl_rl checkpoint (no 'model_state_dict')")
+    sd = d["model_state_dict"]
+    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
+        raise CheckpointError(f"checkpoint {path}: 'model_state_dict' must map parameter names to tensors")
+    for k in ("iter", "tot_timesteps"):
+        v = d.get(k, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**15:
+            raise CheckpointError(f"checkpoint {path}: '{k}' must be a non-negative integer, got {v!r}"[:300])
+    if d.get("iter", 0) > MAX_ITERATION: raise CheckpointError(f"checkpoint {path}: 'iter' {d['iter']} is beyond {MAX_ITERATION}")
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad: raise CheckpointError(f"checkpoint {path} holds NaN/Inf in {', '.join(bad[:4])}: the run diverged before this save")
+    for k in ("rng_state", "runner_state", "infos"):
+        if d.get(k) is not None and not isinstance(d[k], dict):
+            raise CheckpointError(f"checkpoint {path}: '{k}' must be a mapping, got {type(d[k]).__name__}")
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read an st_rl checkpoint safely (`weights_only=True`: tensors and plain values only, never code), with clear
+    errors for missing, foreign, malformed or diverged files."""
+    path = Path(path)
+    if not path.exists(): raise CheckpointError(f"checkpoint not found: {path}")
+    if path.is_dir(): raise CheckpointError(f"{path} is a directory, expected a checkpoint file (model_<it>.pt)")
+    _check_archive(path)
+    try: d = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        msg = str(e).strip()
+        if "weights_only" in msg or "Unsupported global" in msg or "Weights only load failed" in msg:
+            reason = "it holds Python objects other than tensors and plain values; loading them could run code, so st_rl refuses"
+        else: reason = f"{type(e).__name__}: {(msg.splitlines()[0] if msg else '')[:200]}"
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a torch checkpoint ({reason})") from None
+    _check_checkpoint_fields(d, path)
+    return d
+
 
 # %% ../../nbs/01b_run_dir.ipynb #9f22abbb
 def write_run_config(run: str | Path, config: dict) -> Path:
