@@ -9,6 +9,7 @@ import json
 import math
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -16,6 +17,7 @@ from typing import Sequence
 import gymnasium as gym
 import numpy as np
 
+from ..storage.rollout_files import npz_headers
 from ..utils.core import EnvError, register
 
 # %% auto #0
@@ -53,7 +55,7 @@ def save_motion(path: str | Path, frames: np.ndarray, fps: float, feature_names:
     """Write a clip atomically (a temp file in the same folder, then a rename); checks it as `load_motion` would."""
     path = Path(path)
     frames = np.asarray(frames, np.float32)
-    _check_clip(frames, float(fps), list(feature_names), str(path))
+    _check_clip(frames, float(fps), list(feature_names), str(path), list(joint_names))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     try:
@@ -67,12 +69,21 @@ def save_motion(path: str | Path, frames: np.ndarray, fps: float, feature_names:
         raise
     return path
 
-def _check_clip(frames: np.ndarray, fps: float, feature_names: list, where: str) -> None:
+_MAX_CLIP_BYTES = 1 << 30          # one array of a clip; a larger one is refused before anything is allocated
+
+def _check_clip(frames: np.ndarray, fps: float, feature_names: list, where: str, joint_names: list | None = None) -> None:
     if frames.ndim != 2: raise MotionFileError(f"motion file {where}: frames must be (num_frames, frame_dim), got shape {frames.shape}")
     if frames.shape[0] < 2: raise MotionFileError(f"motion file {where}: needs at least 2 frames for a transition, has {frames.shape[0]}")
     if frames.shape[1] != len(feature_names):
         raise MotionFileError(f"motion file {where}: frames have {frames.shape[1]} numbers per frame but feature_names lists "
                               f"{len(feature_names)}")
+    for k, names in (("feature_names", feature_names), ("joint_names", joint_names)):
+        if names is None: continue
+        if not all(isinstance(n, str) and n for n in names): raise MotionFileError(f"motion file {where}: {k} must be non-empty strings")
+        dup = sorted(n for n, c in Counter(names).items() if c > 1)
+        if dup: raise MotionFileError(f"motion file {where}: {k} lists {dup} more than once")
+    if joint_names is not None and len(joint_names) > len(feature_names):
+        raise MotionFileError(f"motion file {where}: joint_names lists {len(joint_names)} joints, more than the {len(feature_names)} features")
     if not np.isfinite(frames).all():
         bad = np.argwhere(~np.isfinite(frames))[0]
         raise MotionFileError(f"motion file {where}: NaN/Inf in frames (first at frame {bad[0]}, feature '{feature_names[bad[1]]}')")
@@ -88,22 +99,28 @@ def resolve_motion_file(name: str | Path) -> Path:
     raise MotionFileError(f"motion file not found: {name} (clips shipped with st_rl: {', '.join(shipped) or 'none'})")
 
 def load_motion(path: str | Path) -> MotionClip:
-    """Read and check a clip (no pickle: object arrays are refused)."""
+    """Read and check a clip: the headers first (names, shapes, dtypes; no pickle, nothing oversized allocated), then
+    every field (frames finite floats, fps a positive number, names distinct strings that fit the frames)."""
     path = resolve_motion_file(path)
+    where = f"motion file {path}"
+    heads = npz_headers(path, MotionFileError, f"{where} is not a readable motion clip", _MAX_CLIP_BYTES)
+    missing = [k for k in MOTION_KEYS if k not in heads]
+    if missing: raise MotionFileError(f"{where} lacks {missing}; a clip holds {list(MOTION_KEYS)}")
+    want = {"frames": ("f", 2, "a (num_frames, frame_dim) array of floats"), "fps": ("fiu", 0, "a number"),
+            "feature_names": ("U", 1, "a 1-D array of strings"), "joint_names": ("U", 1, "a 1-D array of strings"),
+            "source": ("U", 0, "a string")}
+    for k, (kinds, ndim, what) in want.items():
+        shape, dtype = heads[k]
+        if dtype.kind not in kinds or len(shape) != ndim:
+            raise MotionFileError(f"{where}: {k} must be {what}, got {'an array of shape ' + str(shape) if shape else 'a scalar'} of {dtype}")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in MOTION_KEYS if k not in z.files]
-            if missing: raise MotionFileError(f"motion file {path} lacks {missing}; a clip holds {list(MOTION_KEYS)}")
-            d = {k: z[k] for k in MOTION_KEYS}
-    except MotionFileError: raise
-    except Exception as e:   # a pickle in disguise, a truncated zip, an object array ...
-        raise MotionFileError(f"motion file {path} is not a readable motion clip ({type(e).__name__}: {str(e)[:160]})") from None
-    if d["frames"].dtype.kind != "f": raise MotionFileError(f"motion file {path}: frames must be floats, got {d['frames'].dtype}")
-    for k in ("feature_names", "joint_names"):
-        if d[k].dtype.kind != "U" or d[k].ndim != 1: raise MotionFileError(f"motion file {path}: {k} must be a 1-D array of strings")
-    clip = MotionClip(d["frames"].astype(np.float32), float(d["fps"]), d["feature_names"].tolist(), d["joint_names"].tolist(),
+        with np.load(path, allow_pickle=False) as z: d = {k: z[k] for k in MOTION_KEYS}
+    except Exception as e:   # a member cut short, a CRC error ...
+        raise MotionFileError(f"{where} is not a readable motion clip ({type(e).__name__}: {str(e)[:160]})") from None
+    fps = float(d["fps"])
+    clip = MotionClip(d["frames"].astype(np.float32), fps, d["feature_names"].tolist(), d["joint_names"].tolist(),
                       str(d["source"]), str(path))
-    _check_clip(clip.frames, clip.fps, clip.feature_names, str(path))
+    _check_clip(clip.frames, clip.fps, clip.feature_names, str(path), clip.joint_names)
     return clip
 
 # %% ../../nbs/02b_motion.ipynb #47974c24

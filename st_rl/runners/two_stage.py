@@ -14,8 +14,8 @@ import torch
 
 from ..algorithms.ppo import PPOCfg                  # the annotations of RunnerCfg's fields, for the docs
 from ..modules.actor_critic import ActorCriticCfg
-from .on_policy_runner import EnvCfg, OnPolicyRunner, RunnerCfg
-from ..storage.rollout_files import DatasetError, DemonstrationSaver, RolloutDataset
+from .on_policy_runner import EnvCfg, OnPolicyRunner, RunnerCfg, TrainingInterrupted
+from ..storage.rollout_files import DatasetError, DatasetWaitInterrupted, DemonstrationSaver, RolloutDataset
 from ..utils.core import ConfigError, register
 
 # %% auto #0
@@ -52,9 +52,12 @@ class TwoStageRunner(OnPolicyRunner):
         return n < 0 or self.current_learning_iteration < n
 
     def open_dataset(self) -> RolloutDataset:
+        """The dataset, opened on first use: a directory that exists but has no data yet is waited for (up to
+        `wait_for_data`, 600 s by default; SIGINT/SIGTERM end the wait with `TrainingInterrupted`)."""
         if self.dataset is None:
             kw = {"dataset_loops": -1, "wait_for_data": 600.0, **self.cfg.pretrain_dataset}
-            ds = RolloutDataset(kw.pop("data_dir"), num_envs=self.env.num_envs, device=str(self.device), seed=self.cfg.seed, **kw)
+            try: ds = RolloutDataset(kw.pop("data_dir"), num_envs=self.env.num_envs, device=str(self.device), seed=self.cfg.seed, **kw)
+            except DatasetWaitInterrupted as e: raise self._interrupted(e.signum) from None
             m = ds.meta
             crit = self.alg.storage.privileged_observations
             if m["num_obs"] != self.env.num_obs or m["num_actions"] != self.env.num_actions:
@@ -65,10 +68,21 @@ class TwoStageRunner(OnPolicyRunner):
             self.dataset = ds
         return self.dataset
 
+    def check_dataset_dir(self) -> None:
+        "`DatasetError` at once if the dataset directory does not exist (a collector writing it must have created it)."
+        d = Path(self.cfg.pretrain_dataset["data_dir"])
+        if not d.exists(): raise DatasetError(f"dataset directory not found: {d}")
+        if not d.is_dir(): raise DatasetError(f"{d}: not a directory (a dataset is a directory)")
+
+    def _interrupted(self, signum: int) -> TrainingInterrupted:
+        ckpt = self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir is not None else None
+        return TrainingInterrupted(signum, self.current_learning_iteration, ckpt if ckpt is not None and ckpt.exists() else None)
+
 # %% ../../nbs/08b_two_stage.ipynb #4f9c2153
 def _collect_transition_from_dataset(self: TwoStageRunner) -> None:
     """One rollout step from the dataset: stored obs through the policy, stored actions/labels/rewards/dones recorded."""
-    b = self.open_dataset().get_transition_batch()
+    try: b = self.open_dataset().get_transition_batch()
+    except DatasetWaitInterrupted as e: raise self._interrupted(e.signum) from None
     obs = b["obs"]
     critic = b["critic_obs"] if self.has_critic_group else obs
     alg, tr = self.alg, self.alg.transition
@@ -98,7 +112,11 @@ def _collect(self: TwoStageRunner) -> None:
             self._obs = None                                    # the env stage starts from the env's observations
             if not hasattr(self.alg, "teacher"): self.alg.storage.action_labels = None
         return OnPolicyRunner.collect(self)
-    if getattr(self, "_stage", None) != "dataset": self.set_stage(True); self._stage = "dataset"
+    if getattr(self, "_stage", None) != "dataset":
+        self.set_stage(True); self._stage = "dataset"
+        # a DAgger collector acts with our newest checkpoint: give it one before waiting for its data
+        first = self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir is not None else None
+        if first is not None and not first.exists(): self.save(first)
     with torch.inference_mode():
         for _ in range(self.num_steps_per_env): self.collect_transition_from_dataset()
         self.alg.compute_returns(self._critic_obs)
@@ -109,10 +127,7 @@ def _collect(self: TwoStageRunner) -> None:
 TwoStageRunner.collect = _collect
 
 def _learn(self: TwoStageRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
-    # a DAgger collector acts with our newest checkpoint: give it one before the first iteration
-    if self.log_dir is not None and self.in_pretraining():
-        first = self.log_dir / f"model_{self.current_learning_iteration}.pt"
-        if not first.exists(): self.save(first)
+    if self.in_pretraining() and self.dataset is None: self.check_dataset_dir()     # before the run directory is made
     OnPolicyRunner.learn(self, num_learning_iterations, init_at_random_ep_len)
 TwoStageRunner.learn = _learn
 
@@ -125,6 +140,7 @@ class DaggerSaver(DemonstrationSaver):
         from st_rl.algorithms.tppo import Teacher, teacher_obs_index
         from st_rl.cli import checkpoints_by_iteration, load_run
         self.student_run, self.reload_interval = Path(student_run), reload_interval
+        Path(save_dir).mkdir(parents=True, exist_ok=True)     # at once: a trainer reading it waits for data, not for the directory
         t0 = time.time()
         while not checkpoints_by_iteration(self.student_run):
             if time.time() - t0 > wait_for_checkpoint: raise DatasetError(f"no checkpoint appeared in {self.student_run} within {wait_for_checkpoint:.0f} s")

@@ -5,13 +5,16 @@
 # %% ../../nbs/04b_rollout_files.ipynb #d4c64334
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import random
 import re
 import shutil
+import signal
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -24,9 +27,9 @@ from ..utils.core import StRlError, atomic_write_text
 from ..utils.obs_segments import check_obs_segments, segment_slices
 
 # %% auto #0
-__all__ = ['FORMAT', 'DatasetError', 'write_rollout_file', 'read_rollout_file', 'dataset_metadata', 'read_metadata',
-           'complete_trajectories', 'TrajectoryWriter', 'DatasetExhausted', 'RolloutFileBase', 'RolloutDataset',
-           'DemonstrationSaver']
+__all__ = ['FORMAT', 'DatasetError', 'write_rollout_file', 'npz_headers', 'read_rollout_file', 'dataset_metadata',
+           'check_metadata', 'read_metadata', 'read_marker', 'complete_trajectories', 'TrajectoryWriter',
+           'DatasetExhausted', 'DatasetWaitInterrupted', 'RolloutFileBase', 'RolloutDataset', 'DemonstrationSaver']
 
 # %% ../../nbs/04b_rollout_files.ipynb #29d1fa0b
 class DatasetError(StRlError):
@@ -47,39 +50,95 @@ def write_rollout_file(path: str | Path, arrays: dict[str, np.ndarray], compress
     os.replace(tmp, path)
     return path
 
+_MAX_ARRAY_BYTES = 4 << 30            # one array of a rollout file; a larger one is refused before anything is allocated
+_ZIP_BOMB_RATIO, _ZIP_BOMB_BYTES = 1000, 64 << 20   # a member that unpacks to > 64 MB at > 1000x its packed size
+
+def _size(n: float) -> str:
+    "`n` bytes, readably (decimal units)."
+    if n < 1000: return f"{int(n)} B"
+    for unit in ("kB", "MB", "GB", "TB", "PB"):
+        n /= 1000
+        if n < 1000 or unit == "PB": return f"{n:.1f} {unit}"
+
+def npz_headers(path: str | Path, error: type[Exception] = DatasetError, where: str | None = None,
+                max_array_bytes: int = _MAX_ARRAY_BYTES) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """`name -> (shape, dtype)` of each array of the npz `path`, from the zip directory and the `.npy` headers alone,
+    before any array is read. Raises `error` (its message starting with `where`, by default the path) for a member
+    that is not an `.npy` array, a pickled (object) array, a zip bomb, or an array whose declared size is not what
+    the member holds or exceeds `max_array_bytes`."""
+    where = where or str(path)
+    try:
+        size = os.path.getsize(path)
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = [i.filename for i in infos]
+            if len(set(names)) != len(names): raise error(f"{where}: refused, the zip holds a member name twice")
+            packed = sum(i.compress_size for i in infos)
+            if packed > size: raise error(f"{where}: truncated or not an npz file (its members declare {_size(packed)}, the file has {_size(size)})")
+            out = {}
+            for info in infos:
+                m = info.filename
+                if not m.endswith(".npy") or info.is_dir(): raise error(f"{where}: member '{m}' is not an .npy array")
+                name = m[:-4]
+                if info.file_size > _ZIP_BOMB_BYTES and info.file_size > _ZIP_BOMB_RATIO * max(1, info.compress_size):
+                    raise error(f"{where}: refused, member '{m}' would unpack {_size(info.compress_size)} into "
+                                f"{_size(info.file_size)} (a zip bomb)")
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0): shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    elif version == (2, 0): shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                    else: raise error(f"{where}: array '{name}' is in .npy format {version[0]}.{version[1]}; st_rl reads 1.0 and 2.0")
+                    header = f.tell()
+                if dtype.hasobject: raise error(f"{where}: refused, it holds pickled data (array '{name}' has dtype object)")
+                if any(d < 0 for d in shape): raise error(f"{where}: array '{name}' declares shape {shape}")
+                declared, held = math.prod(shape) * dtype.itemsize, max(0, info.file_size - header)
+                if declared != held:
+                    raise error(f"{where}: array '{name}' declares shape {shape} = {_size(declared)} but the file holds {_size(held)}")
+                if declared > max_array_bytes:
+                    raise error(f"{where}: array '{name}' declares shape {shape} = {_size(declared)}, more than the "
+                                f"{_size(max_array_bytes)} an array may hold")
+                out[name] = (tuple(shape), dtype)
+            return out
+    except error: raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
+        raise error(f"{where}: truncated or not an npz file ({type(e).__name__}: {str(e)[:160]})") from None
+
 def read_rollout_file(path: str | Path, meta: dict) -> dict[str, np.ndarray]:
-    """Read and check one rollout file against the dataset's `meta`; `DatasetError` naming the file if it is not one."""
+    """Read and check one rollout file against the dataset's `meta`; `DatasetError` naming the file if it is not one.
+    Names, shapes and dtypes are checked from the file's headers before any array is read."""
     path = Path(path)
     m = _FILE_RE.match(path.name)
     if not m: raise DatasetError(f"{path}: not a rollout file name (expected <start>_<end>.npz)")
     n = int(m.group(2)) - int(m.group(1))
+    if n <= 0: raise DatasetError(f"{path}: the name says frames {m.group(1)} to {m.group(2)}, an empty range")
     try:
         with open(path, "rb") as f: head = f.read(4)
     except OSError as e: raise DatasetError(f"{path}: cannot read ({e})") from None
     if head != b"PK\x03\x04":                              # not a zip archive, so not an npz
         if head[:1] == b"\x80": raise DatasetError(f"{path}: refused, it holds pickled data, not an npz file")
         raise DatasetError(f"{path}: truncated or not an npz file (no zip header)")
-    try:
-        with np.load(path, allow_pickle=False) as z:          # no pickle: nothing in the file can run
-            data = {k: z[k] for k in z.files}
-    except ValueError as e:
-        raise DatasetError(f"{path}: refused, it holds pickled data ({e})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as e:
-        raise DatasetError(f"{path}: truncated or not an npz file ({type(e).__name__}: {e})") from None
+    heads = npz_headers(path)
     expected = {**{k: None for k in _REQUIRED}, **{k: None for k in _OPTIONAL if meta.get(f"has_{k}")},
                 **{f"obs.{c}": None for c in meta.get("separate_components", [])}}
-    missing, foreign = [k for k in expected if k not in data], [k for k in data if k not in expected]
+    missing, foreign = [k for k in expected if k not in heads], [k for k in heads if k not in expected]
     if missing or foreign: raise DatasetError(f"{path}: missing arrays {missing}, unexpected arrays {foreign}; not a file of this dataset")
     segs = {k: tuple(v) for k, v in meta["obs_segments"].items()}
     widths = {"obs": meta["num_obs"] - sum(math.prod(segs[c]) for c in meta.get("separate_components", [])),
               "critic_obs": meta.get("num_critic_obs"), "actions": meta["num_actions"], "action_labels": meta["num_actions"]}
-    for k, a in data.items():
+    for k, (got, dtype) in heads.items():
         shape = (n,) if k in ("rewards", "dones", "time_outs") else (n, *segs[k[4:]]) if k.startswith("obs.") else (n, widths[k])
-        if a.shape != shape: raise DatasetError(f"{path}: array '{k}' has shape {a.shape}, expected {shape}")
+        if got != shape: raise DatasetError(f"{path}: array '{k}' has shape {got}, expected {shape}")
         if k in ("dones", "time_outs"):
-            if a.dtype != np.bool_: raise DatasetError(f"{path}: array '{k}' has dtype {a.dtype}, expected bool")
-        elif a.dtype.kind != "f": raise DatasetError(f"{path}: array '{k}' has dtype {a.dtype}, expected float")
-        elif not np.isfinite(a).all(): raise DatasetError(f"{path}: array '{k}' contains NaN/Inf")
+            if dtype != np.bool_: raise DatasetError(f"{path}: array '{k}' has dtype {dtype}, expected bool")
+        elif dtype.kind != "f": raise DatasetError(f"{path}: array '{k}' has dtype {dtype}, expected float")
+    try:
+        with np.load(path, allow_pickle=False) as z:          # no pickle: nothing in the file can run
+            data = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as e:
+        if "allow_pickle" in str(e): raise DatasetError(f"{path}: refused, it holds pickled data ({e})") from None
+        raise DatasetError(f"{path}: truncated or not an npz file ({type(e).__name__}: {str(e)[:160]})") from None
+    for k, a in data.items():
+        if a.dtype.kind == "f" and not np.isfinite(a).all(): raise DatasetError(f"{path}: array '{k}' contains NaN/Inf")
     return data
 
 # %% ../../nbs/04b_rollout_files.ipynb #5effccb0
@@ -97,15 +156,82 @@ def dataset_metadata(num_obs: int, num_actions: int, obs_segments: dict | None =
             "has_critic_obs": num_critic_obs is not None, "has_action_labels": has_action_labels,
             "separate_components": list(separate_components), "frames_per_file": frames_per_file}
 
+_MAX_SIZE = 1 << 30                   # widths, frames per file, trajectory lengths: more is not a dataset st_rl wrote
+_MAX_JSON_BYTES = {"metadata": 1 << 20, "marker": 16 << 20}
+
+def _short(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 80 else r[:77] + "..."
+
+def _read_json(p: Path, what: str):
+    "The JSON in `p` (a metadata file or a marker), size-bounded; `DatasetError` naming `p` otherwise."
+    try:
+        n = p.stat().st_size
+        if n > _MAX_JSON_BYTES[what]: raise DatasetError(f"{p}: {_size(n)} is too large for a {what} file (at most {_size(_MAX_JSON_BYTES[what])})")
+        return json.loads(p.read_bytes())
+    except OSError as e: raise DatasetError(f"{p}: cannot read ({e})") from None
+    except (ValueError, RecursionError) as e: raise DatasetError(f"{p}: not valid JSON ({str(e)[:160]})") from None
+
+def _meta_int(meta: dict, key: str, where, optional: bool = False) -> int | None:
+    if key not in meta:
+        if optional: return None
+        raise DatasetError(f"{where}: key '{key}' is missing")
+    v = meta[key]
+    if v is None and optional: return None
+    if type(v) is not int or not 1 <= v <= _MAX_SIZE:
+        raise DatasetError(f"{where}: '{key}' must be an integer in [1, {_MAX_SIZE}]{' or null' if optional else ''}, got {_short(v)}")
+    return v
+
+def _meta_segments(meta: dict, key: str, total: int, total_key: str, where) -> None:
+    segs = meta[key]
+    if not isinstance(segs, dict) or not segs:
+        raise DatasetError(f"{where}: '{key}' must be a non-empty mapping name -> shape, got {_short(segs)}")
+    for name, shape in segs.items():
+        if not isinstance(shape, list) or not 1 <= len(shape) <= 8 or not all(type(d) is int and 1 <= d <= _MAX_SIZE for d in shape):
+            raise DatasetError(f"{where}: '{key}' entry '{name}' must be a shape (a list of positive integers), got {_short(shape)}")
+    got = sum(math.prod(s) for s in segs.values())
+    if got != total: raise DatasetError(f"{where}: '{key}' add up to {got} numbers but '{total_key}' is {total}")
+
+def check_metadata(meta: dict, where: str | Path = "metadata") -> dict:
+    """`meta` if every key a reader uses has its type and range; `DatasetError` naming `where` and the key otherwise."""
+    if not isinstance(meta, dict): raise DatasetError(f"{where}: must be a JSON object, got {type(meta).__name__}")
+    if meta.get("format") != FORMAT: raise DatasetError(f"{where}: not an st_rl rollout dataset (format {_short(meta.get('format'))})")
+    if "version" in meta and (type(meta["version"]) is not int or meta["version"] != 1):
+        raise DatasetError(f"{where}: 'version' {_short(meta['version'])} is not one this st_rl reads (1)")
+    num_obs, num_actions = _meta_int(meta, "num_obs", where), _meta_int(meta, "num_actions", where)
+    if "obs_segments" not in meta: raise DatasetError(f"{where}: key 'obs_segments' is missing")
+    _meta_segments(meta, "obs_segments", num_obs, "num_obs", where)
+    num_critic = _meta_int(meta, "num_critic_obs", where, optional=True)
+    if meta.get("critic_obs_segments") is not None:
+        if num_critic is None: raise DatasetError(f"{where}: 'critic_obs_segments' is given but 'num_critic_obs' is not")
+        _meta_segments(meta, "critic_obs_segments", num_critic, "num_critic_obs", where)
+    for k in ("has_critic_obs", "has_action_labels"):
+        if k in meta and not isinstance(meta[k], bool): raise DatasetError(f"{where}: '{k}' must be true or false, got {_short(meta[k])}")
+    if meta.get("has_critic_obs") and num_critic is None: raise DatasetError(f"{where}: 'has_critic_obs' is true but 'num_critic_obs' is null")
+    sep = meta.get("separate_components", [])
+    if not isinstance(sep, list) or not all(isinstance(c, str) for c in sep) or len(set(sep)) != len(sep):
+        raise DatasetError(f"{where}: 'separate_components' must be a list of distinct component names, got {_short(sep)}")
+    unknown = [c for c in sep if c not in meta["obs_segments"]]
+    if unknown: raise DatasetError(f"{where}: 'separate_components' {unknown} are not in 'obs_segments' {list(meta['obs_segments'])}")
+    _meta_int(meta, "frames_per_file", where, optional=True)
+    return meta
+
 def read_metadata(data_dir: str | Path) -> dict:
     """A dataset's checked `metadata.json`."""
     p = Path(data_dir) / "metadata.json"
     if not p.is_file(): raise DatasetError(f"{data_dir}: not an st_rl dataset (no metadata.json)")
-    try: meta = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DatasetError(f"{p}: not valid JSON ({e})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DatasetError(f"{p}: not an st_rl rollout dataset (format {meta.get('format') if isinstance(meta, dict) else None!r})")
-    return meta
+    return check_metadata(_read_json(p, "metadata"), p)
+
+def read_marker(traj_dir: str | Path) -> dict:
+    """A trajectory's checked `trajectory.json` (`length`, `files`); `DatasetError` naming the file and key otherwise."""
+    p = Path(traj_dir) / "trajectory.json"
+    marker = _read_json(p, "marker")
+    if not isinstance(marker, dict): raise DatasetError(f"{p}: must be a JSON object, got {type(marker).__name__}")
+    _meta_int(marker, "length", p)
+    files = marker.get("files")
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and _FILE_RE.match(f) for f in files):
+        raise DatasetError(f"{p}: 'files' must be a non-empty list of <start>_<end>.npz names, got {_short(files)}")
+    return marker
 
 def _traj_index(p: Path) -> int:
     m = re.fullmatch(r"trajectory_(\d+)", p.name)
@@ -155,6 +281,23 @@ class TrajectoryWriter:
 # %% ../../nbs/04b_rollout_files.ipynb #2b57a006
 class DatasetExhausted(StRlError):
     """Every trajectory of the dataset has been served `dataset_loops` times."""
+
+class DatasetWaitInterrupted(DatasetError):
+    """SIGINT or SIGTERM arrived while waiting for a dataset's data (`signum` says which)."""
+    def __init__(self, signum: int, message: str):
+        self.signum = signum
+        super().__init__(f"{message} ({signal.Signals(signum).name})")
+
+@contextlib.contextmanager
+def _signals_interrupt(message: str):
+    "Within: SIGINT/SIGTERM raise `DatasetWaitInterrupted(signum, message)` (main thread only); the previous handlers after."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def handler(signum, frame): raise DatasetWaitInterrupted(signum, message)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try: yield
+    finally:
+        for sig, h in previous.items():
+            if h is not None: signal.signal(sig, h)
 
 class RolloutFileBase:
     """A source of trajectories on disk, played back as env-like transition batches."""
@@ -206,9 +349,10 @@ class RolloutDataset(RolloutFileBase):
                  keep_latest_n_trajs: int = 0, starting_frame_range: Sequence[int] = (0, 1), device: str = "cpu", seed: int = 0,
                  wait_for_data: float = 0.0):
         super().__init__(num_envs, starting_frame_range, device, seed)
-        self.dir, self.wait_for_data = Path(data_dir), wait_for_data
-        t0 = time.time()
-        while not (self.dir / "metadata.json").exists() and time.time() - t0 < wait_for_data: time.sleep(0.5)
+        self.dir, self.wait_for_data, self._warned = Path(data_dir), wait_for_data, False
+        if not self.dir.exists(): raise DatasetError(f"dataset directory not found: {self.dir}")
+        if not self.dir.is_dir(): raise DatasetError(f"{self.dir}: not a directory (a dataset is a directory)")
+        self._wait(lambda: (self.dir / "metadata.json").exists(), "its metadata.json")
         self.meta = read_metadata(self.dir)
         self.dataset_loops, self.shuffle, self.keep_latest_n_trajs = dataset_loops, random_shuffle_traj_order, keep_latest_n_trajs
         self.refused: list[str] = []
@@ -216,21 +360,32 @@ class RolloutDataset(RolloutFileBase):
 
     def __repr__(self): return f"RolloutDataset({self.dir})"
 
+    def _wait(self, ready: Callable[[], bool], what: str) -> None:
+        """Poll `ready` for up to `wait_for_data` s (a collector may be starting), saying so once on stderr; SIGINT or
+        SIGTERM ends the wait at once with `DatasetWaitInterrupted`."""
+        if ready() or self.wait_for_data <= 0: return
+        if not self._warned:
+            print(f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} (a collector may be starting)",
+                  file=sys.stderr, flush=True)
+            self._warned = True
+        with _signals_interrupt(f"{self.dir}: interrupted while waiting for {what}"):
+            t_end = time.monotonic() + self.wait_for_data
+            while time.monotonic() < t_end and not ready(): time.sleep(0.1)
+
     def complete_trajectories(self) -> list[Path]:
         """The trajectory folders whose marker is written, oldest first (the newest `keep_latest_n_trajs` if set)."""
         return complete_trajectories(self.dir, self.keep_latest_n_trajs)
 
     def load_trajectory(self, d: Path) -> dict[str, np.ndarray]:
         """One trajectory, its files checked, concatenated and reassembled."""
-        try: marker = json.loads((d / "trajectory.json").read_text())
-        except (OSError, json.JSONDecodeError) as e: raise DatasetError(f"{d / 'trajectory.json'}: unreadable marker ({e})") from None
+        marker = read_marker(d)
         parts, expect = [], 0
-        for name in marker.get("files", []):
+        for name in marker["files"]:
             m = _FILE_RE.match(name)
             if not m or int(m.group(1)) != expect: raise DatasetError(f"{d / name}: frames do not continue at {expect}")
             parts.append(read_rollout_file(d / name, self.meta)); expect = int(m.group(2))
-        if expect != marker.get("length") or not parts:
-            raise DatasetError(f"{d}: its files hold {expect} frames, its marker says {marker.get('length')}")
+        if expect != marker["length"]:
+            raise DatasetError(f"{d}: its files hold {expect} frames, its marker says {marker['length']}")
         traj = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         sep = self.meta.get("separate_components", [])
         if sep:                                                  # put the separately stored components back
@@ -244,9 +399,8 @@ class RolloutDataset(RolloutFileBase):
     def trajectories(self) -> Iterator[dict[str, np.ndarray]]:
         loop = 0
         while self.dataset_loops < 0 or loop < self.dataset_loops:
-            dirs, t0 = self.complete_trajectories(), time.time()
-            while not dirs and time.time() - t0 < self.wait_for_data:     # a collector may be writing the first one
-                time.sleep(0.5); dirs = self.complete_trajectories()
+            self._wait(lambda: bool(self.complete_trajectories()), "a complete trajectory")   # a collector may be writing the first
+            dirs = self.complete_trajectories()
             if not dirs: raise DatasetError(f"{self.dir}: no complete trajectory to read")
             if self.shuffle: self.rng.shuffle(dirs)
             served = 0
@@ -282,7 +436,8 @@ class DemonstrationSaver:
         """(frames, trajectories) in the directory: earlier sessions included."""
         n = f = 0
         for d in complete_trajectories(self.writer.dir):
-            f += json.loads((d / "trajectory.json").read_text())["length"]; n += 1
+            try: f += read_marker(d)["length"]; n += 1
+            except DatasetError as e: print(f"st_rl: warning: not counting a trajectory: {e}", file=sys.stderr)
         return f, n
 
     @torch.inference_mode()
