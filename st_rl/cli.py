@@ -87,8 +87,19 @@ def _new_run_dir(args, cfg) -> Path:
     log_dir = Path(args.log_dir) if args.log_dir else default_log_dir(cfg)
     if holds_run(log_dir):
         raise ConfigError(f"{log_dir} already holds a run; continue it with --resume {log_dir} or choose another --log_dir")
+    args.created_run_dir = log_dir if not log_dir.exists() else None
     RunLock.acquire(log_dir)
     return log_dir
+
+def _discard_unused_run_dir(args) -> None:
+    "After a failed start: remove the run directory this command created if nothing but its lock got there."
+    run = getattr(args, "created_run_dir", None)
+    if run is None or not run.is_dir() or {p.name for p in run.iterdir()} - {"run.lock"}: return
+    lock = RunLock._held.get(run.resolve())
+    if lock is not None: lock.count = 1; lock.release()
+    (run / "run.lock").unlink(missing_ok=True)
+    try: run.rmdir()
+    except OSError: pass
 
 def cmd_train(args) -> int:
     """Train a policy (or `--resume` one); prints a JSON summary as the last line."""
@@ -449,9 +460,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except StRlError as e:
         print(f"st_rl: error: {e}", file=sys.stderr)
+        _discard_unused_run_dir(args)
         return 2
     except OSError as e:
         print(f"st_rl: error: {_os_error(e, args)}", file=sys.stderr)
+        _discard_unused_run_dir(args)
         return 2
     except KeyboardInterrupt:
         print("st_rl: interrupted", file=sys.stderr)

@@ -71,7 +71,7 @@ def test_export_onnx_matches_torch(mujoco_run):
 
 def _one_error_line(r):
     assert r.returncode == 2, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
-    lines = [l for l in r.stderr.strip().splitlines() if l.strip() and "settotalmass" not in l]
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip() and "settotalmass" not in l and not l.startswith("st_rl: warning:")]
     assert len(lines) == 1 and lines[0].startswith("st_rl: error: "), r.stderr
     assert "Traceback" not in r.stderr
     return lines[0]
@@ -112,6 +112,9 @@ def test_error_missing_and_corrupt_checkpoint(mujoco_run, tmp_path):
     line = _one_error_line(st_rl("play", "--run", str(mujoco_run), "--checkpoint", str(bad), check=False))
     assert "is corrupt or not a torch checkpoint" in line
     line = _one_error_line(st_rl("play", "--run", str(tmp_path / "nothing"), check=False))
+    assert "run directory not found" in line
+    (tmp_path / "empty").mkdir()
+    line = _one_error_line(st_rl("play", "--run", str(tmp_path / "empty"), check=False))
     assert "not an st_rl run directory" in line
 
 

@@ -181,8 +181,8 @@ the normalisers refuse them (their float32 statistics would overflow), and no ph
 def _non_finite(name: str, t: torch.Tensor, where: str) -> NonFiniteError:
     bad = ~(t.abs() <= MAX_MAGNITUDE)
     rows = (bad if bad.dim() == 1 else bad.flatten(1).any(1)).nonzero().flatten()[:8].tolist()
-    return NonFiniteError(f"NaN/Inf (or magnitude > {MAX_MAGNITUDE:.0e}) in {name} {where} (env indices {rows}); check the env's "
-                          f"{name}, or set nonfinite=sanitize to zero and count them")
+    return NonFiniteError(f"NaN/Inf in {name} {where} (env indices {rows}; values beyond ±{MAX_MAGNITUDE:.0e} count as Inf); "
+                          f"check the env's {name}, or set nonfinite=sanitize to zero and count them")
 
 def _reset_rollout_state(self: OnPolicyRunner) -> None:
     obs, extras = self.env.get_observations()
