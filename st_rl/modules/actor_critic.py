@@ -102,7 +102,7 @@ def _check_saved_statistics(state_dict: dict, prefix: str, mean: str, var: tuple
         if not torch.isfinite(t).all(): fail(k, "holds NaN/Inf")
         if k in var and (t < 0).any(): fail(k, f"holds a negative variance ({t.min().item():g})")
         if k == count and (t < 0).any(): fail(k, f"is negative ({t.min().item():g})")
-        limit = bound if k == mean else bound ** 2 if k == var[0] else bound if k in var else None
+        limit = bound if k == mean else bound ** 2 if var and k == var[0] else bound if k in var else None
         if limit is not None and (t.abs() > 2 * limit).any():
             fail(k, f"holds {t.abs().max().item():g}, beyond what inputs within |x| <= {bound:g} give")
     t = state_dict.get(prefix + count)
