@@ -19,6 +19,7 @@ from .actor_critic import ActorCritic, ActorCriticCfg, EmpiricalNormalization
 from ..utils.config import check_range, from_dict
 from ..utils.core import CheckpointError, ConfigError, register, resolve_class
 from ..utils.obs_segments import check_obs_segments, segment_slices
+from ..utils.run_dir import checkpoints_by_iteration, load_checkpoint, read_run_config_dict
 
 # %% auto #0
 __all__ = ['ActorCriticMutex', 'ActorCriticFieldMutex', 'SubPolicy', 'ActorCriticMutexCfg', 'ActorCriticFieldMutexCfg']
@@ -29,21 +30,25 @@ class SubPolicy(nn.Module):
     def __init__(self, run: str | Path, checkpoint: str | Path | None = None):
         super().__init__()
         run = Path(run)
-        if not (run / "config.json").is_file(): raise CheckpointError(f"sub-policy {run} is not an st_rl run directory (no config.json)")
-        cfg = json.loads((run / "config.json").read_text())
-        ckpt = Path(checkpoint) if checkpoint is not None else _newest_checkpoint(run)
-        try: d = torch.load(ckpt, map_location="cpu", weights_only=True)
-        except Exception as e: raise CheckpointError(f"sub-policy checkpoint {ckpt} is corrupt or not a torch checkpoint ({type(e).__name__})") from None
-        if not isinstance(d, dict) or "model_state_dict" not in d: raise CheckpointError(f"{ckpt} is not an st_rl checkpoint")
-        info = cfg.get("env_info", {})
-        cls = resolve_class(cfg["policy"]["class_name"], kind="policy")
-        if cls.is_recurrent: raise ConfigError(f"sub-policy {run}: recurrent policies ({cls.__name__}) are not supported as Mutex sub-policies yet")
-        pcfg = from_dict(cls.Cfg, cfg["policy"])
-        sd = d["model_state_dict"]
-        n_critic = info.get("num_privileged_obs") or (sd["critic.0.weight"].shape[1] if "critic.0.weight" in sd else info["num_obs"])
-        self.obs_segments = {k: tuple(v) for k, v in info["obs_segments"].items()} if info.get("obs_segments") else None
-        self.num_obs, self.num_actions, self.run = int(info["num_obs"]), int(info["num_actions"]), str(run)
-        self.policy = cls.from_cfg(pcfg, self.num_obs, n_critic, self.num_actions, obs_segments=self.obs_segments)
+        cfg = read_run_config_dict(run)                            # a run directory is data: parsed strictly
+        if checkpoint is not None: ckpt = Path(checkpoint)
+        else:
+            ckpts = checkpoints_by_iteration(run)
+            if not ckpts: raise CheckpointError(f"sub-policy run {run} has no model_<iteration>.pt checkpoint")
+            ckpt = ckpts[-1]
+        d = load_checkpoint(ckpt)
+        try:
+            info = cfg.get("env_info", {})
+            cls = resolve_class(cfg["policy"]["class_name"], kind="policy")
+            if cls.is_recurrent: raise ConfigError(f"sub-policy {run}: recurrent policies ({cls.__name__}) are not supported as Mutex sub-policies yet")
+            pcfg = from_dict(cls.Cfg, cfg["policy"])
+            sd = d["model_state_dict"]
+            n_critic = info.get("num_privileged_obs") or (sd["critic.0.weight"].shape[1] if "critic.0.weight" in sd else info["num_obs"])
+            self.obs_segments = {k: tuple(v) for k, v in info["obs_segments"].items()} if info.get("obs_segments") else None
+            self.num_obs, self.num_actions, self.run = int(info["num_obs"]), int(info["num_actions"]), str(run)
+            self.policy = cls.from_cfg(pcfg, self.num_obs, n_critic, self.num_actions, obs_segments=self.obs_segments)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise CheckpointError(f"sub-policy {run}: config.json does not describe its policy ({type(e).__name__}: {e})"[:300]) from None
         try: self.policy.load_state_dict(sd)
         except RuntimeError as e: raise CheckpointError(f"sub-policy checkpoint {ckpt} does not fit its config: {str(e)[:200]}") from None
         self.normalizer = EmpiricalNormalization(self.num_obs) if "obs_norm_state_dict" in d else nn.Identity()
@@ -53,11 +58,6 @@ class SubPolicy(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.policy.act_inference(self.normalizer(obs))
-
-def _newest_checkpoint(run: Path) -> Path:
-    ckpts = sorted(run.glob("model_*.pt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or -1))
-    if not ckpts: raise CheckpointError(f"sub-policy run {run} has no model_<iteration>.pt checkpoint")
-    return ckpts[-1]
 
 # %% ../../nbs/05f_mutex.ipynb #a18df3fd
 class ActorCriticMutex(ActorCritic):
