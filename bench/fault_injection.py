@@ -74,10 +74,8 @@ def main():
             line = ""
             t = time.time()
             print(f"| {kills} | {delay:.2f} | {ck[-1].name if ck else '(none yet)'} | {unreadable} | {temps} | ", end="", flush=True)
-            if not ck:  # killed before the first checkpoint: resume must refuse, start over
-                p.communicate()
-                print("no checkpoint: restarted from scratch |")
-                p = st_rl("train", *TRAIN, "--log_dir", str(run))
+            if not ck:  # killed before the first checkpoint: --resume starts the run over with its config
+                print("no checkpoint: started over |")
                 continue
             print(f"{ck[-1].name} |")
         out, err = p.communicate()

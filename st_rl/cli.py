@@ -79,6 +79,10 @@ def _resume_target(args):
     RunLock.acquire(run)                                  # before anything reads or rewrites the run
     cfg = read_run_config(run)
     if args.max_iterations is not None: cfg.max_iterations = args.max_iterations
+    if target.is_dir() and not checkpoints_by_iteration(run):      # killed before its first checkpoint: start it over
+        print(f"st_rl: warning: {run} has no checkpoint yet; starting the run over from iteration 0 with its config",
+              file=sys.stderr, flush=True)
+        return run, (None, None), cfg
     ckpt, d = (target, load_checkpoint(target)) if target.is_file() else newest_intact_checkpoint(run, contents=True)
     return run, (ckpt, d), cfg
 
@@ -117,6 +121,8 @@ def cmd_train(args) -> int:
     env = make_vec_env(cfg.env.task, num_envs=cfg.env.num_envs, seed=seed, device=device, num_workers=cfg.env.num_workers,
                        wrappers=cfg.env.wrappers, physics_threads=cfg.env.physics_threads, **cfg.env.kwargs)
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=log_dir, device=device)
+    runner.owns_run_dir = bool(args.resume)                            # a resume may rewrite the run it continues
+    if args.resume and ckpt is None: truncate_metrics(log_dir, 0)
     if world > 1 and rank == 0: print(f"st_rl: data-parallel over {world} processes ({cfg.env.num_envs} envs each)", flush=True)
     if rank != 0: sys.stdout = open(os.devnull, "w")                   # only rank 0 reports
     if ckpt is not None:

@@ -145,6 +145,7 @@ class OnPolicyRunner:
         self.iteration_hooks: list = []              # fn(runner, metrics) after every iteration of `learn`
         self._pending_hparams: dict = {}             # set_hyperparameters(): applied at the next iteration boundary
         self._hparam_lock = threading.Lock()
+        self.owns_run_dir = False                    # True: `log_dir` may hold this run already (a resume); else it must not
 
     @property
     def actor_critic(self): return self.alg.actor_critic
@@ -483,7 +484,8 @@ def _init_logging(self: OnPolicyRunner) -> None:
     """Own the run directory (`RunLock`; a directory that holds another run is refused unless this runner resumed
     from it), clean what killed writers left, and write `config.json` with the env this run really trains on."""
     if getattr(self, "_run_lock", None) is None:
-        if self.current_learning_iteration == 0 and not getattr(self, "_wrote_run", False) and holds_run(self.log_dir):
+        if (self.current_learning_iteration == 0 and not getattr(self, "_wrote_run", False) and not self.owns_run_dir
+                and holds_run(self.log_dir)):
             raise ConfigError(f"{self.log_dir} already holds a run; continue it with --resume {self.log_dir} "
                               "(runner.resume(checkpoint) in Python) or choose another log directory")
         self._run_lock = RunLock.acquire(self.log_dir)
