@@ -736,6 +736,10 @@ def _load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     """Restore what `state_dict` saved. Malformed schedule fields and invalid normaliser statistics (NaN/Inf, negative
     variance) are a `CheckpointError`, found before the policy or the optimiser change."""
     schedule = _lr_schedule_from(d.get("lr_schedule")) if load_optimizer else None   # (checked first)
+    lr = d.get("learning_rate") if load_optimizer else None
+    if isinstance(lr, torch.Tensor) and lr.numel() == 1: lr = lr.item()
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0):
+        raise CheckpointError(f"the checkpoint's learning_rate must be a finite number > 0, got {lr!r}"[:300])
     if self.empirical_normalization and "obs_norm_state_dict" in d:
         self.obs_normalizer.load_state_dict(d["obs_norm_state_dict"])
         self.critic_obs_normalizer.load_state_dict(d["critic_obs_norm_state_dict"])
@@ -747,7 +751,7 @@ def _load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     self.actor_critic.load_state_dict(d["model_state_dict"])
     if load_optimizer and "optimizer_state_dict" in d:
         self.optimizer.load_state_dict(d["optimizer_state_dict"])
-        if "learning_rate" in d: self.set_learning_rate(d["learning_rate"])
+        if lr is not None: self.set_learning_rate(float(lr))
     if schedule is not None:   # the linear schedule's horizon and re-planned start (a checkpoint without them: today's formula)
         total, self.lr_anchor = schedule
         if total is not None: self.num_iterations = total
