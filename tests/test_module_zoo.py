@@ -125,5 +125,7 @@ def test_cli_builds_policy_by_class_name(pid, tmp_path):
     assert json.loads(r.stdout.strip().splitlines()[-1])["iterations"] == 2
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["policy"]["class_name"] == pid.split("-")[0]
-    out = json.loads(st_rl("export", "--run", str(tmp_path / "run")).stdout.strip().splitlines()[-1])
+    refused = st_rl("export", "--run", str(tmp_path / "run"), check=False)          # the run names tests.envs: data, not consent
+    assert refused.returncode == 2 and "refusing to import module 'tests.envs'" in refused.stderr
+    out = json.loads(st_rl("export", "--run", str(tmp_path / "run"), "--trust_code").stdout.strip().splitlines()[-1])
     assert out["num_obs"] == 40 and (tmp_path / "run" / "policy.onnx").stat().st_size > 0

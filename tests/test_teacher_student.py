@@ -49,13 +49,14 @@ def test_collect_pretrain_distil(teacher, tmp_path):
 
 def test_collect_refuses_missing_run(tmp_path):
     r = st_rl("collect", "--run", str(tmp_path / "nope"), "--out", str(tmp_path / "d"), check=False)
-    assert r.returncode == 2 and "not an st_rl run directory" in r.stderr
+    assert r.returncode == 2 and "run directory not found" in r.stderr
 
 
 def test_dagger_collector_beside_dataset_trainer(teacher, tmp_path):
     """A DAgger collector follows a dataset-only trainer on one directory: the trainer reads only complete
     trajectories (nothing refused), the collector reloads the trainer's checkpoints."""
     data, student = tmp_path / "dagger", tmp_path / "student"      # empty: the trainer waits for the collector's data
+    data.mkdir()
     trainer = subprocess.Popen([sys.executable, "-m", "st_rl", "train", "--task", "PointMass", "--num_envs", "4", "--max_iterations", "40",
                                 "--log_dir", str(student), "--dataset", str(data), "--pretrain_iterations", "-1", "--set", *SMALL,
                                 "save_interval=5", "pretrain_dataset.keep_latest_n_trajs=20"],
