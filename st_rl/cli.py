@@ -165,7 +165,7 @@ def read_run_config(run: Path, trust_code: bool = False):
     d.pop("env_info", None); d.pop("st_rl_version", None)
     with trusted_code() if trust_code else nullcontext():
         try: return runner_cfg_from_dict(d)[1]
-        except ConfigError as e: raise ConfigError(f"{Path(run) / 'config.json'}: {e}") from None
+        except ConfigError as e: raise type(e)(f"{Path(run) / 'config.json'}: {e}") from None
 
 def load_run(run: str | Path, checkpoint=None, num_envs: int = 1, seed: int = 10_000, device: str = "cpu",
              trust_code: bool = False, **env_kwargs):

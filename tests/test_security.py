@@ -246,7 +246,7 @@ def test_installed_module_is_not_imported_before_refusal(base, tmp_path):
         """, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert ZEN not in r.stdout and r.stdout.strip().splitlines()[-1] == "not imported", r.stdout
-    assert "refused: refusing to import module 'this'" in r.stdout
+    assert "refusing to import module 'this'" in r.stdout
 
 
 def test_gymnasium_module_id(base, tmp_path, marker):

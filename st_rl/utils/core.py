@@ -175,14 +175,20 @@ def atomic_write_bytes(path: str | Path, write_fn) -> Path:
         with os.fdopen(fd, "wb") as f:
             write_fn(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp): os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno is not None and not e.filename:     # name the file a full disk refused
+            raise OSError(e.errno, e.strerror, str(path)) from None
         raise
     return path
 
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """`torch.save` that never leaves a half-written file at `path`."""
-    return atomic_write_bytes(path, lambda f: torch.save(obj, f))
+    """`torch.save` that never leaves a half-written file at `path`. The bytes are made in memory first, so a failing
+    disk (full, read-only) raises Python's own `OSError` naming the file, not a torch-internal error."""
+    import io
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return atomic_write_bytes(path, lambda f: f.write(buf.getbuffer()))
 
 def atomic_write_text(text: str, path: str | Path) -> Path:
     """Write `text` to `path` atomically (utf-8)."""

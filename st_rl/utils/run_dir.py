@@ -64,8 +64,12 @@ class RunLock:
             try: owner = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
             finally: os.close(fd)
             raise ConfigError(f"run directory {run} is in use by {owner}; wait for it to finish or choose another --log_dir") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on host {socket.gethostname()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on host {socket.gethostname()}\n".encode(), 0)
+        except OSError as e:
+            os.close(fd)
+            raise OSError(e.errno, e.strerror, str(path)) from None
         lock = cls._held[key] = cls(key, fd)
         return lock
 
