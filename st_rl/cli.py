@@ -88,7 +88,17 @@ def _resume_target(args):
 
 def _new_run_dir(args, cfg) -> Path:
     "The run directory of a new training run: refused if it already holds a run, locked before anything is written."
-    log_dir = Path(args.log_dir) if args.log_dir else default_log_dir(cfg)
+    if not args.log_dir:                   # the default name: two runs started in the same second take _2, _3, ...
+        base = default_log_dir(cfg)
+        for i in range(1, 100):
+            log_dir = base if i == 1 else base.with_name(f"{base.name}_{i}")
+            if holds_run(log_dir): continue
+            created = not log_dir.exists()
+            try: RunLock.acquire(log_dir)
+            except ConfigError: continue
+            args.created_run_dir = log_dir if created else None
+            return log_dir
+    log_dir = Path(args.log_dir or base)
     if holds_run(log_dir):
         raise ConfigError(f"{log_dir} already holds a run; continue it with --resume {log_dir} or choose another --log_dir")
     args.created_run_dir = log_dir if not log_dir.exists() else None
