@@ -172,7 +172,7 @@ def read_run_config(run: Path, trust_code: bool = False):
     `trust_code`: see `resolve_class`)."""
     from st_rl.runners.on_policy_runner import runner_cfg_from_dict
     d = read_run_config_dict(Path(run))
-    d.pop("env_info", None); d.pop("st_rl_version", None)
+    for k in ("env_info", "st_rl_version", "accelerator"): d.pop(k, None)        # records, not settings
     with trusted_code() if trust_code else nullcontext():
         try: return runner_cfg_from_dict(d)[1]
         except ConfigError as e: raise type(e)(f"{Path(run) / 'config.json'}: {e}") from None

@@ -7,18 +7,13 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
-
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-import numpy as np
-import torch.nn.functional as F
-
-from ..modules.actor_critic import (_LOG_SQRT_2PI, NORMALIZER_MAX_ABS, ActorCritic, EmpiricalNormalization, MlpModel,
-                                        NumpyRolloutPolicy, Tanh, _bad_input_error, _check_saved_statistics, _has_hooks)
+from ..modules.actor_critic import (NORMALIZER_MAX_ABS, ActorCritic, EmpiricalNormalization, _bad_input_error,
+                                    _check_saved_statistics)
 from ..storage.rollout_storage import RolloutStorage, Transition, Batch
 from ..utils.config import check_range
 from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, all_reduce_sum_, dist_rank_world, is_distributed,
@@ -26,7 +21,7 @@ from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, all_redu
 
 # %% auto #0
 __all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'DiscountedReturnScaler', 'Adam', 'make_adam',
-           'PPOCfg', 'PPO', 'PPOManualGradients']
+           'PPOCfg', 'PPO']
 
 # %% ../../nbs/06_ppo.ipynb #e44e9068
 def surrogate_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, clip_param: float) -> torch.Tensor:
@@ -278,7 +273,7 @@ def _act(self: PPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = None) -
     return actions
 PPO.act = _act
 
-PPO.rollout_kernel = None   # a `NumpyRolloutPolicy` of the policy, set by the runner for a rollout (`RunnerCfg.numpy_rollout`)
+PPO.rollout_kernel = None   # a `NumpyRolloutPolicy` of the policy for one rollout, from the runner's `CpuAccelerator`
 
 def _act_sample(self: PPO, obs: torch.Tensor) -> torch.Tensor:
     """`act`'s first part: the actions, all an env needs to step (the runner starts the step before `act_evaluate`).
@@ -456,25 +451,12 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     sums: dict[str, torch.Tensor] = {}
     n = 0
     params = [p for g in self.optimizer.param_groups for p in g["params"]]
-    kernel = self.gradient_kernel()
-    split = kernel is None and self.split_update and self.can_split_update()
+    kernel = self.accelerator.gradient_kernel(self) if self.accelerator is not None else None
     for mb in gen:
-        if kernel is not None:  # PPO's loss with its gradients in closed form (see `PPOManualGradients`)
+        if kernel is not None:  # the same loss and gradients in closed form (`PPOManualGradients`, cpu_accel)
             losses, inter_vars, stats = kernel(self, mb)
             if self._kl_step(inter_vars, n): break
             kernel.assign()
-        elif split:       # the critic's forward and backward on the side thread while this one does the actor's
-            self.optimizer.zero_grad(set_to_none=True)
-            side = self._side_thread()
-            side.start(lambda mb=mb: self._critic_backward(mb))
-            try:
-                actor, inter_vars, stats = self.actor_losses(mb)
-                stop = self._kl_step(inter_vars, n)
-                if not stop: self.weighted_loss(actor).backward()
-            finally:
-                critic = side.wait()
-            if stop: break
-            losses = _ppo_losses(actor, critic)
         else:
             losses, inter_vars, stats = self.compute_losses(mb)
             loss = self.weighted_loss(losses)
@@ -493,6 +475,7 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     out["learning_rate"], out["num_minibatch_updates"] = self.learning_rate, n
     return out
 PPO.update = _update
+PPO.accelerator = None       # a `CpuAccelerator` (cpu_accel) the runner may set; None: this reference alone
 
 def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
     "The adaptive schedule's learning-rate step from this minibatch's KL; True: stop the update (`target_kl`)."
@@ -505,17 +488,8 @@ def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
 PPO._kl_step = _kl_step
 
 def _clip_gradients(self: PPO, params: list) -> None:
-    """Clip the global gradient norm of `params` to `max_grad_norm` (subclasses with networks of their own clip per group).
-    Gradients of one device and dtype take `clip_grad_norm_`'s own foreach operations without its grouping and checks
-    (the same numbers; 119 → 67 µs for a [64,64] actor-critic)."""
-    grads = [p.grad for p in params if p.grad is not None]
-    g0 = grads[0] if grads else None
-    if g0 is None or g0.device.type not in ("cpu", "cuda") or any(
-            g.device != g0.device or g.dtype != g0.dtype or g.layout != torch.strided for g in grads):
-        nn.utils.clip_grad_norm_(params, self.max_grad_norm, foreach=True)
-        return
-    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads, 2.0)), 2.0)
-    torch._foreach_mul_(grads, torch.clamp(float(self.max_grad_norm) / (total + 1e-6), max=1.0))
+    """Clip the global gradient norm of `params` to `max_grad_norm` (subclasses with networks of their own clip per group)."""
+    nn.utils.clip_grad_norm_(params, self.max_grad_norm, foreach=True)
 PPO.clip_gradients = _clip_gradients
 
 def _all_reduce_gradients(self: PPO, params: list) -> None:
@@ -527,197 +501,6 @@ def _all_reduce_gradients(self: PPO, params: list) -> None:
     for g in grads:
         g.copy_(flat[offset:offset + g.numel()].view_as(g)); offset += g.numel()
 PPO.all_reduce_gradients = _all_reduce_gradients
-
-# %% ../../nbs/06_ppo.ipynb #2b76d654
-def _grad_layers(mlp: nn.Module) -> list | None:
-    "`mlp`'s layers as the manual backward reads them, or None where it has a layer or hook it does not cover."
-    if type(mlp) is not MlpModel or _has_hooks(mlp): return None
-    out = []
-    for m in mlp:
-        t = type(m)
-        if _has_hooks(m): return None
-        if t is nn.Linear:
-            if m.bias is None: return None
-            out.append(("linear", m.weight, m.bias))
-        elif t is Tanh: out.append(("tanh",))                 # numpy's tanh, as `Tanh.forward` computes it
-        elif t is nn.Tanh: out.append(("torch_tanh",))
-        elif t is nn.ReLU and not m.inplace: out.append(("relu",))
-        elif t is nn.ELU and not m.inplace: out.append(("elu", float(m.alpha)))
-        elif t is nn.LeakyReLU and not m.inplace: out.append(("lrelu", float(m.negative_slope)))
-        elif t is nn.Identity: out.append(("identity",))
-        else: return None
-    return out
-
-def _forward(layers: list, x: torch.Tensor) -> tuple[torch.Tensor, list]:
-    "The MLP's output and every layer's input and output (`hs[i]` goes into layer i), autograd off."
-    hs = [x]
-    for layer in layers:
-        kind = layer[0]
-        if kind == "linear": x = torch.addmm(layer[2], x, layer[1].t())
-        elif kind == "tanh": x = torch.from_numpy(np.tanh(x.numpy()))
-        elif kind == "torch_tanh": x = torch.tanh(x)
-        elif kind == "relu": x = torch.relu(x)
-        elif kind == "elu": x = F.elu(x, layer[1])
-        elif kind == "lrelu": x = F.leaky_relu(x, layer[1])
-        hs.append(x)
-    return x, hs
-
-class PPOManualGradients:
-    """PPO's minibatch loss terms for a plain MLP `ActorCritic` on the CPU, with their gradients computed in closed
-    form (autograd off) into buffers of its own; `assign` makes them the parameters' `.grad`. See above."""
-    _POLICY_OWN = ("action_mean", "action_std", "entropy")
-    _ALG_OWN = ("update", "compute_losses", "actor_losses", "critic_losses", "weighted_loss")
-
-    def __init__(self, ac: ActorCritic, actor: list, critic: list):
-        self.ac, self.actor, self.critic = ac, actor, critic
-        self.params = list(ac.parameters())
-        self.grads = [torch.zeros_like(p) for p in self.params]
-        self._grad = {id(p): g for p, g in zip(self.params, self.grads)}
-        self.scalar_std = ac.noise_std_type == "scalar"
-        self.std_param = ac.std if self.scalar_std else ac.log_std
-
-    @classmethod
-    def of(cls, alg: PPO) -> PPOManualGradients | None:
-        "The kernel for `alg`'s next update, or None where autograd must run (see above)."
-        t = type(alg)
-        if not isinstance(alg, PPO) or any(getattr(t, n) is not getattr(PPO, n) or n in alg.__dict__ for n in cls._ALG_OWN):
-            return None
-        if alg.device.type != "cpu" or alg.bc_loss_coef != 0 or alg.value_loss_coef == 0 or alg.surrogate_loss_coef == 0:
-            return None
-        ac = alg.actor_critic
-        if NumpyRolloutPolicy.of(ac) is None: return None           # a plain CPU float32 MLP ActorCritic, no hooks
-        own = cls._POLICY_OWN + NumpyRolloutPolicy._OWN
-        if any(getattr(type(ac), n) is not getattr(ActorCritic, n) or n in ac.__dict__ for n in own): return None
-        actor, critic = _grad_layers(ac.actor), _grad_layers(ac.critic)
-        if actor is None or critic is None: return None
-        params = list(ac.parameters())
-        if not all(p.requires_grad for p in params): return None
-        if sorted(id(p) for g in alg.optimizer.param_groups for p in g["params"]) != sorted(map(id, params)): return None
-        return cls(ac, actor, critic)
-
-    def _backward(self, layers: list, hs: list, g: torch.Tensor) -> None:
-        "Back through `layers` from `g` = ∂L/∂output, writing each linear layer's weight and bias gradients."
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]; kind = layer[0]
-            if kind == "linear":
-                torch.mm(g.t(), hs[i], out=self._grad[id(layer[1])])
-                torch.sum(g, 0, out=self._grad[id(layer[2])])
-                if i > 0: g = torch.mm(g, layer[1])
-            elif kind == "tanh":
-                y = hs[i + 1].numpy(); gn = g.numpy()
-                gn *= np.float32(1) - y * y                  # torch's tanh_backward: grad · (1 − y²)
-            elif kind == "torch_tanh": g = torch.ops.aten.tanh_backward(g, hs[i + 1])
-            elif kind == "relu": g = torch.ops.aten.threshold_backward(g, hs[i + 1], 0)
-            elif kind == "elu": g = torch.ops.aten.elu_backward(g, layer[1], 1, 1, False, hs[i])
-            elif kind == "lrelu": g = torch.ops.aten.leaky_relu_backward(g, hs[i], layer[1], False)
-
-    def __call__(self, alg: PPO, mb: Batch) -> tuple[dict, dict, dict]:
-        """`compute_losses(mb)` of `alg`, `(losses, inter_vars, stats)`, with the weighted loss's gradients in `grads`."""
-        torch.randn(mb.actions.shape, dtype=torch.float32)     # the noise `actor_losses` draws through `ac.act`
-        f32 = np.float32
-        with torch.no_grad():
-            mu_t, ha = _forward(self.actor, mb.obs)
-            v_t, hc = _forward(self.critic, mb.critic_obs)
-            sig_t = self.ac.current_std().detach()
-            sig, logsig = sig_t.numpy(), sig_t.log().numpy()
-            mu, a = mu_t.numpy(), mb.actions.numpy()
-            B, c = a.shape[0], alg.clip_param
-            z = (a - mu) / sig
-            logp = -(f32(0.5) * (z * z) + logsig + f32(_LOG_SQRT_2PI)).sum(-1)
-            adv = mb.advantages.numpy().reshape(-1)
-            ratio = np.exp(logp - mb.old_actions_log_prob.numpy().reshape(-1))
-            unclipped, clipped = ratio * adv, np.clip(ratio, f32(1.0 - c), f32(1.0 + c)) * adv
-            surrogate = -np.minimum(unclipped, clipped).mean()
-            g_logp = np.where(unclipped <= clipped, adv * ratio, f32(0)) * f32(-alg.surrogate_loss_coef / B)
-            gz = g_logp[:, None] * z
-            g_mu = gz / sig
-            g_sig = (gz * z).sum(0) / sig - g_logp.sum() / sig
-            if alg.entropy_coef != 0: g_sig = g_sig - f32(alg.entropy_coef) / sig
-            g_std = g_sig if self.scalar_std else g_sig * sig            # log σ: ∂σ/∂ log σ = σ
-            self._grad[id(self.std_param)].copy_(torch.from_numpy(np.asarray(g_std, dtype=np.float32)))
-            v, ret = v_t.numpy()[:, 0], mb.returns.numpy().reshape(-1)
-            vc = alg.value_loss_coef
-            if alg.use_clipped_value_loss:
-                old_v = mb.values.numpy().reshape(-1)
-                dv = v - old_v
-                v_clip = old_v + np.clip(dv, f32(-c), f32(c))
-                e, e_clip = (v - ret) ** 2, (v_clip - ret) ** 2
-                vloss = np.maximum(e, e_clip).mean()
-                w = np.where(e > e_clip, f32(1), np.where(e == e_clip, f32(0.5), f32(0)))
-                inside = (dv >= -c) & (dv <= c)
-                g_v = (w * 2 * (v - ret) + (1 - w) * 2 * (v_clip - ret) * inside) * f32(vc / B)
-            else:
-                vloss = ((ret - v) ** 2).mean()
-                g_v = (ret - v) * f32(-2.0 * vc / B)
-            self._backward(self.actor, ha, torch.from_numpy(np.asarray(g_mu, dtype=np.float32)))
-            self._backward(self.critic, hc, torch.from_numpy(np.asarray(g_v, dtype=np.float32)[:, None]))
-            old_mu, old_sig = mb.old_mu.numpy(), mb.old_sigma.numpy()
-            kl = (np.log(sig / old_sig) + (old_sig * old_sig + (old_mu - mu) ** 2) / (f32(2.0) * (sig * sig)) - f32(0.5)).sum(-1).mean()
-            clip_fraction = (np.abs(ratio - 1) > c).mean(dtype=np.float32)
-            entropy = (f32(0.5 + _LOG_SQRT_2PI) + logsig).sum()
-        t = lambda x: torch.tensor(x, dtype=torch.float32)
-        kl = t(kl)
-        return ({"surrogate_loss": t(surrogate), "value_loss": t(vloss), "entropy": t(-entropy)},
-                {"kl": kl}, {"kl": kl, "clip_fraction": t(clip_fraction)})
-
-    def assign(self) -> None:
-        "Make the computed gradients the parameters' `.grad` (what `backward` leaves after `zero_grad(set_to_none=True)`)."
-        for p, g in zip(self.params, self.grads): p.grad = g
-
-PPO.manual_gradients = True  # set by the runner (`RunnerCfg.manual_gradients`): PPOManualGradients where it applies
-
-def _gradient_kernel(self: PPO) -> PPOManualGradients | None:
-    "The hand-written gradients for this update, or None: autograd (see above)."
-    return PPOManualGradients.of(self) if self.manual_gradients else None
-PPO.gradient_kernel = _gradient_kernel
-
-# %% ../../nbs/06_ppo.ipynb #966d386b
-class _SideThread:
-    "A persistent daemon thread that runs one function while the caller runs another; `wait` re-raises its error."
-    def __init__(self):
-        self._go, self._done = threading.Event(), threading.Event()
-        self._fn = self._out = self._err = None
-        threading.Thread(target=self._loop, daemon=True, name="st_rl-update-side").start()
-
-    def _loop(self):
-        while True:
-            self._go.wait(); self._go.clear()
-            try: self._out, self._err = self._fn(), None
-            except BaseException as e: self._out, self._err = None, e
-            self._fn = None
-            self._done.set()
-
-    def start(self, fn) -> None:
-        self._fn = fn; self._done.clear(); self._go.set()
-
-    def wait(self):
-        self._done.wait()
-        out, err, self._out, self._err = self._out, self._err, None, None
-        if err is not None: raise err
-        return out
-
-PPO.split_update = False     # set by the runner: the critic's forward/backward on a second thread where possible
-
-def _can_split_update(self: PPO) -> bool:
-    "Whether this update can run the critic on a second thread (see above)."
-    ac = self.actor_critic
-    return (torch.device(self.device).type == "cpu" and not ac.is_recurrent
-            and type(ac).__dict__.get("separable_actor_critic", False)
-            and type(self).compute_losses is _compute_losses)
-PPO.can_split_update = _can_split_update
-
-def _critic_backward(self: PPO, mb: Batch) -> dict:
-    "The side thread's part: the critic's terms and their backward."
-    critic, _ = self.critic_losses(mb)
-    loss = self.weighted_loss(critic)
-    if isinstance(loss, torch.Tensor) and loss.requires_grad: loss.backward()
-    return critic
-PPO._critic_backward = _critic_backward
-
-def _side_thread(self: PPO) -> _SideThread:
-    if getattr(self, "_side", None) is None: self._side = _SideThread()
-    return self._side
-PPO._side_thread = _side_thread
 
 # %% ../../nbs/06_ppo.ipynb #96c70f10
 def _state_dict(self: PPO) -> dict:

@@ -265,7 +265,6 @@ class ActorCritic(nn.Module):
         self._std: torch.Tensor | None = None
 
     uses_obs_segments = False     # policies that pick obs components by name get `obs_segments` from the runner
-    separable_actor_critic = True  # actor and critic share no module: PPO may update them on two threads (not inherited)
 
     @classmethod
     def from_cfg(cls, cfg, num_actor_obs: int, num_critic_obs: int, num_actions: int,

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 import st_rl
+from ..algorithms.cpu_accel import CpuAccelerator
 from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
 from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCritic, ActorCriticCfg, NumpyRolloutPolicy
@@ -122,6 +123,10 @@ class OnPolicyRunner:
         alg_cls = resolve_class(acfg.class_name, kind="algorithm")
         self.alg: PPO = alg_cls.from_cfg(acfg, actor_critic, device=self.device,
                                          empirical_normalization=self.cfg.empirical_normalization)
+        # the CPU speed devices, chosen once: each stands in only where it computes what the reference computes
+        self.accelerator = (CpuAccelerator(self.cfg.numpy_rollout, self.cfg.manual_gradients)
+                            if self.device.type == "cpu" and isinstance(self.alg, PPO) else None)
+        self.alg.accelerator = self.accelerator
         self.num_steps_per_env = self.cfg.num_steps_per_env
         self.update_threads = self.cfg.update_threads or self._auto_update_threads()
         self.alg.init_storage(env.num_envs, self.num_steps_per_env, (env.num_obs,),
@@ -151,11 +156,8 @@ class OnPolicyRunner:
     def actor_critic(self): return self.alg.actor_critic
 
     UPDATE_THREADS_MIN_WORK = 50_000_000
-    """CPU updates whose parameters × minibatch samples reach this use every usable core (the critic on a second
-    thread where the policy is separable, see `PPO.can_split_update`; else intra-op threads): [256,256,256] elu on
-    minibatches of 512 (1.4e8) updates 1.78× faster a minibatch with the critic on its own thread (1.2× with two
-    intra-op threads, 1.21× end-to-end); [64,64] tanh on 512 (7e6) 0.95×; the default
-    [256,256] elu on 64 (9e6) 1.06×, not worth leaving the single-thread numbers for."""
+    """CPU updates whose parameters × minibatch samples reach this use every usable core as torch intra-op threads
+    (the envs are idle during the update); smaller ones stay on one thread (figures in bench/README.md)."""
 
     def _auto_update_threads(self) -> int:
         if self.device.type != "cpu": return self.rollout_threads
@@ -267,13 +269,8 @@ def _collect(self: OnPolicyRunner) -> None:
 OnPolicyRunner.collect = _collect
 
 def _rollout_kernel(self: OnPolicyRunner) -> NumpyRolloutPolicy | None:
-    """The numpy rollout of this run's policy for the next rollout, or None: `RunnerCfg.numpy_rollout` off, not on the
-    CPU, a policy it does not cover, or an algorithm whose acting is not PPO's own (e.g. TPPO, which reads the policy's
-    last distribution after `PPO.act`)."""
-    cls = type(self.alg)
-    if not self.cfg.numpy_rollout or self.device.type != "cpu" or not isinstance(self.alg, PPO): return None
-    if not (cls.act is PPO.act and cls.act_sample is PPO.act_sample and cls.act_evaluate is PPO.act_evaluate): return None
-    return NumpyRolloutPolicy.of(self.alg.actor_critic)
+    """The numpy rollout of this run's policy for the next rollout (the accelerator's), or None: the torch policy acts."""
+    return self.accelerator.rollout_kernel(self.alg) if self.accelerator is not None else None
 OnPolicyRunner.rollout_kernel = _rollout_kernel
 
 def _collect_pipelined(self: OnPolicyRunner) -> None:
@@ -320,9 +317,15 @@ def _begin_training(self: OnPolicyRunner, num_learning_iterations: int, init_at_
     self.train_mode()
     total = self.current_learning_iteration + num_learning_iterations
     self.alg.num_iterations = total
+    if self.accelerator is not None and self.cfg.print_interval and self.rank == 0: print(f"st_rl: {self.accelerator_line()}", flush=True)
     if self.log_dir is not None: self._init_logging()
     return total
 OnPolicyRunner.begin_training = _begin_training
+
+def _accelerator_line(self: OnPolicyRunner) -> str:
+    "What the CPU accelerator does for this run, in one line (printed at the start of `learn`, kept in config.json)."
+    return self.accelerator.describe(self.alg) if self.accelerator is not None else "CPU accelerator: none (the reference PPO runs)"
+OnPolicyRunner.accelerator_line = _accelerator_line
 
 def _train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
     """One iteration: apply queued hyperparameter changes, collect, update, log, save on the interval; returns its metrics."""
@@ -333,12 +336,7 @@ def _train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
     self.collect()
     t1 = time.perf_counter()
     threads = torch.get_num_threads()
-    # the envs are idle: the update may use every core, as two threads for actor and critic where the policy allows
-    if isinstance(self.alg, PPO): self.alg.manual_gradients = self.cfg.manual_gradients
-    manual = isinstance(self.alg, PPO) and self.alg.gradient_kernel() is not None
-    split = not manual and self.update_threads > 1 and getattr(self.alg, "can_split_update", lambda: False)()
-    self.alg.split_update = split
-    torch.set_num_threads(max(1, self.update_threads // 2) if split else self.update_threads)
+    torch.set_num_threads(self.update_threads)                # the envs are idle: the update may use every core
     try: loss_dict = self.alg.update(it)
     finally: torch.set_num_threads(threads)
     t2 = time.perf_counter()
@@ -491,7 +489,7 @@ def _init_logging(self: OnPolicyRunner) -> None:
         self._run_lock = RunLock.acquire(self.log_dir)
         clean_temp_files(self.log_dir)
     self._wrote_run = True
-    config = {**to_dict(self.cfg), "env": self.env_cfg_of_run(), "env_info": {"class": type(self.env).__name__, "num_envs": self.env.num_envs,
+    config = {**to_dict(self.cfg), "env": self.env_cfg_of_run(), "accelerator": self.accelerator_line(), "env_info": {"class": type(self.env).__name__, "num_envs": self.env.num_envs,
               "num_obs": self.env.num_obs, "num_actions": self.env.num_actions, "cfg": _jsonable(getattr(self.env, "cfg", {})),
               "num_privileged_obs": int(self.alg.actor_critic.num_critic_obs),
               "obs_segments": _jsonable(getattr(self.env, "obs_segments", None))},
