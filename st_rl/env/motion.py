@@ -17,7 +17,7 @@ from typing import Sequence
 import gymnasium as gym
 import numpy as np
 
-from ..storage.rollout_files import npz_headers
+from ..utils.npz import npz_headers
 from ..utils.core import EnvError, register
 
 # %% auto #0

@@ -24,12 +24,13 @@ import numpy as np
 import torch
 
 from ..utils.core import StRlError, atomic_write_text
+from ..utils.npz import npz_headers, readable_size as _size
 from ..utils.obs_segments import check_obs_segments, segment_slices
 
 # %% auto #0
-__all__ = ['FORMAT', 'DatasetError', 'write_rollout_file', 'npz_headers', 'read_rollout_file', 'dataset_metadata',
-           'check_metadata', 'read_metadata', 'read_marker', 'complete_trajectories', 'TrajectoryWriter',
-           'DatasetExhausted', 'DatasetWaitInterrupted', 'RolloutFileBase', 'RolloutDataset', 'DemonstrationSaver']
+__all__ = ['FORMAT', 'DatasetError', 'write_rollout_file', 'read_rollout_file', 'dataset_metadata', 'check_metadata',
+           'read_metadata', 'read_marker', 'complete_trajectories', 'TrajectoryWriter', 'DatasetExhausted',
+           'DatasetWaitInterrupted', 'RolloutFileBase', 'RolloutDataset', 'DemonstrationSaver']
 
 # %% ../../nbs/04b_rollout_files.ipynb #29d1fa0b
 class DatasetError(StRlError):
@@ -50,59 +51,6 @@ def write_rollout_file(path: str | Path, arrays: dict[str, np.ndarray], compress
     os.replace(tmp, path)
     return path
 
-_MAX_ARRAY_BYTES = 4 << 30            # one array of a rollout file; a larger one is refused before anything is allocated
-_ZIP_BOMB_RATIO, _ZIP_BOMB_BYTES = 1000, 64 << 20   # a member that unpacks to > 64 MB at > 1000x its packed size
-
-def _size(n: float) -> str:
-    "`n` bytes, readably (decimal units)."
-    if n < 1000: return f"{int(n)} B"
-    for unit in ("kB", "MB", "GB", "TB", "PB"):
-        n /= 1000
-        if n < 1000 or unit == "PB": return f"{n:.1f} {unit}"
-
-def npz_headers(path: str | Path, error: type[Exception] = DatasetError, where: str | None = None,
-                max_array_bytes: int = _MAX_ARRAY_BYTES) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """`name -> (shape, dtype)` of each array of the npz `path`, from the zip directory and the `.npy` headers alone,
-    before any array is read. Raises `error` (its message starting with `where`, by default the path) for a member
-    that is not an `.npy` array, a pickled (object) array, a zip bomb, or an array whose declared size is not what
-    the member holds or exceeds `max_array_bytes`."""
-    where = where or str(path)
-    try:
-        size = os.path.getsize(path)
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = [i.filename for i in infos]
-            if len(set(names)) != len(names): raise error(f"{where}: refused, the zip holds a member name twice")
-            packed = sum(i.compress_size for i in infos)
-            if packed > size: raise error(f"{where}: truncated or not an npz file (its members declare {_size(packed)}, the file has {_size(size)})")
-            out = {}
-            for info in infos:
-                m = info.filename
-                if not m.endswith(".npy") or info.is_dir(): raise error(f"{where}: member '{m}' is not an .npy array")
-                name = m[:-4]
-                if info.file_size > _ZIP_BOMB_BYTES and info.file_size > _ZIP_BOMB_RATIO * max(1, info.compress_size):
-                    raise error(f"{where}: refused, member '{m}' would unpack {_size(info.compress_size)} into "
-                                f"{_size(info.file_size)} (a zip bomb)")
-                with zf.open(info) as f:
-                    version = np.lib.format.read_magic(f)
-                    if version == (1, 0): shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-                    elif version == (2, 0): shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-                    else: raise error(f"{where}: array '{name}' is in .npy format {version[0]}.{version[1]}; st_rl reads 1.0 and 2.0")
-                    header = f.tell()
-                if dtype.hasobject: raise error(f"{where}: refused, it holds pickled data (array '{name}' has dtype object)")
-                if any(d < 0 for d in shape): raise error(f"{where}: array '{name}' declares shape {shape}")
-                declared, held = math.prod(shape) * dtype.itemsize, max(0, info.file_size - header)
-                if declared != held:
-                    raise error(f"{where}: array '{name}' declares shape {shape} = {_size(declared)} but the file holds {_size(held)}")
-                if declared > max_array_bytes:
-                    raise error(f"{where}: array '{name}' declares shape {shape} = {_size(declared)}, more than the "
-                                f"{_size(max_array_bytes)} an array may hold")
-                out[name] = (tuple(shape), dtype)
-            return out
-    except error: raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
-        raise error(f"{where}: truncated or not an npz file ({type(e).__name__}: {str(e)[:160]})") from None
-
 def read_rollout_file(path: str | Path, meta: dict) -> dict[str, np.ndarray]:
     """Read and check one rollout file against the dataset's `meta`; `DatasetError` naming the file if it is not one.
     Names, shapes and dtypes are checked from the file's headers before any array is read."""
@@ -117,7 +65,7 @@ def read_rollout_file(path: str | Path, meta: dict) -> dict[str, np.ndarray]:
     if head != b"PK\x03\x04":                              # not a zip archive, so not an npz
         if head[:1] == b"\x80": raise DatasetError(f"{path}: refused, it holds pickled data, not an npz file")
         raise DatasetError(f"{path}: truncated or not an npz file (no zip header)")
-    heads = npz_headers(path)
+    heads = npz_headers(path, DatasetError)
     expected = {**{k: None for k in _REQUIRED}, **{k: None for k in _OPTIONAL if meta.get(f"has_{k}")},
                 **{f"obs.{c}": None for c in meta.get("separate_components", [])}}
     missing, foreign = [k for k in expected if k not in heads], [k for k in heads if k not in expected]
