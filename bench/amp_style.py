@@ -50,7 +50,7 @@ def dominant_frequency(x: np.ndarray, fps: float) -> float:
 
 
 def evaluate(run: Path, episodes: int, seed: int = 10_000) -> dict:
-    from st_rl.cli import load_run
+    from st_rl.runners.runs import load_run
     from st_rl.env.motion import planar_frame, planar_frame_names, load_motion, style_distance
     runner, env, _ = load_run(run, num_envs=1, seed=seed, num_workers=0)
     policy = runner.get_inference_policy()

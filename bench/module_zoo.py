@@ -88,7 +88,7 @@ def run_one(exp: str, variant: str, seed: int, out: Path, steps: int, task: str 
 
 def evaluate_zeroed(run: Path, component: str, episodes: int = 10) -> float:
     """Mean return of the run's deterministic policy with obs component `component` zeroed before normalisation."""
-    from st_rl.cli import evaluate_policy, load_run
+    from st_rl.runners.runs import evaluate_policy, load_run
     from st_rl.utils.obs_segments import segment_slices
     runner, env, _ = load_run(run, num_envs=1)
     sl = segment_slices(env.obs_segments)[component]
@@ -106,7 +106,7 @@ def evaluate_zeroed(run: Path, component: str, episodes: int = 10) -> float:
 def estimator_r2(run: Path, steps: int = 2000) -> float:
     """R^2 (over components) of the policy's estimate of its target components, on fresh rollouts of the policy."""
     import torch
-    from st_rl.cli import load_run
+    from st_rl.runners.runs import load_run
     runner, env, _ = load_run(run, num_envs=8, seed=123_456)
     ac, alg = runner.actor_critic, runner.alg
     obs, extras = env.get_observations()

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def evaluate(run: Path, episodes: int, vx: float, randomize: bool, seed: int = 10_000, checkpoint=None) -> dict:
-    from st_rl.cli import load_run
+    from st_rl.runners.runs import load_run
     runner, env, ckpt = load_run(run, checkpoint, num_envs=episodes, seed=seed, fixed_command=(vx, 0.0, 0.0), randomize=randomize,
                                  standing_prob=0.0)
     policy = runner.get_inference_policy()

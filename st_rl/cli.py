@@ -25,9 +25,8 @@ from .utils.core import (CheckpointError, ConfigError, StRlError, init_distribut
 from .utils.run_dir import RunLock, checkpoints_by_iteration, holds_run, read_run_config_dict, truncate_metrics
 
 # %% auto #0
-__all__ = ['SEED', 'TRUST_HELP', 'build_train_cfg', 'default_log_dir', 'newest_intact_checkpoint', 'cmd_train', 'find_checkpoint',
-           'read_run_config', 'load_run', 'evaluate_policy', 'cmd_play', 'OnnxPolicy', 'cmd_export', 'cmd_docs',
-           'cmd_collect', 'cmd_dagger', 'check_device', 'make_parser', 'main']
+__all__ = ['SEED', 'TRUST_HELP', 'build_train_cfg', 'default_log_dir', 'cmd_train', 'cmd_play', 'OnnxPolicy', 'cmd_export',
+           'cmd_docs', 'cmd_collect', 'cmd_dagger', 'check_device', 'make_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #43030d3e
 def build_train_cfg(args: argparse.Namespace):
@@ -58,19 +57,9 @@ def default_log_dir(cfg) -> Path:
     return Path("logs") / name / (stamp + (f"_{cfg.run_name}" if cfg.run_name else ""))
 
 # %% ../nbs/09_cli.ipynb #6c41e228
-def newest_intact_checkpoint(run: Path, contents: bool = False):
-    """The newest `model_<it>.pt` in `run` that loads (after a SIGKILL the newest may be missing, never half-written);
-    with `contents`, `(path, checkpoint dict)` so that the caller does not read the file again."""
-    from st_rl.runners.on_policy_runner import load_checkpoint
-    for p in reversed(checkpoints_by_iteration(run)):
-        try: d = load_checkpoint(p)
-        except CheckpointError as e: print(f"st_rl: warning: skipping {p.name}: {e}", file=sys.stderr); continue
-        return (p, d) if contents else p
-    raise CheckpointError(f"no intact model_<iteration>.pt checkpoint in {run} to resume from")
-
 def _resume_target(args):
     "Run directory, checkpoint (path and contents, read once) and config of `--resume`; the run is locked first."
-    from st_rl.runners.on_policy_runner import load_checkpoint
+    from st_rl.runners.runs import load_checkpoint, newest_intact_checkpoint, read_run_config
     target = Path(args.resume)
     if not target.exists(): raise CheckpointError(f"nothing to resume at {target}")
     run = target if target.is_dir() else target.parent
@@ -158,65 +147,9 @@ def cmd_train(args) -> int:
                       "time_s": round(runner.tot_time, 2)}))
     return 0
 
-def find_checkpoint(run: str | Path, checkpoint: str | Path | None = None) -> Path:
-    """`checkpoint` if given, else the newest `model_<it>.pt` in `run`."""
-    if checkpoint: return Path(checkpoint)
-    run = Path(run)
-    if not run.is_dir(): raise CheckpointError(f"run directory not found: {run}")
-    ckpts = checkpoints_by_iteration(run)
-    if not ckpts: raise CheckpointError(f"no model_<iteration>.pt checkpoint in {run}")
-    return ckpts[-1]
-
-def read_run_config(run: Path, trust_code: bool = False):
-    """The `RunnerCfg` saved in a run directory's `config.json` (its names resolve only against registries, unless
-    `trust_code`: see `resolve_class`)."""
-    from st_rl.runners.on_policy_runner import runner_cfg_from_dict
-    d = read_run_config_dict(Path(run))
-    for k in ("env_info", "st_rl_version", "accelerator"): d.pop(k, None)        # records, not settings
-    with trusted_code() if trust_code else nullcontext():
-        try: return runner_cfg_from_dict(d)[1]
-        except ConfigError as e: raise type(e)(f"{Path(run) / 'config.json'}: {e}") from None
-
-def load_run(run: str | Path, checkpoint=None, num_envs: int = 1, seed: int = 10_000, device: str = "cpu",
-             trust_code: bool = False, **env_kwargs):
-    """Rebuild a run's env and runner from its `config.json` and load a checkpoint; returns `(runner, env, ckpt)`.
-
-    A run directory is data: the names in its config resolve only against registries (st_rl's classes, gymnasium ids,
-    what you `register`ed); `trust_code=True` lets it import the modules it names, for runs whose source you trust."""
-    with trusted_code() if trust_code else nullcontext():
-        return _load_run(Path(run), checkpoint, num_envs, seed, device, env_kwargs)
-
-def _load_run(run: Path, checkpoint, num_envs: int, seed: int, device: str, env_kwargs: dict):
-    from st_rl.env.gym_adapter import make_vec_env
-    cfg = read_run_config(run)
-    cfg.check_env, cfg.logger, cfg.print_interval = False, "none", 0
-    ckpt = find_checkpoint(run, checkpoint)
-    env = make_vec_env(cfg.env.task, num_envs=num_envs, seed=seed, device=device, wrappers=cfg.env.wrappers, **{**cfg.env.kwargs, **env_kwargs})
-    runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=None, device=device)
-    try: runner.load(ckpt, load_optimizer=False)
-    except BaseException: env.close(); raise
-    runner.eval_mode()
-    return runner, env, ckpt
-
-def evaluate_policy(policy, env, episodes: int, frames: list | None = None) -> dict:
-    """Run the deterministic `policy` in `env` (one env) until `episodes` episodes end; returns return statistics."""
-    returns, lengths = [], []
-    obs, _ = env.get_observations()
-    ret, length = 0.0, 0
-    while len(returns) < episodes:
-        with torch.inference_mode():
-            actions = policy(obs)
-            obs, rew, dones, _ = env.step(actions)
-            if hasattr(policy, "reset"): policy.reset(dones)  # recurrent policies: fresh memory per episode
-        ret += float(rew[0]); length += 1
-        if frames is not None: frames.append(env.render(0))
-        if bool(dones[0]):
-            returns.append(ret); lengths.append(length); ret, length = 0.0, 0
-    return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)), "episodes": episodes,
-            "mean_episode_length": float(np.mean(lengths)), "returns": [round(r, 2) for r in returns]}
-
 def cmd_play(args) -> int:
     """Replay the deterministic policy; prints a JSON object (mean_return, episodes, ...) as the last line."""
+    from st_rl.runners.runs import evaluate_policy, load_run
     env_kwargs = {"render_mode": "rgb_array"} if args.video else {}
     if args.video: os.environ.setdefault("MUJOCO_GL", "egl")
     if args.onnx: return _play_onnx(args, env_kwargs)
@@ -279,6 +212,7 @@ class OnnxPolicy:
 def _play_onnx(args, env_kwargs: dict) -> int:
     """Sim-to-sim: the exported ONNX policy drives a MuJoCo task through onnxruntime. With --run, the run's torch policy
     is compared on the way (`max_abs_action_diff`) and replayed on the same episodes (`torch_mean_return`)."""
+    from st_rl.runners.runs import evaluate_policy, load_run, read_run_config
     from st_rl.env.gym_adapter import make_vec_env
     from st_rl.runners.on_policy_runner import runner_cfg_from_dict
     if args.run: env_cfg = read_run_config(Path(args.run)).env
@@ -309,6 +243,7 @@ def _play_onnx(args, env_kwargs: dict) -> int:
 
 def cmd_export(args) -> int:
     """Export the run's inference policy to ONNX (default `<run>/policy.onnx`)."""
+    from st_rl.runners.runs import load_run
     runner, env, ckpt = load_run(args.run, args.checkpoint, num_envs=1)
     out = Path(args.out) if args.out else Path(args.run) / "policy.onnx"
     runner.export_onnx(out)
@@ -317,6 +252,13 @@ def cmd_export(args) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb #837d872e
+def __getattr__(name: str):
+    "The run-loading functions live in `st_rl.runners.runs` now; `st_rl.cli.<name>` still finds them."
+    if name in ("load_run", "read_run_config", "evaluate_policy", "find_checkpoint", "newest_intact_checkpoint"):
+        from st_rl.runners import runs
+        return getattr(runs, name)
+    raise AttributeError(f"module 'st_rl.cli' has no attribute {name!r}")
+
 def cmd_docs(args) -> int:
     """Build the documentation site offline (static HTML) into `--out`."""
     from st_rl.utils.docs import build_docs
@@ -326,8 +268,8 @@ def cmd_docs(args) -> int:
 
 def cmd_collect(args) -> int:
     """Write demonstrations of a run's policy (mean action, or samples with --by_sample) into `--out`."""
-    from st_rl.storage.rollout_files import DemonstrationSaver
-    saver = DemonstrationSaver.from_run(args.run, args.out, num_envs=args.num_envs, demo_by_sample=args.by_sample,
+    from st_rl.runners.runs import demonstrations_from_run
+    saver = demonstrations_from_run(args.run, args.out, num_envs=args.num_envs, demo_by_sample=args.by_sample,
                                         checkpoint=args.checkpoint, seed=args.seed, min_timesteps=args.min_timesteps,
                                         min_episodes=args.min_episodes, success_traj_only=args.success_only,
                                         separate_components=args.separate, env_overrides=args.set)

@@ -48,7 +48,7 @@ def test_play_and_onnx_export(amp_run, tmp_path):
     res = json.loads(st_rl("play", "--run", str(amp_run), "--episodes", "1").stdout.splitlines()[-1])
     assert res["episodes"] == 1 and np.isfinite(res["mean_return"])
     out = json.loads(st_rl("export", "--run", str(amp_run), "--out", str(tmp_path / "p.onnx")).stdout.splitlines()[-1])
-    from st_rl.cli import load_run
+    from st_rl.runners.runs import load_run
     from st_rl.utils.export import onnx_policy
     runner, env, _ = load_run(amp_run, num_envs=1)
     obs = torch.randn(64, out["num_obs"])

@@ -60,7 +60,7 @@ def test_play_is_deterministic(mujoco_run):
 def test_export_onnx_matches_torch(mujoco_run):
     r = st_rl("export", "--run", str(mujoco_run))
     info = json.loads(r.stdout.strip().splitlines()[-1])
-    from st_rl.cli import load_run
+    from st_rl.runners.runs import load_run
     from st_rl.utils.export import onnx_policy
     runner, env, _ = load_run(mujoco_run)
     policy = runner.get_inference_policy()
@@ -138,7 +138,7 @@ def test_recurrent_policy_train_play_export(tmp_path):
     assert np.isfinite(res["mean_return"])
     info = json.loads(st_rl("export", "--run", str(run)).stdout.strip().splitlines()[-1])
     from st_rl.utils.export import onnx_recurrent_policy
-    from st_rl.cli import load_run
+    from st_rl.runners.runs import load_run
     runner, env, _ = load_run(run)
     pol = runner.get_inference_policy()
     state = pol.initial_state(3)

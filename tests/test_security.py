@@ -238,7 +238,7 @@ def test_installed_module_is_not_imported_before_refusal(base, tmp_path):
     untrusted(r, tmp_path / "no-marker", "this")
     r = python(f"""
         import sys
-        from st_rl.cli import load_run
+        from st_rl.runners.runs import load_run
         from st_rl.utils.core import UntrustedCodeError
         try: load_run({str(run)!r})
         except UntrustedCodeError as e: print("refused:", e)
@@ -267,7 +267,7 @@ def test_load_run_from_python_without_consent(base, tmp_path, marker):
     evil_module(run, marker)
     r = python(f"""
         import sys
-        from st_rl.cli import load_run
+        from st_rl.runners.runs import load_run
         from st_rl.utils.core import UntrustedCodeError
         try: load_run("victim")
         except UntrustedCodeError as e:
@@ -281,7 +281,7 @@ def test_load_run_hubconf_from_python(base, tmp_path, marker):
     hub_run(base, tmp_path, marker)
     r = python(f"""
         import sys
-        from st_rl.cli import load_run
+        from st_rl.runners.runs import load_run
         from st_rl.utils.core import StRlError
         try: load_run("victim")
         except StRlError as e:
@@ -361,7 +361,7 @@ def test_user_factory_runs_with_trust_code(tmp_path):
     r = st_rl("export", "--run", run, "--trust_code", "--out", tmp_path / "p.onnx", cwd=tmp_path)
     assert r.returncode == 0 and (tmp_path / "p.onnx").is_file(), r.stderr
     r = python(f"""
-        from st_rl.cli import load_run
+        from st_rl.runners.runs import load_run
         runner, env, ckpt = load_run({str(run)!r}, trust_code=True)
         print(type(env).__name__, ckpt.name)
         """, cwd=tmp_path)
@@ -376,7 +376,8 @@ def test_registered_names_resolve_without_consent(tmp_path):
         from st_rl.utils.core import register
         from st_rl.env.vec_env import PointMassEnv
         from st_rl.modules.actor_critic import ActorCritic
-        from st_rl.cli import main, load_run
+        from st_rl.cli import main
+        from st_rl.runners.runs import load_run
 
         def my_point_mass(num_envs=8, seed=0, device="cpu"):
             return PointMassEnv(num_envs=num_envs, max_episode_length=20, device=device)

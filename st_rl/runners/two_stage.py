@@ -138,7 +138,8 @@ class DaggerSaver(DemonstrationSaver):
                  teacher_act_prob="exp", update_times_scale: float = 100.0, reload_interval: float = 10.0,
                  teacher_obs: str = "critic", seed: int = 30_000, device: str = "cpu", wait_for_checkpoint: float = 600.0, **kwargs):
         from st_rl.algorithms.tppo import Teacher, teacher_obs_index
-        from st_rl.cli import checkpoints_by_iteration, load_run
+        from st_rl.runners.runs import load_run
+        from st_rl.utils.run_dir import checkpoints_by_iteration
         self.student_run, self.reload_interval = Path(student_run), reload_interval
         Path(save_dir).mkdir(parents=True, exist_ok=True)     # at once: a trainer reading it waits for data, not for the directory
         t0 = time.time()
@@ -187,7 +188,7 @@ class DaggerSaver(DemonstrationSaver):
     def maybe_reload(self, force: bool = False) -> bool:
         """Load the run's newest intact checkpoint if it is newer than ours (at most every `reload_interval` s)."""
         if not force and time.time() - self._last_reload < self.reload_interval: return False
-        from st_rl.cli import newest_intact_checkpoint
+        from st_rl.runners.runs import newest_intact_checkpoint
         self._last_reload = time.time()
         newest = newest_intact_checkpoint(self.student_run)
         if newest == self.checkpoint: return False

@@ -417,28 +417,3 @@ class DemonstrationSaver:
             obs = next_obs; steps += 1
         return {"frames": frames, "trajectories": trajs, "discarded": self.discarded, "env_steps": steps * env.num_envs}
 
-    @classmethod
-    def from_run(cls, run: str | Path, save_dir: str | Path, num_envs: int = 8, demo_by_sample: bool = False,
-                 checkpoint=None, seed: int = 20_000, device: str = "cpu", env_overrides: Sequence[str] = (), **kwargs) -> "DemonstrationSaver":
-        """A saver whose policy is a trained run's (mean action, or a sample with `demo_by_sample`), in the run's env,
-        or in that env changed by `env_overrides` (`"env.wrappers=[...]"`, e.g. the student's observation layout:
-        the policy then acts on the components it knows, taken by name from the critic group)."""
-        from st_rl.algorithms.tppo import Teacher, teacher_obs_index
-        from st_rl.cli import read_run_config
-        from st_rl.env.gym_adapter import make_vec_env
-        from st_rl.utils.config import apply_overrides, from_dict, to_dict
-        teacher = Teacher(run, checkpoint, by_sample=demo_by_sample, device=device)
-        cfg = read_run_config(Path(run))
-        env_cfg = apply_overrides({"env": to_dict(cfg.env)}, list(env_overrides))["env"]
-        env_cfg = from_dict(type(cfg.env), env_cfg, "env.")
-        env = make_vec_env(env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers, **env_cfg.kwargs)
-        _, extras = env.get_observations()
-        critic = "critic" in extras.get("observations", {})
-        segs = getattr(env, "privileged_obs_segments" if critic else "obs_segments", None)
-        idx = teacher_obs_index(teacher.obs_segments, segs, env.num_privileged_obs if critic else env.num_obs, teacher.num_obs)
-        def policy(obs, critic_obs):
-            src = critic_obs if critic_obs is not None else obs
-            return teacher(src if idx is None else src[:, idx])
-        saver = cls(env, policy, save_dir, reset_policy=teacher.reset, **kwargs)
-        saver.teacher = teacher
-        return saver
