@@ -88,7 +88,7 @@ def estimator_losses(alg, minibatch: Batch, losses: dict, stats: dict) -> None:
 def train_estimator(alg) -> dict[str, float]:
     """The estimator's own epochs over the stored rollout ("after" mode); returns its mean loss and R²."""
     ac, st = alg.actor_critic, alg.storage
-    gen = (st.reccurent_mini_batch_generator if ac.is_recurrent else st.mini_batch_generator)(alg.num_mini_batches, alg.num_learning_epochs)
+    gen = (st.recurrent_mini_batch_generator if ac.is_recurrent else st.mini_batch_generator)(alg.num_mini_batches, alg.num_learning_epochs)
     sums, n = {}, 0
     for mb in gen:
         if hasattr(ac, "get_estimated_state"): ac.get_estimated_state(mb.obs)        # sets last_estimate

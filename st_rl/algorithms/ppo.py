@@ -446,7 +446,7 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     """One PPO update over the stored rollout; returns mean losses/stats and the learning rate."""
     if self.schedule == "linear" and iteration is not None and self.num_iterations:
         self.set_learning_rate(self.linear_learning_rate(iteration))
-    gen = (self.storage.reccurent_mini_batch_generator if self.actor_critic.is_recurrent
+    gen = (self.storage.recurrent_mini_batch_generator if self.actor_critic.is_recurrent
            else self.storage.mini_batch_generator)(self.num_mini_batches, self.num_learning_epochs)
     sums: dict[str, torch.Tensor] = {}
     n = 0

@@ -95,6 +95,5 @@ class AmpRolloutStorage(RolloutStorage):
     def mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
         return self._with_reference(super().mini_batch_generator(num_mini_batches, num_epochs), num_mini_batches)
 
-    def reccurent_mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
-        return self._with_reference(super().reccurent_mini_batch_generator(num_mini_batches, num_epochs), num_mini_batches)
-    recurrent_mini_batch_generator = reccurent_mini_batch_generator
+    def recurrent_mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
+        return self._with_reference(super().recurrent_mini_batch_generator(num_mini_batches, num_epochs), num_mini_batches)

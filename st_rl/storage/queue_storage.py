@@ -95,9 +95,8 @@ class QueueRolloutStorage(RolloutStorage):
     def mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
         with self.valid_view(): yield from RolloutStorage.mini_batch_generator(self, num_mini_batches, num_epochs)
 
-    def reccurent_mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
-        with self.valid_view(): yield from RolloutStorage.reccurent_mini_batch_generator(self, num_mini_batches, num_epochs)
-    recurrent_mini_batch_generator = reccurent_mini_batch_generator
+    def recurrent_mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
+        with self.valid_view(): yield from RolloutStorage.recurrent_mini_batch_generator(self, num_mini_batches, num_epochs)
 
 # %% ../../nbs/04a_queue_storage.ipynb #f59ea794
 class ActionLabelRollout(QueueRolloutStorage):

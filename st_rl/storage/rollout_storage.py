@@ -238,7 +238,7 @@ def unpad_trajectories(trajectories: torch.Tensor, masks: torch.Tensor) -> torch
     return trajectories.transpose(1, 0)[masks.transpose(1, 0)].view(-1, T, *trajectories.shape[2:]).transpose(1, 0)
 
 # %% ../../nbs/04_storage.ipynb #6d373a03
-def _reccurent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
+def _recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
     """Minibatches of whole envs' trajectories, padded, with masks and the hidden states at trajectory starts."""
     N = self.num_envs
     if num_mini_batches < 1 or N % num_mini_batches:
@@ -275,5 +275,9 @@ def _reccurent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int,
                         masks=traj_masks[:, ts],
                         action_labels=None if self.action_labels is None else self.action_labels[:, e0:e1])
 
+RolloutStorage.recurrent_mini_batch_generator = _recurrent_mini_batch_generator
+
+def _reccurent_mini_batch_generator(self: RolloutStorage, *args, **kwargs) -> Iterator[Batch]:
+    "The original st_rl spelling, kept for code that calls it: `recurrent_mini_batch_generator` (which a subclass may override)."
+    return self.recurrent_mini_batch_generator(*args, **kwargs)
 RolloutStorage.reccurent_mini_batch_generator = _reccurent_mini_batch_generator
-RolloutStorage.recurrent_mini_batch_generator = _reccurent_mini_batch_generator
