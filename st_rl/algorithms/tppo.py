@@ -16,6 +16,7 @@ from torch import nn
 
 from .estimator_ppo import check_estimator_cfg, estimator_losses, init_estimator_training, train_estimator
 from .ppo import PPO, PPOCfg
+from ..modules.frozen import load_frozen_policy
 from ..storage.rollout_storage import Batch
 from ..utils.config import check_range
 from ..utils.core import ConfigError, register
@@ -53,15 +54,13 @@ class Teacher(nn.Module):
     """A frozen policy loaded from its run; `forward(obs)` gives its mean action (or a sample with `by_sample`)."""
     def __init__(self, run: str | Path, checkpoint=None, by_sample: bool = False, device: str | torch.device = "cpu"):
         super().__init__()
-        from st_rl.cli import load_run
-        runner, env, self.checkpoint = load_run(run, checkpoint, num_envs=1, device=str(device))
-        self.num_obs, self.num_actions = env.num_obs, env.num_actions
-        self.obs_segments = dict(getattr(env, "obs_segments", None) or {"obs": (env.num_obs,)})
-        env.close()
-        self.policy = runner.get_inference_policy(device)           # normaliser included, deterministic
-        self.actor_critic, self.normalizer = runner.actor_critic.eval(), runner.alg.obs_normalizer.eval()
+        fp = load_frozen_policy(run, checkpoint, device, role="teacher")   # config.json + checkpoint: no env, no runner
+        self.checkpoint, self.num_obs, self.num_actions, self.is_recurrent = fp.checkpoint, fp.num_obs, fp.num_actions, fp.is_recurrent
+        self.obs_segments = dict(fp.obs_segments or {"obs": (fp.num_obs,)})
+        self.policy = fp.inference_policy(device)                   # normaliser included, deterministic
+        self.actor_critic, self.normalizer = fp.actor_critic, fp.normalizer
         for p in self.parameters(): p.requires_grad_(False)
-        self.by_sample, self.is_recurrent = by_sample, runner.actor_critic.is_recurrent
+        self.by_sample = by_sample
 
     @torch.no_grad()
     def forward(self, obs: torch.Tensor) -> torch.Tensor:

@@ -15,11 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .actor_critic import ActorCritic, ActorCriticCfg, EmpiricalNormalization
-from ..utils.config import check_range, from_dict
-from ..utils.core import CheckpointError, ConfigError, register, resolve_class
+from .actor_critic import ActorCritic, ActorCriticCfg
+from .frozen import load_frozen_policy
+from ..utils.config import check_range
+from ..utils.core import ConfigError, register
 from ..utils.obs_segments import check_obs_segments, segment_slices
-from ..utils.run_dir import checkpoints_by_iteration, load_checkpoint, read_run_config_dict
 
 # %% auto #0
 __all__ = ['ActorCriticMutex', 'ActorCriticFieldMutex', 'SubPolicy', 'ActorCriticMutexCfg', 'ActorCriticFieldMutexCfg']
@@ -29,32 +29,12 @@ class SubPolicy(nn.Module):
     """A frozen, deterministic policy from a run directory: normalisation + `act_inference`, on its own obs components."""
     def __init__(self, run: str | Path, checkpoint: str | Path | None = None):
         super().__init__()
-        run = Path(run)
-        cfg = read_run_config_dict(run)                            # a run directory is data: parsed strictly
-        if checkpoint is not None: ckpt = Path(checkpoint)
-        else:
-            ckpts = checkpoints_by_iteration(run)
-            if not ckpts: raise CheckpointError(f"sub-policy run {run} has no model_<iteration>.pt checkpoint")
-            ckpt = ckpts[-1]
-        d = load_checkpoint(ckpt)
-        try:
-            info = cfg.get("env_info", {})
-            cls = resolve_class(cfg["policy"]["class_name"], kind="policy")
-            if cls.is_recurrent: raise ConfigError(f"sub-policy {run}: recurrent policies ({cls.__name__}) are not supported as Mutex sub-policies yet")
-            pcfg = from_dict(cls.Cfg, cfg["policy"])
-            sd = d["model_state_dict"]
-            n_critic = info.get("num_privileged_obs") or (sd["critic.0.weight"].shape[1] if "critic.0.weight" in sd else info["num_obs"])
-            self.obs_segments = {k: tuple(v) for k, v in info["obs_segments"].items()} if info.get("obs_segments") else None
-            self.num_obs, self.num_actions, self.run = int(info["num_obs"]), int(info["num_actions"]), str(run)
-            self.policy = cls.from_cfg(pcfg, self.num_obs, n_critic, self.num_actions, obs_segments=self.obs_segments)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise CheckpointError(f"sub-policy {run}: config.json does not describe its policy ({type(e).__name__}: {e})"[:300]) from None
-        try: self.policy.load_state_dict(sd)
-        except RuntimeError as e: raise CheckpointError(f"sub-policy checkpoint {ckpt} does not fit its config: {str(e)[:200]}") from None
-        self.normalizer = EmpiricalNormalization(self.num_obs) if "obs_norm_state_dict" in d else nn.Identity()
-        if "obs_norm_state_dict" in d: self.normalizer.load_state_dict(d["obs_norm_state_dict"])
+        fp = load_frozen_policy(run, checkpoint, role="sub-policy")       # a run directory is data: parsed strictly, no env
+        if fp.is_recurrent:
+            raise ConfigError(f"sub-policy {run}: recurrent policies ({type(fp.actor_critic).__name__}) are not supported as Mutex sub-policies yet")
+        self.policy, self.normalizer, self.obs_segments = fp.actor_critic, fp.normalizer, fp.obs_segments
+        self.num_obs, self.num_actions, self.run, self.checkpoint = fp.num_obs, fp.num_actions, str(fp.run), fp.checkpoint
         self.eval()
-        for p in self.parameters(): p.requires_grad_(False)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.policy.act_inference(self.normalizer(obs))
