@@ -155,16 +155,29 @@ def test_dagger_student_hubconf(base, tmp_path, marker):
 
 
 def test_dagger_teacher_hubconf(base, tmp_path, marker):
+    """A teacher is loaded from its config.json's policy section and its checkpoint alone: the env its run names
+    (here torch.hub:load over a hubconf.py) is never read, so the payload cannot run; a policy class that names a
+    module is refused."""
     run = hub_run(base, tmp_path, marker)
-    untrusted(st_rl("dagger", "--run", base, "--teacher", run, "--out", tmp_path / "d", "--num_envs", "1", "--minutes", "0.05",
-                    "--max_frames", "16", cwd=tmp_path, timeout=120), marker, "torch.hub")
+    r = st_rl("dagger", "--run", base, "--teacher", run, "--out", tmp_path / "d", "--num_envs", "1", "--minutes", "0.05",
+              "--max_frames", "16", cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and not marker.exists(), r.stderr[-1500:]
+    evil_module(tmp_path, marker, "evil_teacher")
+    run = crafted(base, tmp_path, "victim2", policy__class_name="evil_teacher:X")
+    untrusted(st_rl("dagger", "--run", base, "--teacher", run, "--out", tmp_path / "d2", "--num_envs", "1", "--minutes", "0.05",
+                    "--max_frames", "16", cwd=tmp_path, timeout=120), marker, "evil_teacher")
 
 
 def test_tppo_teacher_run_hubconf(base, tmp_path, marker):
     teacher = hub_run(base, tmp_path, marker, "teacher")
-    untrusted(st_rl("train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", tmp_path / "student", *SMALL,
+    r = st_rl("train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", tmp_path / "student", *SMALL,
+              "algorithm.class_name=TPPO", f"algorithm.teacher_run={teacher}", "algorithm.using_ppo=false", cwd=tmp_path)
+    assert r.returncode == 0 and not marker.exists(), r.stderr[-1500:]       # the teacher's env is never built
+    evil_module(tmp_path, marker, "evil_teacher")
+    teacher = crafted(base, tmp_path, "teacher2", policy__class_name="evil_teacher:X")
+    untrusted(st_rl("train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", tmp_path / "student2", *SMALL,
                     "algorithm.class_name=TPPO", f"algorithm.teacher_run={teacher}", "algorithm.using_ppo=false", cwd=tmp_path),
-              marker, "torch.hub")
+              marker, "evil_teacher")
 
 
 def test_config_yaml_hubconf(base, tmp_path, marker):
