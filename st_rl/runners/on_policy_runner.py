@@ -492,7 +492,8 @@ def _init_logging(self: OnPolicyRunner) -> None:
     config = {**to_dict(self.cfg), "env": self.env_cfg_of_run(), "accelerator": self.accelerator_line(), "env_info": {"class": type(self.env).__name__, "num_envs": self.env.num_envs,
               "num_obs": self.env.num_obs, "num_actions": self.env.num_actions, "cfg": _jsonable(getattr(self.env, "cfg", {})),
               "num_privileged_obs": int(self.alg.actor_critic.num_critic_obs),
-              "obs_segments": _jsonable(getattr(self.env, "obs_segments", None))},
+              "obs_segments": _jsonable(getattr(self.env, "obs_segments", None)),
+              "privileged_obs_segments": _jsonable(getattr(self.env, "privileged_obs_segments", None) if self.has_critic_group else None)},
               "st_rl_version": st_rl.__version__}
     write_run_config(self.log_dir, config)
     atomic_write_text(code_state([Path(st_rl.__file__).parent, Path.cwd()]), self.log_dir / "code_state.txt")
