@@ -57,15 +57,16 @@ def default_log_dir(cfg) -> Path:
     return Path("logs") / name / (stamp + (f"_{cfg.run_name}" if cfg.run_name else ""))
 
 # %% ../nbs/09_cli.ipynb #6c41e228
-def _resume_target(args):
-    "Run directory, checkpoint (path and contents, read once) and config of `--resume`; the run is locked first."
+def _resume_target(args, lock: bool = True):
+    """Run directory, checkpoint (path and contents, read once) and config of `--resume`; the run is locked first
+    (`lock=False`: a torchrun rank other than 0, which reads the run but never writes it)."""
     from st_rl.runners.runs import load_checkpoint, newest_intact_checkpoint, read_run_config
     target = Path(args.resume)
     if not target.exists(): raise CheckpointError(f"nothing to resume at {target}")
     run = target if target.is_dir() else target.parent
     if args.config or args.set or args.task or args.num_envs or args.seed is not None or args.total_steps or args.log_dir:
         raise StRlError("--resume continues a run with its saved config; only --max_iterations (the run's total) may change")
-    RunLock.acquire(run)                                  # before anything reads or rewrites the run
+    if lock: RunLock.acquire(run)                         # before anything reads or rewrites the run
     cfg = read_run_config(run)
     if args.max_iterations is not None: cfg.max_iterations = args.max_iterations
     if target.is_dir() and not checkpoints_by_iteration(run):      # killed before its first checkpoint: start it over
@@ -108,25 +109,25 @@ def cmd_train(args) -> int:
     """Train a policy (or `--resume` one); prints a JSON summary as the last line."""
     from st_rl.env.gym_adapter import make_vec_env
     from st_rl.runners.on_policy_runner import OnPolicyRunner, TrainingInterrupted
-    if args.resume:
-        log_dir, (ckpt, ckpt_contents), cfg = _resume_target(args)
-    else:
-        cfg = build_train_cfg(args)
-        log_dir, ckpt = _new_run_dir(args, cfg), None
-    args.run_dir = log_dir                                              # for main's one-line errors (disk full, ...)
     rank, world, device = init_distributed_from_env(args.device)     # torchrun: one process per rank
+    if args.resume:
+        log_dir, (ckpt, ckpt_contents), cfg = _resume_target(args, lock=rank == 0)
+    else:                                                  # only rank 0 owns (locks, writes) the run directory
+        cfg = build_train_cfg(args)
+        log_dir, ckpt = (_new_run_dir(args, cfg) if rank == 0 else None), None
+    args.run_dir = log_dir                                              # for main's one-line errors (disk full, ...)
     seed = cfg.seed + rank * 10_000                                     # each rank its own env seeds and samples
     set_seed(seed)
     env = make_vec_env(cfg.env.task, num_envs=cfg.env.num_envs, seed=seed, device=device, num_workers=cfg.env.num_workers,
                        wrappers=cfg.env.wrappers, physics_threads=cfg.env.physics_threads, **cfg.env.kwargs)
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=log_dir, device=device)
     runner.owns_run_dir = bool(args.resume)                            # a resume may rewrite the run it continues
-    if args.resume and ckpt is None: truncate_metrics(log_dir, 0)
+    if args.resume and ckpt is None and rank == 0: truncate_metrics(log_dir, 0)
     if world > 1 and rank == 0: print(f"st_rl: data-parallel over {world} processes ({cfg.env.num_envs} envs each)", flush=True)
     if rank != 0: sys.stdout = open(os.devnull, "w")                   # only rank 0 reports
     if ckpt is not None:
         runner.resume(ckpt, checkpoint=ckpt_contents)
-        truncate_metrics(log_dir, runner.current_learning_iteration)
+        if rank == 0: truncate_metrics(log_dir, runner.current_learning_iteration)
         print(f"st_rl: resuming {log_dir} from {ckpt.name} (iteration {runner.current_learning_iteration} of {cfg.max_iterations})", flush=True)
     else:
         print(f"st_rl: training {cfg.algorithm.class_name} / {cfg.policy.class_name} on {cfg.env.task} "

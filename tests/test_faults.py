@@ -104,6 +104,16 @@ def test_resume_refuses_config_changes_and_bad_targets(reference, tmp_path):
     assert r.returncode == 2 and "only --max_iterations" in r.stderr
     r = run("train", "--resume", str(tmp_path / "missing"), check=False)
     assert r.returncode == 2 and "nothing to resume" in r.stderr
-    empty = tmp_path / "empty"; empty.mkdir(); (empty / "config.json").write_text((reference / "config.json").read_text())
-    r = run("train", "--resume", str(empty), check=False)
+    broken = tmp_path / "broken"; broken.mkdir(); (broken / "config.json").write_text((reference / "config.json").read_text())
+    (broken / "model_5.pt").write_bytes(b"not a checkpoint")       # checkpoints there, none readable: never overwritten
+    r = run("train", "--resume", str(broken), check=False)
     assert r.returncode == 2 and "no intact model_<iteration>.pt" in r.stderr
+    assert (broken / "model_5.pt").read_bytes() == b"not a checkpoint"
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it_over(reference, tmp_path):
+    empty = tmp_path / "empty"; empty.mkdir(); (empty / "config.json").write_text((reference / "config.json").read_text())
+    r = run("train", "--resume", str(empty), "--max_iterations", "2", check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "has no checkpoint yet; starting the run over" in r.stderr
+    assert sorted(p.name for p in empty.glob("model_*.pt"))[-1] == "model_2.pt"
