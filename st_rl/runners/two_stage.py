@@ -56,7 +56,8 @@ class TwoStageRunner(OnPolicyRunner):
         `wait_for_data`, 600 s by default; SIGINT/SIGTERM end the wait with `TrainingInterrupted`)."""
         if self.dataset is None:
             kw = {"dataset_loops": -1, "wait_for_data": 600.0, **self.cfg.pretrain_dataset}
-            try: ds = RolloutDataset(kw.pop("data_dir"), num_envs=self.env.num_envs, device=str(self.device), seed=self.cfg.seed, **kw)
+            try: ds = RolloutDataset(kw.pop("data_dir"), num_envs=self.env.num_envs, device=str(self.device), seed=self.cfg.seed,
+                                     stop_signal=lambda: self._stop_signal, **kw)
             except DatasetWaitInterrupted as e: raise self._interrupted(e.signum) from None
             m = ds.meta
             crit = self.alg.storage.privileged_observations

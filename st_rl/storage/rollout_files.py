@@ -234,7 +234,7 @@ class DatasetWaitInterrupted(DatasetError):
     """SIGINT or SIGTERM arrived while waiting for a dataset's data (`signum` says which)."""
     def __init__(self, signum: int, message: str):
         self.signum = signum
-        super().__init__(f"{message} ({signal.Signals(signum).name})")
+        super().__init__(f"{message} ({signal.Signals(signum).name if signum > 0 else 'stop requested'})")
 
 @contextlib.contextmanager
 def _signals_interrupt(message: str):
@@ -295,9 +295,10 @@ class RolloutDataset(RolloutFileBase):
     """The complete trajectories of a dataset directory, as whole trajectories or env-like transition batches."""
     def __init__(self, data_dir: str | Path, num_envs: int = 1, dataset_loops: int = 1, random_shuffle_traj_order: bool = False,
                  keep_latest_n_trajs: int = 0, starting_frame_range: Sequence[int] = (0, 1), device: str = "cpu", seed: int = 0,
-                 wait_for_data: float = 0.0):
+                 wait_for_data: float = 0.0, stop_signal: Callable[[], int | None] | None = None):
         super().__init__(num_envs, starting_frame_range, device, seed)
         self.dir, self.wait_for_data, self._warned = Path(data_dir), wait_for_data, False
+        self.stop_signal = stop_signal                # a runner's "was I asked to stop?" (signal number or None): ends a wait
         if not self.dir.exists(): raise DatasetError(f"dataset directory not found: {self.dir}")
         if not self.dir.is_dir(): raise DatasetError(f"{self.dir}: not a directory (a dataset is a directory)")
         self._wait(lambda: (self.dir / "metadata.json").exists(), "its metadata.json")
@@ -310,15 +311,20 @@ class RolloutDataset(RolloutFileBase):
 
     def _wait(self, ready: Callable[[], bool], what: str) -> None:
         """Poll `ready` for up to `wait_for_data` s (a collector may be starting), saying so once on stderr; SIGINT or
-        SIGTERM ends the wait at once with `DatasetWaitInterrupted`."""
+        SIGTERM ends the wait at once with `DatasetWaitInterrupted`, and so does a signal the runner caught just before
+        (`stop_signal`)."""
         if ready() or self.wait_for_data <= 0: return
-        if not self._warned:
-            print(f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} (a collector may be starting)",
-                  file=sys.stderr, flush=True)
-            self._warned = True
-        with _signals_interrupt(f"{self.dir}: interrupted while waiting for {what}"):
+        message = f"{self.dir}: interrupted while waiting for {what}"
+        with _signals_interrupt(message):                       # installed before the warning anyone may react to
+            if not self._warned:
+                print(f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} (a collector may be starting)",
+                      file=sys.stderr, flush=True)
+                self._warned = True
             t_end = time.monotonic() + self.wait_for_data
-            while time.monotonic() < t_end and not ready(): time.sleep(0.1)
+            while time.monotonic() < t_end and not ready():
+                signum = self.stop_signal() if self.stop_signal is not None else None
+                if signum is not None: raise DatasetWaitInterrupted(signum, message)
+                time.sleep(0.1)
 
     def complete_trajectories(self) -> list[Path]:
         """The trajectory folders whose marker is written, oldest first (the newest `keep_latest_n_trajs` if set)."""
