@@ -4,6 +4,7 @@
 
 # %% ../../nbs/06c_appo.ipynb #e0eba258
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 from dataclasses import dataclass
@@ -82,7 +83,8 @@ class AmpPPOMixin:
         nn.utils.clip_grad_norm_(self._disc_params, self.max_grad_norm, foreach=True)
 
 # %% ../../nbs/06c_appo.ipynb #7fa6d92e
-def _amp_process_env_step(self: AmpPPOMixin, rewards: torch.Tensor, dones: torch.Tensor, infos: dict) -> None:
+@patch
+def process_env_step(self: AmpPPOMixin, rewards: torch.Tensor, dones: torch.Tensor, infos: dict) -> None:
     """Mix the style reward of the step's AMP observation into `rewards`, keep both AMP groups, then PPO's step."""
     groups = infos.get("observations", {})
     ref_obs, ref_motion = groups.get("ref_obs"), groups.get("ref_motion")
@@ -104,10 +106,10 @@ def _amp_process_env_step(self: AmpPPOMixin, rewards: torch.Tensor, dones: torch
     self._task_sum = self._task_sum + task.sum()
     self._reward_count += task.numel()
     super(AmpPPOMixin, self).process_env_step(mixed, dones, infos)
-AmpPPOMixin.process_env_step = _amp_process_env_step
 
 # %% ../../nbs/06c_appo.ipynb #0ef8426c
-def _amp_compute_losses(self: AmpPPOMixin, minibatch: Batch) -> tuple[dict, dict, dict]:
+@patch
+def compute_losses(self: AmpPPOMixin, minibatch: Batch) -> tuple[dict, dict, dict]:
     losses, inter_vars, stats = super(AmpPPOMixin, self).compute_losses(minibatch)
     policy, expert = minibatch.ref_obs, minibatch.ref_motion                       # (B, 2D) each
     if self.amp_replay is not None and self.amp_replay.num_samples:               # older policies' transitions too
@@ -123,9 +125,9 @@ def _amp_compute_losses(self: AmpPPOMixin, minibatch: Batch) -> tuple[dict, dict
         stats.update(discriminator_expert=expert_d.mean(), discriminator_policy=policy_d.mean(),
                      discriminator_accuracy=0.5 * ((expert_d > 0).float().mean() + (policy_d < 0).float().mean()))
     return losses, inter_vars, stats
-AmpPPOMixin.compute_losses = _amp_compute_losses
 
-def _amp_update(self: AmpPPOMixin, iteration: int | None = None) -> dict:
+@patch
+def update(self: AmpPPOMixin, iteration: int | None = None) -> dict:
     ref = self.storage.ref_obs.flatten(0, 1)                                          # this rollout's policy transitions
     if self.amp_replay is not None:
         half = ref.shape[-1] // 2
@@ -136,20 +138,19 @@ def _amp_update(self: AmpPPOMixin, iteration: int | None = None) -> dict:
     out = super(AmpPPOMixin, self).update(iteration)
     out["style_reward"], out["task_reward"] = style, task
     return out
-AmpPPOMixin.update = _amp_update
 
-def _amp_state_dict(self: AmpPPOMixin) -> dict:
+@patch
+def state_dict(self: AmpPPOMixin) -> dict:
     d = super(AmpPPOMixin, self).state_dict()
     d["amp_normalizer_state_dict"] = self.amp_normalizer.state_dict()
     if self.amp_replay is not None: d["amp_replay_state_dict"] = self.amp_replay.state_dict()   # exact resume
     return d
-AmpPPOMixin.state_dict = _amp_state_dict
 
-def _amp_load_state_dict(self: AmpPPOMixin, d: dict, load_optimizer: bool = True) -> None:
+@patch
+def load_state_dict(self: AmpPPOMixin, d: dict, load_optimizer: bool = True) -> None:
     super(AmpPPOMixin, self).load_state_dict(d, load_optimizer)
     if "amp_normalizer_state_dict" in d: self.amp_normalizer.load_state_dict(d["amp_normalizer_state_dict"])
     if self.amp_replay is not None and "amp_replay_state_dict" in d: self.amp_replay.load_state_dict(d["amp_replay_state_dict"])
-AmpPPOMixin.load_state_dict = _amp_load_state_dict
 
 # %% ../../nbs/06c_appo.ipynb #3e82cc25
 @dataclass

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/06a_estimator_ppo.ipynb #8fe90ca4
 from __future__ import annotations
+from fastcore.basics import patch
 
 from dataclasses import dataclass
 
@@ -106,26 +107,26 @@ def train_estimator(alg) -> dict[str, float]:
         n += 1
     return {k: (v / max(n, 1)).item() for k, v in sums.items()}
 
-def _compute_losses(self: EstimatorPPO, minibatch: Batch) -> tuple[dict, dict, dict]:
+@patch
+def compute_losses(self: EstimatorPPO, minibatch: Batch) -> tuple[dict, dict, dict]:
     losses, inter_vars, stats = super(EstimatorPPO, self).compute_losses(minibatch)   # the forward pass sets last_estimate
     if self.estimator_update == "joint": estimator_losses(self, minibatch, losses, stats)
     return losses, inter_vars, stats
-EstimatorPPO.compute_losses = _compute_losses
 
-def _update(self: EstimatorPPO, iteration: int | None = None) -> dict:
+@patch
+def update(self: EstimatorPPO, iteration: int | None = None) -> dict:
     out = super(EstimatorPPO, self).update(iteration)
     if self.estimator_update == "after": out.update(train_estimator(self))
     return out
-EstimatorPPO.update = _update
 
-def _state_dict(self: EstimatorPPO) -> dict:
+@patch
+def state_dict(self: EstimatorPPO) -> dict:
     d = super(EstimatorPPO, self).state_dict()
     if self.estimator_optimizer is not None: d["estimator_optimizer_state_dict"] = self.estimator_optimizer.state_dict()
     return d
-EstimatorPPO.state_dict = _state_dict
 
-def _load_state_dict(self: EstimatorPPO, d: dict, load_optimizer: bool = True) -> None:
+@patch
+def load_state_dict(self: EstimatorPPO, d: dict, load_optimizer: bool = True) -> None:
     super(EstimatorPPO, self).load_state_dict(d, load_optimizer)
     if load_optimizer and self.estimator_optimizer is not None and "estimator_optimizer_state_dict" in d:
         self.estimator_optimizer.load_state_dict(d["estimator_optimizer_state_dict"])
-EstimatorPPO.load_state_dict = _load_state_dict

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/06_ppo.ipynb #ce4aefd0
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 import sys
@@ -213,6 +214,10 @@ class PPOCfg:
 class PPO:
     """Proximal policy optimisation over a `RolloutStorage`."""
     Cfg = PPOCfg
+    surrogate_loss_coef = 1.0   # weights of the loss terms `weighted_loss` sums besides value_loss_coef / entropy_coef
+    bc_loss_coef = 0.0          # > 0 (e.g. while pretraining on demonstrations): add Σ(μ − label)² on stored action labels
+    accelerator = None          # a `CpuAccelerator` (cpu_accel) the runner may set; None: this reference alone
+    rollout_kernel = None       # a `NumpyRolloutPolicy` of the policy for one rollout, from the runner's accelerator
 
     def __init__(self, actor_critic: nn.Module, num_learning_epochs: int = 10, num_mini_batches: int = 32,
                  clip_param: float = 0.2, gamma: float = 0.99, lam: float = 0.95, value_loss_coef: float = 0.5,
@@ -266,16 +271,15 @@ class PPO:
         self.actor_critic.eval(); self.obs_normalizer.eval(); self.critic_obs_normalizer.eval()
 
 # %% ../../nbs/06_ppo.ipynb #562a4841
-def _act(self: PPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = None) -> torch.Tensor:
+@patch
+def act(self: PPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = None) -> torch.Tensor:
     """Sample actions for `obs (N, num_obs)` and record the transition's first half."""
     actions = self.act_sample(obs)
     self.act_evaluate(critic_obs)
     return actions
-PPO.act = _act
 
-PPO.rollout_kernel = None   # a `NumpyRolloutPolicy` of the policy for one rollout, from the runner's `CpuAccelerator`
-
-def _act_sample(self: PPO, obs: torch.Tensor) -> torch.Tensor:
+@patch
+def act_sample(self: PPO, obs: torch.Tensor) -> torch.Tensor:
     """`act`'s first part: the actions, all an env needs to step (the runner starts the step before `act_evaluate`).
     With a `rollout_kernel` (and CPU float32 observations) the policy's arithmetic runs in numpy."""
     ac, tr = self.actor_critic, self.transition
@@ -293,9 +297,9 @@ def _act_sample(self: PPO, obs: torch.Tensor) -> torch.Tensor:
     tr.observations = obs_n
     self._sampled = (obs, obs_n, actions, None)
     return tr.actions
-PPO.act_sample = _act_sample
 
-def _act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
+@patch
+def act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
     """`act`'s second part: the sampled actions' log-probability and the value of `critic_obs`, into the transition."""
     ac, tr = self.actor_critic, self.transition
     obs, obs_n, actions, logp = self._sampled
@@ -306,17 +310,17 @@ def _act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
     numpy_value = logp is not None and (critic_n is obs_n or kernel.accepts(critic_n))   # (obs_n was accepted)
     tr.values = kernel.value(critic_n) if numpy_value else ac.evaluate(critic_n).detach()
     tr.critic_observations = critic_n
-PPO.act_evaluate = _act_evaluate
 
+@patch
 def _normalize_critic(self: PPO, critic_obs: torch.Tensor, shared: bool) -> torch.Tensor:
     "Normalise critic obs without updating statistics."
     norm = self.obs_normalizer if shared else self.critic_obs_normalizer
     return norm.normalize(critic_obs) if isinstance(norm, EmpiricalNormalization) else critic_obs
-PPO._normalize_critic = _normalize_critic
 
 _NOT_GIVEN = object()
 
-def _process_env_step(self: PPO, rewards: torch.Tensor, dones: torch.Tensor, infos: dict, transition: Transition | None = None,
+@patch
+def process_env_step(self: PPO, rewards: torch.Tensor, dones: torch.Tensor, infos: dict, transition: Transition | None = None,
                       bootstrap=_NOT_GIVEN) -> None:
     """Record rewards and dones (bootstrapping time-outs) and store the transition. The runner's pipelined rollout
     samples the next step's actions before it stores this one: it passes this step's `transition` and its
@@ -333,9 +337,9 @@ def _process_env_step(self: PPO, rewards: torch.Tensor, dones: torch.Tensor, inf
     self.storage.add_transitions(tr)
     tr.clear()
     self.actor_critic.reset(dones)
-PPO.process_env_step = _process_env_step
 
-def _time_out_bootstrap(self: PPO, infos: dict, tr: Transition):
+@patch
+def time_out_bootstrap(self: PPO, infos: dict, tr: Transition):
     "`(env ids, V(final observation))` of the envs whose episode was cut by a time limit this step, or None."
     time_outs = infos.get("time_outs")
     if time_outs is None or not time_outs.any(): return None
@@ -346,9 +350,9 @@ def _time_out_bootstrap(self: PPO, infos: dict, tr: Transition):
         shared = self.storage.privileged_observations is None
         return idx, self.actor_critic.evaluate(self._normalize_critic(final.to(self.device)[idx], shared)).view(-1)
     return idx, tr.values.view(-1)[idx]
-PPO.time_out_bootstrap = _time_out_bootstrap
 
-def _compute_returns(self: PPO, last_critic_obs: torch.Tensor) -> None:
+@patch
+def compute_returns(self: PPO, last_critic_obs: torch.Tensor) -> None:
     """GAE over the stored rollout, bootstrapped from the value of `last_critic_obs`."""
     shared = self.storage.privileged_observations is None
     ac = self.actor_critic
@@ -362,10 +366,10 @@ def _compute_returns(self: PPO, last_critic_obs: torch.Tensor) -> None:
         mean = s[0] / s[2]
         std = ((s[1] - s[2] * mean.pow(2)).clamp(min=0) / (s[2] - 1).clamp(min=1)).sqrt()
         adv.sub_(mean).div_(std + 1e-8)
-PPO.compute_returns = _compute_returns
 
 # %% ../../nbs/06_ppo.ipynb #70d9ae4f
-def _actor_losses(self: PPO, mb: Batch) -> tuple[dict, dict, dict]:
+@patch
+def actor_losses(self: PPO, mb: Batch) -> tuple[dict, dict, dict]:
     """The policy's terms for one minibatch (surrogate, entropy, behaviour cloning): `(losses, inter_vars, stats)`."""
     ac, h = self.actor_critic, mb.hidden_states
     ac.act(mb.obs, masks=mb.masks, hidden_states=None if h is None else h.actor)
@@ -379,42 +383,40 @@ def _actor_losses(self: PPO, mb: Batch) -> tuple[dict, dict, dict]:
     if self.bc_loss_coef > 0 and mb.action_labels is not None:    # behaviour cloning on stored labels (demonstrations)
         losses["bc_loss"] = (mu - mb.action_labels).pow(2).sum(-1).mean()
     return losses, {"kl": kl, "logp": logp}, {"kl": kl, "clip_fraction": clip_frac}
-PPO.actor_losses = _actor_losses
 
-def _critic_losses(self: PPO, mb: Batch) -> tuple[dict, dict]:
+@patch
+def critic_losses(self: PPO, mb: Batch) -> tuple[dict, dict]:
     """The value function's term for one minibatch: `(losses, inter_vars)`."""
     ac, h = self.actor_critic, mb.hidden_states
     values = ac.evaluate(mb.critic_obs, masks=mb.masks, hidden_states=None if h is None else h.critic).squeeze(-1)
     return ({"value_loss": value_loss(values, mb.values, mb.returns, self.clip_param, self.use_clipped_value_loss)},
             {"values": values})
-PPO.critic_losses = _critic_losses
 
 def _ppo_losses(actor: dict, critic: dict) -> dict:
     "PPO's terms in their order (surrogate, value, entropy, then the rest): the order they are summed in."
     return {"surrogate_loss": actor["surrogate_loss"], **critic, **{k: v for k, v in actor.items() if k != "surrogate_loss"}}
 
-def _compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
+@patch
+def compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
     """PPO's loss terms for one minibatch: `(losses, inter_vars, stats)`."""
     actor, a_vars, stats = self.actor_losses(minibatch)
     critic, c_vars = self.critic_losses(minibatch)
     return _ppo_losses(actor, critic), {**a_vars, **c_vars}, stats
-PPO.compute_losses = _compute_losses
 
-def _weighted_loss(self: PPO, losses: dict):
+@patch
+def weighted_loss(self: PPO, losses: dict):
     "Σ coef × term over the terms whose `<name>_coef` (default 1) is not 0 (a switched-off term may be inf: 0 · inf = nan)."
     coefs = {k: getattr(self, f"{k}_coef", 1.0) for k in losses}
     return sum(coefs[k] * v for k, v in losses.items() if coefs[k] != 0)
-PPO.weighted_loss = _weighted_loss
-PPO.surrogate_loss_coef = 1.0
-PPO.bc_loss_coef = 0.0       # > 0 (e.g. while pretraining on demonstrations): add Σ(μ − label)² on stored action labels
 
 # %% ../../nbs/06_ppo.ipynb #43b030f9
-def _set_lr(self: PPO, lr: float) -> None:
+@patch
+def set_learning_rate(self: PPO, lr: float) -> None:
     self.learning_rate = lr
     for g in self.optimizer.param_groups: g["lr"] = lr
-PPO.set_learning_rate = _set_lr
 
-def _linear_learning_rate(self: PPO, iteration: int) -> float:
+@patch
+def linear_learning_rate(self: PPO, iteration: int) -> float:
     """The linear schedule's lr at `iteration`: `initial_learning_rate · (1 − iteration / num_iterations)`, or, once
     re-planned (`lr_anchor = (i₀, lr₀, initial₀)`), from lr₀ at i₀ down to 0 at `num_iterations`, scaled by
     `initial_learning_rate / initial₀` (a live change of the learning rate rescales the curve, as without an anchor)."""
@@ -425,9 +427,9 @@ def _linear_learning_rate(self: PPO, iteration: int) -> float:
         span = self.num_iterations - it0
         lr = lr0 * (self.initial_learning_rate / init0) * ((1.0 - (iteration - it0) / span) if span > 0 else 0.0)
     return max(lr, 1e-7)
-PPO.linear_learning_rate = _linear_learning_rate
 
-def _replan_linear_schedule(self: PPO, iteration: int, new_total: int) -> str | None:
+@patch
+def replan_linear_schedule(self: PPO, iteration: int, new_total: int) -> str | None:
     """Continue the linear schedule over a new total (a run resumed with another `max_iterations`): from the lr in force
     at `iteration` down to 0 at `new_total`, so the curve has no jump. Returns a line for the run log, or None where
     nothing changes (another schedule, the same total, or no iteration left)."""
@@ -440,9 +442,9 @@ def _replan_linear_schedule(self: PPO, iteration: int, new_total: int) -> str | 
     self.set_learning_rate(lr)
     was = f" (was 0 at iteration {old_total})" if old_total else ""
     return f"the linear learning-rate decay is re-planned: {lr:.2e} at iteration {iteration} -> 0 at iteration {new_total}{was}"
-PPO.replan_linear_schedule = _replan_linear_schedule
 
-def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
+@patch
+def update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     """One PPO update over the stored rollout; returns mean losses/stats and the learning rate."""
     if self.schedule == "linear" and iteration is not None and self.num_iterations:
         self.set_learning_rate(self.linear_learning_rate(iteration))
@@ -474,9 +476,8 @@ def _update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     out = {k: v for k, v in out.items() if math.isfinite(v) or getattr(self, f"{k}_coef", 1.0) != 0}   # unused and inf: not reported
     out["learning_rate"], out["num_minibatch_updates"] = self.learning_rate, n
     return out
-PPO.update = _update
-PPO.accelerator = None       # a `CpuAccelerator` (cpu_accel) the runner may set; None: this reference alone
 
+@patch
 def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
     "The adaptive schedule's learning-rate step from this minibatch's KL; True: stop the update (`target_kl`)."
     if self.schedule != "adaptive" and self.target_kl <= 0: return False
@@ -485,14 +486,14 @@ def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
     if self.schedule == "adaptive":
         self.set_learning_rate(adapt_lr_from_kl(self.learning_rate, kl, self.desired_kl, self.min_lr, self.max_lr))
     return False
-PPO._kl_step = _kl_step
 
-def _clip_gradients(self: PPO, params: list) -> None:
+@patch
+def clip_gradients(self: PPO, params: list) -> None:
     """Clip the global gradient norm of `params` to `max_grad_norm` (subclasses with networks of their own clip per group)."""
     nn.utils.clip_grad_norm_(params, self.max_grad_norm, foreach=True)
-PPO.clip_gradients = _clip_gradients
 
-def _all_reduce_gradients(self: PPO, params: list) -> None:
+@patch
+def all_reduce_gradients(self: PPO, params: list) -> None:
     "Average gradients over processes in one flat all-reduce."
     grads = [p.grad for p in params if p.grad is not None]
     flat = torch.cat([g.reshape(-1) for g in grads])
@@ -500,10 +501,10 @@ def _all_reduce_gradients(self: PPO, params: list) -> None:
     offset = 0
     for g in grads:
         g.copy_(flat[offset:offset + g.numel()].view_as(g)); offset += g.numel()
-PPO.all_reduce_gradients = _all_reduce_gradients
 
 # %% ../../nbs/06_ppo.ipynb #96c70f10
-def _state_dict(self: PPO) -> dict:
+@patch
+def state_dict(self: PPO) -> dict:
     anchor = getattr(self, "lr_anchor", None)
     d = {"model_state_dict": self.actor_critic.state_dict(), "optimizer_state_dict": self.optimizer.state_dict(),
          "learning_rate": self.learning_rate,
@@ -513,9 +514,9 @@ def _state_dict(self: PPO) -> dict:
         d["critic_obs_norm_state_dict"] = self.critic_obs_normalizer.state_dict()
     if self.reward_scaler is not None: d["reward_scaler_state_dict"] = self.reward_scaler.state_dict()
     return d
-PPO.state_dict = _state_dict
 
-def _load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
+@patch
+def load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     """Restore what `state_dict` saved. Malformed schedule fields and invalid normaliser statistics (NaN/Inf, negative
     variance) are a `CheckpointError`, found before the policy or the optimiser change."""
     schedule = _lr_schedule_from(d.get("lr_schedule")) if load_optimizer else None   # (checked first)
@@ -538,7 +539,6 @@ def _load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     if schedule is not None:   # the linear schedule's horizon and re-planned start (a checkpoint without them: today's formula)
         total, self.lr_anchor = schedule
         if total is not None: self.num_iterations = total
-PPO.load_state_dict = _load_state_dict
 
 def _lr_schedule_from(v) -> tuple[int | None, tuple | None]:
     "`(num_iterations, lr_anchor)` from a checkpoint's `lr_schedule` (absent in older ones: no horizon, no anchor)."

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/06b_tppo.ipynb #4ba70a74
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ class TPPOCfg(PPOCfg):
 class TPPO(PPO):
     """PPO (or pure DAgger) on a student, labelled and partly driven by a frozen privileged teacher."""
     Cfg = TPPOCfg
+    latent_distillation_loss_coef = 1.0       # weight of the latent distillation term (see `weighted_loss`)
 
     def __init__(self, actor_critic, *args, teacher_run: str = "", teacher_checkpoint=None, teacher_obs: str = "critic",
                  label_by_sample: bool = False, teacher_act_prob="exp", update_times_scale: float = 100.0,
@@ -176,7 +178,8 @@ class TPPO(PPO):
         else: self._teacher_mask.copy_(torch.where(dones.to(self.device).bool().view(-1), draw, self._teacher_mask))
 
 # %% ../../nbs/06b_tppo.ipynb #70effb57
-def _tppo_act(self: TPPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = None) -> torch.Tensor:
+@patch
+def act(self: TPPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = None) -> torch.Tensor:
     ac = self.actor_critic
     if self.hidden_state_resample_prob > 0 and ac.is_recurrent:
         ac.reset(torch.rand(obs.shape[0], device=self.device) < self.hidden_state_resample_prob)
@@ -191,20 +194,20 @@ def _tppo_act(self: TPPO, obs: torch.Tensor, critic_obs: torch.Tensor | None = N
         tr.actions = torch.where(m, labels, student)
         tr.actions_log_prob = ac.get_actions_log_prob(tr.actions).detach()
     return tr.actions
-TPPO.act = _tppo_act
 
-def _tppo_process_env_step(self: TPPO, rewards, dones, infos) -> None:
+@patch
+def process_env_step(self: TPPO, rewards, dones, infos) -> None:
     PPO.process_env_step(self, rewards, dones, infos)
     self.teacher.reset(dones)
     self.resample_teacher_mask(dones)
-TPPO.process_env_step = _tppo_process_env_step
 
-def _tppo_compute_returns(self: TPPO, last_critic_obs: torch.Tensor) -> None:
+@patch
+def compute_returns(self: TPPO, last_critic_obs: torch.Tensor) -> None:
     if self.using_ppo: PPO.compute_returns(self, last_critic_obs)      # pure DAgger needs no returns
-TPPO.compute_returns = _tppo_compute_returns
 
 # %% ../../nbs/06b_tppo.ipynb #0eb75947
-def _tppo_compute_losses(self: TPPO, minibatch: Batch) -> tuple[dict, dict, dict]:
+@patch
+def compute_losses(self: TPPO, minibatch: Batch) -> tuple[dict, dict, dict]:
     if self.using_ppo: losses, inter_vars, stats = PPO.compute_losses(self, minibatch)
     else:
         ac, h = self.actor_critic, minibatch.hidden_states
@@ -217,19 +220,18 @@ def _tppo_compute_losses(self: TPPO, minibatch: Batch) -> tuple[dict, dict, dict
         lat = [(ac.get_encoder_latent(minibatch.obs, s), self.teacher.latent(t_obs, t)) for s, t in self.distill_latent_components.items()]
         losses["latent_distillation_loss"] = sum((a - b).pow(2).sum(-1).mean() for a, b in lat)
     return losses, inter_vars, stats
-TPPO.compute_losses = _tppo_compute_losses
 
-def _teacher_view(self: TPPO, minibatch: Batch) -> torch.Tensor:
+@patch
+def teacher_view(self: TPPO, minibatch: Batch) -> torch.Tensor:
     "The teacher's (raw) observation for a minibatch: the stored obs un-normalised, its components picked."
     critic = self.teacher_obs == "critic"
     x = minibatch.critic_obs if critic else minibatch.obs
     norm = (self.critic_obs_normalizer if critic and self.storage.privileged_observations is not None else self.obs_normalizer)
     if hasattr(norm, "inverse"): x = norm.inverse(x)
     return x if self._teacher_idx is None else x[..., self._teacher_idx]
-TPPO.teacher_view = _teacher_view
-TPPO.latent_distillation_loss_coef = 1.0
 
-def _tppo_update(self: TPPO, iteration: int | None = None) -> dict:
+@patch
+def update(self: TPPO, iteration: int | None = None) -> dict:
     out = PPO.update(self, iteration)
     if self.lr_scheduler is not None:
         self.lr_scheduler.step(); self.set_learning_rate(self.lr_scheduler.get_last_lr()[0])
@@ -238,20 +240,19 @@ def _tppo_update(self: TPPO, iteration: int | None = None) -> dict:
     out["teacher_acting_fraction"] = self._teacher_mask.float().mean().item()
     if iteration is not None: self.iteration = iteration + 1
     return out
-TPPO.update = _tppo_update
 
-def _tppo_state_dict(self: TPPO) -> dict:
+@patch
+def state_dict(self: TPPO) -> dict:
     d = PPO.state_dict(self)
     d["tppo_iteration"] = self.iteration
     if self.lr_scheduler is not None: d["lr_scheduler_state_dict"] = self.lr_scheduler.state_dict()
     return d
-TPPO.state_dict = _tppo_state_dict
 
-def _tppo_load_state_dict(self: TPPO, d: dict, load_optimizer: bool = True) -> None:
+@patch
+def load_state_dict(self: TPPO, d: dict, load_optimizer: bool = True) -> None:
     PPO.load_state_dict(self, d, load_optimizer)
     self.iteration = int(d.get("tppo_iteration", self.iteration))
     if self.lr_scheduler is not None and "lr_scheduler_state_dict" in d: self.lr_scheduler.load_state_dict(d["lr_scheduler_state_dict"])
-TPPO.load_state_dict = _tppo_load_state_dict
 
 @dataclass
 class EstimatorTPPOCfg(TPPOCfg):

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/03c_quadruped.ipynb #64446f4c
 from __future__ import annotations
+from fastcore.basics import patch
 
 import copy
 import json
@@ -135,6 +136,7 @@ class QuadrupedEnv(VecEnv):
     def reset(self): return _reset(self)
 
 # %% ../../nbs/03c_quadruped.ipynb #3d752017
+@patch
 def _randomize(self: QuadrupedEnv, idx: np.ndarray) -> None:
     "Per-env friction (ground and feet) and trunk mass."
     c, m = self.cfg_, self.model
@@ -145,8 +147,8 @@ def _randomize(self: QuadrupedEnv, idx: np.ndarray) -> None:
         for g in [self._floor, *self._feet]: mi.geom_friction[g, 0] = m.geom_friction[g, 0] * f
         mi.body_mass[self._trunk] = m.body_mass[self._trunk] + dm
         self.friction[i], self.added_mass[i] = f, dm
-QuadrupedEnv._randomize = _randomize
 
+@patch
 def _resample_commands(self: QuadrupedEnv, idx: np.ndarray) -> None:
     c = self.cfg_
     if len(idx) == 0: return
@@ -155,8 +157,8 @@ def _resample_commands(self: QuadrupedEnv, idx: np.ndarray) -> None:
     cmd = np.stack([self.rng.uniform(*c.lin_vel_x, n), self.rng.uniform(*c.lin_vel_y, n), self.rng.uniform(*c.ang_vel_z, n)], -1)
     cmd[self.rng.random(n) < c.standing_prob] = 0.0
     self.commands[idx] = cmd
-QuadrupedEnv._resample_commands = _resample_commands
 
+@patch
 def _reset_idx(self: QuadrupedEnv, idx: np.ndarray) -> None:
     "New episodes for envs `idx`: default pose (joint noise +-0.1 rad), at rest, new commands and randomisation."
     import mujoco
@@ -176,7 +178,6 @@ def _reset_idx(self: QuadrupedEnv, idx: np.ndarray) -> None:
     self.last_joint_vel[idx] = 0.0; self.air_time[idx] = 0.0; self.last_contact[idx] = False
     for v in self.episode_sums.values(): v[idx] = 0.0
     self._resample_commands(idx)
-QuadrupedEnv._reset_idx = _reset_idx
 
 # %% ../../nbs/03c_quadruped.ipynb #7ecefacc
 def _quat_rotate_inverse(q: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -184,6 +185,7 @@ def _quat_rotate_inverse(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     w, u = q[:, :1], q[:, 1:]
     return v * (2 * w ** 2 - 1) - np.cross(u, v) * w * 2 + u * (u * v).sum(-1, keepdims=True) * 2
 
+@patch
 def _observe(self: QuadrupedEnv) -> tuple[np.ndarray, np.ndarray]:
     "(actor obs (N, 45), critic obs (N, 59)) from the current state and sensors."
     s, sd = self.state, self.sensordata
@@ -194,8 +196,8 @@ def _observe(self: QuadrupedEnv) -> tuple[np.ndarray, np.ndarray]:
     height = np.repeat(sd[:, self._s_pos][:, 2:3], 9, axis=1)                                   # flat ground
     critic = np.concatenate([actor, sd[:, self._s_vel] * 2.0, self.friction[:, None], self.added_mass[:, None], height], -1)
     return actor.astype(np.float32), critic.astype(np.float32)
-QuadrupedEnv._observe = _observe
 
+@patch
 def _reward_terms(self: QuadrupedEnv, contact: np.ndarray, first_contact: np.ndarray, fallen: np.ndarray) -> dict:
     "Each reward term's value per env (unweighted)."
     s, sd, dt = self.state, self.sensordata, self.dt
@@ -216,7 +218,6 @@ def _reward_terms(self: QuadrupedEnv, contact: np.ndarray, first_contact: np.nda
         "alive": np.ones(self.num_envs),
         "termination_penalty": fallen.astype(float),
     }
-QuadrupedEnv._reward_terms = _reward_terms
 
 # %% ../../nbs/03c_quadruped.ipynb #1662590b
 def _step(self: QuadrupedEnv, actions: torch.Tensor):
@@ -278,16 +279,17 @@ def _reset(self: QuadrupedEnv):
     return self.get_observations()
 
 # %% ../../nbs/03c_quadruped.ipynb #fa4682a4
-def _get_state(self: QuadrupedEnv) -> dict:
+@patch
+def get_state(self: QuadrupedEnv) -> dict:
     t = lambda a: torch.from_numpy(np.array(a, copy=True))
     return {"task": "Quadruped", "state": t(self.state), "sensordata": t(self.sensordata), "ep_len": t(self._ep_len),
             "commands": t(self.commands), "actions": t(self.actions), "last_actions": t(self.last_actions),
             "last_joint_vel": t(self.last_joint_vel), "air_time": t(self.air_time), "last_contact": t(self.last_contact),
             "friction": t(self.friction), "added_mass": t(self.added_mass), "steps": self._steps,
             "episode_sums": {k: t(v) for k, v in self.episode_sums.items()}, "rng": json.dumps(self.rng.bit_generator.state)}
-QuadrupedEnv.get_state = _get_state
 
-def _set_state(self: QuadrupedEnv, st: dict) -> None:
+@patch
+def set_state(self: QuadrupedEnv, st: dict) -> None:
     if st.get("task") != "Quadruped" or tuple(st["state"].shape) != self.state.shape:
         raise EnvError(f"env state is for {st.get('task')!r} x {tuple(st['state'].shape)}, this env is 'Quadruped' x {self.state.shape}")
     for k in ("state", "sensordata", "commands", "actions", "last_actions", "last_joint_vel", "air_time", "last_contact", "friction", "added_mass"):
@@ -298,9 +300,9 @@ def _set_state(self: QuadrupedEnv, st: dict) -> None:
     for i in range(self.num_envs):                        # the randomised parameters live in the models
         for g in [self._floor, *self._feet]: self.models[i].geom_friction[g, 0] = self.model.geom_friction[g, 0] * self.friction[i]
         self.models[i].body_mass[self._trunk] = self.model.body_mass[self._trunk] + self.added_mass[i]
-QuadrupedEnv.set_state = _set_state
 
-def _render(self: QuadrupedEnv, env_index: int = 0, height: int = 240, width: int = 320) -> np.ndarray:
+@patch
+def render(self: QuadrupedEnv, env_index: int = 0, height: int = 240, width: int = 320) -> np.ndarray:
     "An RGB frame `(H, W, 3)` of env `env_index` from the tracking camera."
     import mujoco
     if getattr(self, "_renderer", None) is None or self._renderer_size != (height, width):
@@ -314,11 +316,10 @@ def _render(self: QuadrupedEnv, env_index: int = 0, height: int = 240, width: in
     mujoco.mj_forward(self.models[env_index], d)
     self._renderer.update_scene(d, camera="track")
     return self._renderer.render().copy()
-QuadrupedEnv.render = _render
 
-def _close(self: QuadrupedEnv) -> None:
+@patch
+def close(self: QuadrupedEnv) -> None:
     if getattr(self, "_renderer", None) is not None: self._renderer.close(); self._renderer = None
-QuadrupedEnv.close = _close
 
 # %% ../../nbs/03c_quadruped.ipynb #cd16b979
 class QuadrupedGymEnv(gym.Env):

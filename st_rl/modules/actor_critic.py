@@ -4,6 +4,7 @@
 
 # %% ../../nbs/05_modules.ipynb #2890726a
 from __future__ import annotations
+from fastcore.basics import patch
 
 import inspect
 import math
@@ -313,62 +314,72 @@ class ActorCritic(nn.Module):
     def get_hidden_states(self): return None
 
 # %% ../../nbs/05_modules.ipynb #f5b90942
+@patch
 @torch.no_grad()
-def _clip_std(self: ActorCritic, min: float | None = None, max: float | None = None) -> None:
+def clip_std(self: ActorCritic, min: float | None = None, max: float | None = None) -> None:
     """Clamp the policy std into `[min, max]` (keeps exploration alive)."""
     if self.noise_std_type == "scalar": self.std.clamp_(min=min, max=max)
     else: self.log_std.clamp_(min=None if min is None else math.log(min), max=None if max is None else math.log(max))
-ActorCritic.clip_std = _clip_std
 
-def _current_std(self: ActorCritic) -> torch.Tensor:
+@patch
+def current_std(self: ActorCritic) -> torch.Tensor:
     return self.std if self.noise_std_type == "scalar" else self.log_std.exp()
-ActorCritic.current_std = _current_std
 
-def _update_distribution(self: ActorCritic, observations: torch.Tensor, masks=None, hidden_states=None) -> None:
+@patch
+def update_distribution(self: ActorCritic, observations: torch.Tensor, masks=None, hidden_states=None) -> None:
     """Compute and keep the Gaussian's mean `(B, A)` and std `(B, A)` for `observations`."""
     mean = self.actor(self.actor_features(observations, masks, hidden_states, sample=True))
     d = self.__dict__       # plain attributes, past nn.Module.__setattr__'s checks (µs each, at every step)
     std = self.current_std()
     d["_mean"], d["_std"] = mean, std.expand_as(mean)
     d["_std_row"] = (d["_std"], std)    # log(σ) is taken on the (A,) row, not elementwise on the stride-0 (B, A) view
-ActorCritic.update_distribution = _update_distribution
 
-def _act(self: ActorCritic, observations: torch.Tensor, masks=None, hidden_states=None) -> torch.Tensor:
+@patch
+def act(self: ActorCritic, observations: torch.Tensor, masks=None, hidden_states=None) -> torch.Tensor:
     """Sample actions `(B, A)` from the policy (recurrent policies: `masks`/`hidden_states` for padded batches)."""
     self.update_distribution(observations, masks, hidden_states)
     eps = torch.randn_like(self._mean)
     actions = self._mean + self._std * eps
     self.__dict__["_last_sample"] = (actions, eps)      # the log-prob of a fresh sample needs no division
     return actions
-ActorCritic.act = _act
 
-def _get_actions_log_prob(self: ActorCritic, actions: torch.Tensor) -> torch.Tensor:
+@patch
+def get_actions_log_prob(self: ActorCritic, actions: torch.Tensor) -> torch.Tensor:
     """Log-probability `(B,)` of `actions` under the last computed distribution."""
     last = getattr(self, "_last_sample", None)
     z = last[1] if last is not None and actions is last[0] else (actions - self._mean) / self._std
     return -(0.5 * z.pow(2) + self._log_std_row() + _LOG_SQRT_2PI).sum(-1)
-ActorCritic.get_actions_log_prob = _get_actions_log_prob
 
+@patch
 def _log_std_row(self: ActorCritic) -> torch.Tensor:
     "log σ of the last distribution: `(A,)` where it came from `update_distribution` (the same values, ~10× cheaper than on the stride-0 `(B, A)` view, whose ops take a slow path), else `(B, A)`."
     row = self.__dict__.get("_std_row")
     return row[1].log() if row is not None and row[0] is self._std else self._std.log()
-ActorCritic._log_std_row = _log_std_row
 
-ActorCritic.action_mean = property(lambda self: self._mean, doc="Mean of the last distribution `(B, A)`.")
-ActorCritic.action_std = property(lambda self: self._std, doc="Std of the last distribution `(B, A)`.")
-ActorCritic.entropy = property(lambda self: (0.5 + _LOG_SQRT_2PI + self._log_std_row()).sum(-1).expand(self._mean.shape[:-1]),
-                               doc="Entropy `(B,)` of the last distribution.")
+@patch(as_prop=True)
+def action_mean(self: ActorCritic) -> torch.Tensor:
+    "Mean of the last distribution `(B, A)`."
+    return self._mean
 
-def _act_inference(self: ActorCritic, observations: torch.Tensor) -> torch.Tensor:
+@patch(as_prop=True)
+def action_std(self: ActorCritic) -> torch.Tensor:
+    "Std of the last distribution `(B, A)`."
+    return self._std
+
+@patch(as_prop=True)
+def entropy(self: ActorCritic) -> torch.Tensor:
+    "Entropy `(B,)` of the last distribution."
+    return (0.5 + _LOG_SQRT_2PI + self._log_std_row()).sum(-1).expand(self._mean.shape[:-1])
+
+@patch
+def act_inference(self: ActorCritic, observations: torch.Tensor) -> torch.Tensor:
     """Deterministic action: the mean."""
     return self.actor(self.actor_features(observations))
-ActorCritic.act_inference = _act_inference
 
-def _evaluate(self: ActorCritic, critic_observations: torch.Tensor, masks=None, hidden_states=None) -> torch.Tensor:
+@patch
+def evaluate(self: ActorCritic, critic_observations: torch.Tensor, masks=None, hidden_states=None) -> torch.Tensor:
     """Value estimate `(B, 1)`."""
     return self.critic(self.critic_features(critic_observations, masks, hidden_states))
-ActorCritic.evaluate = _evaluate
 
 # %% ../../nbs/05_modules.ipynb #374f6540
 def _numpy_activation(m: nn.Module):

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/08d_amp_runner.ipynb #56772f26
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 from dataclasses import dataclass
@@ -62,8 +63,9 @@ class AmpPolicyRunner(OnPolicyRunner):
         self.eval_hooks: list = []
 
 # %% ../../nbs/08d_amp_runner.ipynb #e30339a9
+@patch
 @torch.no_grad()
-def _evaluate(self: AmpPolicyRunner, env: VecEnv | None = None, episodes: int | None = None) -> dict:
+def evaluate(self: AmpPolicyRunner, env: VecEnv | None = None, episodes: int | None = None) -> dict:
     """Deterministic episodes on `env` (default `eval_env`): `eval/return`, `eval/episode_length`, `eval/style_reward`."""
     env = env or self.eval_env
     if env is None: raise ConfigError("AmpPolicyRunner.evaluate needs an evaluation env (eval_env=...)")
@@ -89,9 +91,9 @@ def _evaluate(self: AmpPolicyRunner, env: VecEnv | None = None, episodes: int | 
     if was_training: self.train_mode()
     n = len(returns)
     return {"eval/return": sum(returns) / n, "eval/episode_length": sum(lengths) / n, "eval/style_reward": style_sum / max(steps, 1)}
-AmpPolicyRunner.evaluate = _evaluate
 
-def _amp_log(self: AmpPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,
+@patch
+def log(self: AmpPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,
              extra: dict | None = None) -> dict:
     "OnPolicyRunner.log, with the evaluation's numbers on evaluation iterations."
     k = self.cfg.eval_interval
@@ -100,9 +102,9 @@ def _amp_log(self: AmpPolicyRunner, it: int, total: int, collect_time: float, le
         if self.eval_env is not None: extra.update(self.evaluate())
         for hook in self.eval_hooks: extra.update(hook(self))
     return OnPolicyRunner.log(self, it, total, collect_time, learn_time, loss_dict, extra)
-AmpPolicyRunner.log = _amp_log
 
-def _amp_train_iteration(self: AmpPolicyRunner, total: int | None = None) -> dict:
+@patch
+def train_iteration(self: AmpPolicyRunner, total: int | None = None) -> dict:
     """`OnPolicyRunner.train_iteration`, then report `trial_metric` to the trial (and stop if it prunes)."""
     m = OnPolicyRunner.train_iteration(self, total)
     if self.trial is not None:
@@ -115,4 +117,3 @@ def _amp_train_iteration(self: AmpPolicyRunner, total: int | None = None) -> dic
             if self.trial.should_prune():
                 raise _trial_pruned_class()(f"trial pruned at iteration {m['iteration']} ({key} = {v:.4g})")
     return m
-AmpPolicyRunner.train_iteration = _amp_train_iteration

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/08_runner.ipynb #1ff36fc0
 from __future__ import annotations
+from fastcore.basics import patch
 
 import json
 import math
@@ -187,13 +188,14 @@ def _non_finite(name: str, t: torch.Tensor, where: str) -> NonFiniteError:
     return NonFiniteError(f"NaN/Inf in {name} {where} (env indices {rows}; values beyond ±{MAX_MAGNITUDE:.0e} count as Inf); "
                           f"check the env's {name}, or set nonfinite=sanitize to zero and count them")
 
-def _reset_rollout_state(self: OnPolicyRunner) -> None:
+@patch
+def reset_rollout_state(self: OnPolicyRunner) -> None:
     obs, extras = self.env.get_observations()
     self._obs = obs.to(self.device)
     self._critic_obs = extras["observations"]["critic"].to(self.device) if self.has_critic_group else self._obs
-OnPolicyRunner.reset_rollout_state = _reset_rollout_state
 
-def _rollout_step(self: OnPolicyRunner) -> dict:
+@patch
+def rollout_step(self: OnPolicyRunner) -> dict:
     """Act, step the env, record the transition and episode statistics; returns the env's extras."""
     if self._obs is None: self.reset_rollout_state()
     actions = self.alg.act(self._obs, self._critic_obs)
@@ -201,7 +203,6 @@ def _rollout_step(self: OnPolicyRunner) -> dict:
     rewards, dones, extras = self._take_env_step(actions, obs, rewards, dones, extras)
     self._record_step(rewards, dones, extras)
     return extras
-OnPolicyRunner.rollout_step = _rollout_step
 
 def _within_bounds(*tensors: torch.Tensor) -> bool:
     "Whether every element lies in [-MAX_MAGNITUDE, MAX_MAGNITUDE] (a NaN fails the comparison): numpy on the CPU."
@@ -216,6 +217,7 @@ def _within_bounds(*tensors: torch.Tensor) -> bool:
 def _zero_out_of_bounds(t: torch.Tensor) -> torch.Tensor:
     return torch.where(t.abs() <= MAX_MAGNITUDE, t, torch.zeros((), dtype=t.dtype, device=t.device))
 
+@patch
 def _take_env_step(self: OnPolicyRunner, actions, obs, rewards, dones, extras) -> tuple:
     "Check a step's outputs for NaN/Inf and make its observations the current ones; returns `(rewards, dones, extras)`."
     # one cheap test per step (max and min of each); the exact search only on failure
@@ -230,8 +232,8 @@ def _take_env_step(self: OnPolicyRunner, actions, obs, rewards, dones, extras) -
     self._obs = obs
     self._critic_obs = extras["observations"]["critic"].to(self.device) if self.has_critic_group else obs
     return rewards, dones, extras
-OnPolicyRunner._take_env_step = _take_env_step
 
+@patch
 def _record_step(self: OnPolicyRunner, rewards, dones, extras, **pipelined) -> None:
     "Store a step's transition and count its episode statistics (raw env rewards); `pipelined`: see `_collect_pipelined`."
     self.alg.process_env_step(rewards, dones, extras, **pipelined)
@@ -244,17 +246,17 @@ def _record_step(self: OnPolicyRunner, rewards, dones, extras, **pipelined) -> N
         self.cur_reward_sum[ids] = 0; self.cur_episode_length[ids] = 0
     ep = extras.get("episode", extras.get("log"))
     if ep: self.ep_infos.append(ep)
-OnPolicyRunner._record_step = _record_step
 
+@patch
 def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards, critic_obs=None) -> None:
     "Find which of actions / observations / rewards / critic observations is out of bounds and raise."
     it, env_name = self.current_learning_iteration, type(self.env).__name__
     if not _within_bounds(actions): raise _non_finite("actions", actions, f"from the policy at iteration {it}")
     for name, t in (("observations", obs), ("rewards", rewards), ("critic observations", critic_obs)):
         if t is not None and not _within_bounds(t): raise _non_finite(name, t, f"returned by {env_name}.step at iteration {it}")
-OnPolicyRunner._check_finite_exact = _check_finite_exact
 
-def _collect(self: OnPolicyRunner) -> None:
+@patch
+def collect(self: OnPolicyRunner) -> None:
     """One iteration's rollout (`num_steps_per_env` steps, inference mode) and its returns; the policy's arithmetic
     in numpy where `RunnerCfg.numpy_rollout` and the policy allow (see `NumpyRolloutPolicy`)."""
     alg = self.alg
@@ -266,13 +268,13 @@ def _collect(self: OnPolicyRunner) -> None:
                 for _ in range(self.num_steps_per_env): self.rollout_step()
         finally: alg.rollout_kernel = None
         alg.compute_returns(self._critic_obs)
-OnPolicyRunner.collect = _collect
 
-def _rollout_kernel(self: OnPolicyRunner) -> NumpyRolloutPolicy | None:
+@patch
+def rollout_kernel(self: OnPolicyRunner) -> NumpyRolloutPolicy | None:
     """The numpy rollout of this run's policy for the next rollout (the accelerator's), or None: the torch policy acts."""
     return self.accelerator.rollout_kernel(self.alg) if self.accelerator is not None else None
-OnPolicyRunner.rollout_kernel = _rollout_kernel
 
+@patch
 def _collect_pipelined(self: OnPolicyRunner) -> None:
     """`rollout_step` × `num_steps_per_env`, reordered so that the env's worker processes step while this process
     works: sample the actions → `env.step_async` → their log-probabilities and values, and the previous step's storage
@@ -295,21 +297,21 @@ def _collect_pipelined(self: OnPolicyRunner) -> None:
         pending = (rewards, dones, extras), {"transition": tr, "bootstrap": alg.time_out_bootstrap(extras, tr)}
         alg.transition, spare = spare, tr                  # the next step fills the other one meanwhile
     self._record_step(*pending[0], **pending[1])
-OnPolicyRunner._collect_pipelined = _collect_pipelined
 
-def _can_pipeline(self: OnPolicyRunner) -> bool:
+@patch
+def can_pipeline(self: OnPolicyRunner) -> bool:
     """Whether `collect` may reorder the rollout (`RunnerCfg.pipeline_rollout`): an env with `step_async`/`step_wait`
     beside its own `step`, PPO's own `act` and `process_env_step`, a feed-forward policy and this class's `rollout_step`."""
     env_cls, alg_cls = type(self.env), type(self.alg)
     owner = next((c for c in env_cls.__mro__ if "step" in c.__dict__), None)
     return (self.cfg.pipeline_rollout and owner is not None and "step_async" in owner.__dict__ and "step_wait" in owner.__dict__
             and alg_cls.act is PPO.act and alg_cls.process_env_step is PPO.process_env_step
-            and not self.alg.actor_critic.is_recurrent and type(self).rollout_step is _rollout_step
+            and not self.alg.actor_critic.is_recurrent and type(self).rollout_step is OnPolicyRunner.rollout_step
             and "rollout_step" not in self.__dict__)
-OnPolicyRunner.can_pipeline = _can_pipeline
 
 # %% ../../nbs/08_runner.ipynb #30cb84e2
-def _begin_training(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> int:
+@patch
+def begin_training(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> int:
     "Prepare a run of `num_learning_iterations` more iterations (env state, train mode, logging); returns the last iteration."
     if init_at_random_ep_len:
         self.env.episode_length_buf[:] = torch.randint_like(self.env.episode_length_buf, high=int(self.env.max_episode_length))
@@ -320,14 +322,14 @@ def _begin_training(self: OnPolicyRunner, num_learning_iterations: int, init_at_
     if self.accelerator is not None and self.cfg.print_interval and self.rank == 0: print(f"st_rl: {self.accelerator_line()}", flush=True)
     if self.log_dir is not None: self._init_logging()
     return total
-OnPolicyRunner.begin_training = _begin_training
 
-def _accelerator_line(self: OnPolicyRunner) -> str:
+@patch
+def accelerator_line(self: OnPolicyRunner) -> str:
     "What the CPU accelerator does for this run, in one line (printed at the start of `learn`, kept in config.json)."
     return self.accelerator.describe(self.alg) if self.accelerator is not None else "CPU accelerator: none (the reference PPO runs)"
-OnPolicyRunner.accelerator_line = _accelerator_line
 
-def _train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
+@patch
+def train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
     """One iteration: apply queued hyperparameter changes, collect, update, log, save on the interval; returns its metrics."""
     it = self.current_learning_iteration
     total = total or getattr(self.alg, "num_iterations", None) or it + 1
@@ -346,9 +348,9 @@ def _train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
     if self.log_dir is not None and self.cfg.save_interval > 0 and (it + 1) % self.cfg.save_interval == 0:
         self.save(self.log_dir / f"model_{it + 1}.pt")
     return m
-OnPolicyRunner.train_iteration = _train_iteration
 
-def _learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
+@patch
+def learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
     """Train for `num_learning_iterations` more iterations."""
     total = self.begin_training(num_learning_iterations, init_at_random_ep_len)
     self._stop_signal = None
@@ -365,7 +367,6 @@ def _learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep
     if self._stop_signal is not None:
         raise TrainingInterrupted(self._stop_signal, self.current_learning_iteration,
                                   self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir else None)
-OnPolicyRunner.learn = _learn
 
 # %% ../../nbs/08_runner.ipynb #468fd410
 def _positive(v): return v > 0
@@ -405,15 +406,16 @@ def validate_hyperparameter(name: str, value, alg=None, batch_size: int | None =
         raise ConfigError(f"{name} must be {want}, got {value!r}")
     return v
 
-def _set_hyperparameters(self: OnPolicyRunner, **changes) -> dict:
+@patch
+def set_hyperparameters(self: OnPolicyRunner, **changes) -> dict:
     """Queue changes of live hyperparameters (see `LIVE_HYPERPARAMETERS`) for the next iteration boundary; all are
     validated first, and a bad one raises `ConfigError` with nothing queued. Returns the validated values."""
     batch = self.env.num_envs * self.num_steps_per_env
     checked = {k: validate_hyperparameter(k, v, self.alg, batch) for k, v in changes.items()}
     with self._hparam_lock: self._pending_hparams.update(checked)
     return checked
-OnPolicyRunner.set_hyperparameters = _set_hyperparameters
 
+@patch
 def _apply_pending_hyperparameters(self: OnPolicyRunner) -> dict:
     "Apply the queued changes (called between iterations); returns them."
     with self._hparam_lock: changes, self._pending_hparams = self._pending_hparams, {}
@@ -422,12 +424,11 @@ def _apply_pending_hyperparameters(self: OnPolicyRunner) -> dict:
             self.alg.set_learning_rate(v); self.alg.initial_learning_rate = v   # a linear schedule decays from here
         else: setattr(self.alg, k, v)
     return changes
-OnPolicyRunner._apply_pending_hyperparameters = _apply_pending_hyperparameters
 
-def _hyperparameters(self: OnPolicyRunner) -> dict:
+@patch
+def hyperparameters(self: OnPolicyRunner) -> dict:
     """Current values of the live hyperparameters the algorithm has."""
     return {k: getattr(self.alg, k) for k in LIVE_HYPERPARAMETERS if hasattr(self.alg, k)}
-OnPolicyRunner.hyperparameters = _hyperparameters
 
 # %% ../../nbs/08_runner.ipynb #29224cf0
 class TrainingInterrupted(Exception):
@@ -437,6 +438,7 @@ class TrainingInterrupted(Exception):
         name = signal.Signals(signum).name if signum > 0 else "request_stop()"
         super().__init__(f"interrupted by {name} after iteration {iteration}" + (f"; checkpoint {checkpoint}" if checkpoint else ""))
 
+@patch
 def _install_signal_handlers(self: OnPolicyRunner) -> dict | None:
     "SIGINT/SIGTERM → stop after this iteration (main thread only); returns the previous handlers."
     if threading.current_thread() is not threading.main_thread(): return None
@@ -449,13 +451,13 @@ def _install_signal_handlers(self: OnPolicyRunner) -> dict | None:
               file=sys.stderr, flush=True)
     for sig in (signal.SIGINT, signal.SIGTERM): previous[sig] = signal.signal(sig, handler)
     return previous
-OnPolicyRunner._install_signal_handlers = _install_signal_handlers
 
-def _request_stop(self: OnPolicyRunner) -> None:
+@patch
+def request_stop(self: OnPolicyRunner) -> None:
     """Ask `learn` to stop after the current iteration (and save a checkpoint)."""
     self._stop_signal = -1
-OnPolicyRunner.request_stop = _request_stop
 
+@patch
 def _stop_requested_anywhere(self: OnPolicyRunner) -> bool:
     "Whether this process (or, in a distributed run, any process) was asked to stop; all ranks agree."
     if self.world_size == 1: return self._stop_signal is not None
@@ -463,8 +465,8 @@ def _stop_requested_anywhere(self: OnPolicyRunner) -> bool:
     torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
     if flag.item() != 0 and self._stop_signal is None: self._stop_signal = int(flag.item())
     return flag.item() != 0
-OnPolicyRunner._stop_requested_anywhere = _stop_requested_anywhere
 
+@patch
 def _check_policy_finite(self: OnPolicyRunner, loss_dict: dict) -> None:
     "After an update: losses, action std and parameters must be finite."
     if self.cfg.nonfinite == "ignore": return
@@ -475,9 +477,9 @@ def _check_policy_finite(self: OnPolicyRunner, loss_dict: dict) -> None:
     if bad:
         raise NonFiniteError(f"NaN/Inf in {', '.join(bad)} after the update of iteration {self.current_learning_iteration} "
                              f"(learning rate {self.alg.learning_rate:.2e}); lower the learning rate or check the rewards' scale")
-OnPolicyRunner._check_policy_finite = _check_policy_finite
 
 # %% ../../nbs/08_runner.ipynb #330aa9c4
+@patch
 def _init_logging(self: OnPolicyRunner) -> None:
     """Own the run directory (`RunLock`; a directory that holds another run is refused unless this runner resumed
     from it), clean what killed writers left, and write `config.json` with the env this run really trains on."""
@@ -500,15 +502,15 @@ def _init_logging(self: OnPolicyRunner) -> None:
     if self.cfg.logger == "tensorboard" and self.writer is None:
         from torch.utils.tensorboard import SummaryWriter
         self.writer = SummaryWriter(log_dir=str(self.log_dir), flush_secs=10)
-OnPolicyRunner._init_logging = _init_logging
 
-def _release_run_dir(self: OnPolicyRunner) -> None:
+@patch
+def release_run_dir(self: OnPolicyRunner) -> None:
     "Give up the run directory's lock (after `learn`; the next `learn` takes it again)."
     lock, self._run_lock = getattr(self, "_run_lock", None), None
     if lock is not None: lock.release()
-OnPolicyRunner.release_run_dir = _release_run_dir
 
-def _env_cfg_of_run(self: OnPolicyRunner) -> dict:
+@patch
+def env_cfg_of_run(self: OnPolicyRunner) -> dict:
     """The `env` section that rebuilds the env this run trains on: what `make_vec_env` / `GymVecEnv` recorded on the
     env, else the env's registered class name, else `module:Class` of its class."""
     env_cfg = to_dict(self.cfg.env)
@@ -521,7 +523,6 @@ def _env_cfg_of_run(self: OnPolicyRunner) -> dict:
         env_cfg.update(task=task, kwargs={}, wrappers=[])
     env_cfg["num_envs"] = self.env.num_envs
     return _jsonable(env_cfg)
-OnPolicyRunner.env_cfg_of_run = _env_cfg_of_run
 
 def _jsonable(x):
     try: json.dumps(x); return x
@@ -529,7 +530,8 @@ def _jsonable(x):
         if isinstance(x, dict): return {str(k): _jsonable(v) for k, v in x.items()}
         return repr(x)
 
-def _log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,
+@patch
+def log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,
          extra: dict | None = None) -> dict:
     """Record one iteration's metrics (metrics.jsonl, TensorBoard, console); returns them."""
     steps = self.num_steps_per_env * self.env.num_envs * self.world_size   # global, all processes
@@ -564,10 +566,10 @@ def _log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_t
               f"kl {loss_dict.get('kl', float('nan')):.4f} | lr {m['learning_rate']:.1e} | std {m['action_std']:.3f} | "
               f"eta {int(eta // 60)}m{int(eta % 60):02d}s{style}", flush=True)
     return m
-OnPolicyRunner.log = _log
 
 # %% ../../nbs/08_runner.ipynb #24c1f865
-def _save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> Path:
+@patch
+def save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> Path:
     """Write a checkpoint (atomically) to `path`."""
     d = {**self.alg.state_dict(), "iter": self.current_learning_iteration, "infos": infos or {},
          "config": json.dumps(to_dict(self.cfg)), "tot_timesteps": self.tot_timesteps, "st_rl_version": st_rl.__version__,
@@ -576,17 +578,17 @@ def _save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> 
         try: d["env_state"] = self.env.get_state()
         except NotImplementedError: pass
     return atomic_torch_save(d, path)
-OnPolicyRunner.save = _save
 
+@patch
 def _runner_state(self: OnPolicyRunner) -> dict:
     "The runner's own bookkeeping, as tensors and numbers."
     return {"cur_reward_sum": self.cur_reward_sum.cpu().clone(), "cur_episode_length": self.cur_episode_length.cpu().clone(),
             "rewbuffer": torch.tensor(list(self.rewbuffer), dtype=torch.float64),
             "lenbuffer": torch.tensor(list(self.lenbuffer), dtype=torch.float64), "tot_time": self.tot_time,
             "nonfinite_steps": self.nonfinite_steps}
-OnPolicyRunner._runner_state = _runner_state
 
-def _load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True, checkpoint: dict | None = None) -> dict:
+@patch
+def load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True, checkpoint: dict | None = None) -> dict:
     """Restore policy, normalisers (and optimizer) and the iteration count from a checkpoint; returns its `infos`.
     `checkpoint`: the file's contents when the caller has already read it (`load_checkpoint`)."""
     d = checkpoint if checkpoint is not None else load_checkpoint(path)
@@ -596,9 +598,9 @@ def _load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True, c
     self.current_learning_iteration = int(d.get("iter", 0))
     self.tot_timesteps = int(d.get("tot_timesteps", 0))
     return d.get("infos", {})
-OnPolicyRunner.load = _load
 
-def _resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = None) -> dict:
+@patch
+def resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = None) -> dict:
     """Restore everything a checkpoint holds (model, optimizer, RNGs, env and runner state) to continue the run exactly.
     `checkpoint`: the file's contents when the caller has already read it. Where the run's total (`max_iterations`)
     changed, a linear learning-rate decay is re-planned from the lr in force, so the curve stays continuous."""
@@ -630,8 +632,8 @@ def _resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = No
         self.resumed_env_state = False
     self._obs = None
     return d.get("infos", {})
-OnPolicyRunner.resume = _resume
 
+@patch
 def _replan_schedule(self: OnPolicyRunner, d: dict) -> None:
     "After a resume: where the run's total differs from the checkpoint's, keep the linear lr decay continuous, and say so."
     try: saved_total = json.loads(d.get("config") or "{}").get("max_iterations")
@@ -639,9 +641,9 @@ def _replan_schedule(self: OnPolicyRunner, d: dict) -> None:
     if saved_total is None or saved_total == self.cfg.max_iterations or not hasattr(self.alg, "replan_linear_schedule"): return
     msg = self.alg.replan_linear_schedule(self.current_learning_iteration, self.cfg.max_iterations)
     if msg and self.rank == 0: print(f"st_rl: {msg}", flush=True)
-OnPolicyRunner._replan_schedule = _replan_schedule
 
-def _get_inference_policy(self: OnPolicyRunner, device: str | torch.device | None = None):
+@patch
+def get_inference_policy(self: OnPolicyRunner, device: str | torch.device | None = None):
     """The deterministic policy with its observation normalisation, as a module (obs → actions).
 
     Recurrent policies come as a `RecurrentInferencePolicy` that carries its memory (`reset(dones)` at episode ends)."""
@@ -652,13 +654,12 @@ def _get_inference_policy(self: OnPolicyRunner, device: str | torch.device | Non
     else:
         pol = InferencePolicy(self.actor_critic, norm)
     return pol.to(device) if device is not None else pol
-OnPolicyRunner.get_inference_policy = _get_inference_policy
 
-def _export_onnx(self: OnPolicyRunner, path: str | Path) -> Path:
+@patch
+def export_onnx(self: OnPolicyRunner, path: str | Path) -> Path:
     """Export the inference policy to ONNX (recurrent ones with explicit hidden-state inputs and outputs)."""
     pol = self.get_inference_policy("cpu")
     if self.actor_critic.is_recurrent:
         from st_rl.utils.export import export_recurrent_policy_as_onnx
         return export_recurrent_policy_as_onnx(pol, self.env.num_obs, path)
     return export_policy_as_onnx(pol, self.env.num_obs, path)
-OnPolicyRunner.export_onnx = _export_onnx

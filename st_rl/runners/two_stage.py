@@ -4,6 +4,7 @@
 
 # %% ../../nbs/08b_two_stage.ipynb #49b0ece9
 from __future__ import annotations
+from fastcore.basics import patch
 
 import json
 import time
@@ -80,7 +81,8 @@ class TwoStageRunner(OnPolicyRunner):
         return TrainingInterrupted(signum, self.current_learning_iteration, ckpt if ckpt is not None and ckpt.exists() else None)
 
 # %% ../../nbs/08b_two_stage.ipynb #4f9c2153
-def _collect_transition_from_dataset(self: TwoStageRunner) -> None:
+@patch
+def collect_transition_from_dataset(self: TwoStageRunner) -> None:
     """One rollout step from the dataset: stored obs through the policy, stored actions/labels/rewards/dones recorded."""
     try: b = self.open_dataset().get_transition_batch()
     except DatasetWaitInterrupted as e: raise self._interrupted(e.signum) from None
@@ -93,20 +95,20 @@ def _collect_transition_from_dataset(self: TwoStageRunner) -> None:
     tr.action_labels = b.get("action_labels", b["actions"])
     alg.process_env_step(b["rewards"], b["dones"], {"time_outs": b["time_outs"]})
     self._critic_obs = critic
-TwoStageRunner.collect_transition_from_dataset = _collect_transition_from_dataset
 
 _STAGE_COEFS = ("bc_loss_coef", "surrogate_loss_coef")
 
-def _set_stage(self: TwoStageRunner, pretraining: bool) -> None:
+@patch
+def set_stage(self: TwoStageRunner, pretraining: bool) -> None:
     "Switch the loss weights between the dataset stage and the env stage."
     alg = self.alg
     for k in _STAGE_COEFS: alg.__dict__.pop(k, None)             # back to the algorithm's own
     if pretraining:
         alg.bc_loss_coef = self.cfg.pretrain_bc_loss_coef
         if not self.cfg.pretrain_surrogate: alg.surrogate_loss_coef = 0.0
-TwoStageRunner.set_stage = _set_stage
 
-def _collect(self: TwoStageRunner) -> None:
+@patch
+def collect(self: TwoStageRunner) -> None:
     if not self.in_pretraining():
         if getattr(self, "_stage", None) != "env":
             self.set_stage(False); self._stage = "env"
@@ -125,12 +127,11 @@ def _collect(self: TwoStageRunner) -> None:
     self.ep_infos.append({"dataset_trajectories": torch.tensor([float(ds.trajectories_served)]),
                           "dataset_unique_trajectories": torch.tensor([float(len(ds.served))]),
                           "dataset_refused": torch.tensor([float(len(ds.refused))])})
-TwoStageRunner.collect = _collect
 
-def _learn(self: TwoStageRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
+@patch
+def learn(self: TwoStageRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
     if self.in_pretraining() and self.dataset is None: self.check_dataset_dir()     # before the run directory is made
     OnPolicyRunner.learn(self, num_learning_iterations, init_at_random_ep_len)
-TwoStageRunner.learn = _learn
 
 # %% ../../nbs/08b_two_stage.ipynb #b2cc8875
 class DaggerSaver(DemonstrationSaver):

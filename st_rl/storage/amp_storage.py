@@ -4,6 +4,7 @@
 
 # %% ../../nbs/04c_amp_storage.ipynb #0f99df44
 from __future__ import annotations
+from fastcore.basics import patch
 
 from typing import Iterator
 
@@ -48,19 +49,19 @@ class ReplayBuffer:
             yield self.states[idx], self.next_states[idx]
 
 # %% ../../nbs/04c_amp_storage.ipynb #ceed989b
-def _replay_state_dict(self: ReplayBuffer) -> dict:
+@patch
+def state_dict(self: ReplayBuffer) -> dict:
     n = self.num_samples
     return {"states": self.states[:n].clone(), "next_states": self.next_states[:n].clone(),
             "step": torch.tensor(self.step), "num_samples": torch.tensor(n)}
-ReplayBuffer.state_dict = _replay_state_dict
 
-def _replay_load_state_dict(self: ReplayBuffer, d: dict) -> None:
+@patch
+def load_state_dict(self: ReplayBuffer, d: dict) -> None:
     n = int(d["num_samples"])
     if n > self.buffer_size or d["states"].shape != (n, self.states.shape[1]):
         raise StRlError(f"ReplayBuffer state holds {tuple(d['states'].shape)} rows; this buffer takes up to ({self.buffer_size}, {self.states.shape[1]})")
     self.states[:n] = d["states"].to(self.states); self.next_states[:n] = d["next_states"].to(self.states)
     self.step, self.num_samples = int(d["step"]) % self.buffer_size, n
-ReplayBuffer.load_state_dict = _replay_load_state_dict
 
 # %% ../../nbs/04c_amp_storage.ipynb #91ca332f
 class AmpRolloutStorage(RolloutStorage):

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/04a_queue_storage.ipynb #005fa0d8
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 from contextlib import contextmanager
@@ -125,7 +126,8 @@ class SarsaRolloutStorage(RolloutStorage):
                                                        getattr(transition, "next_critic_observations", None) is not None else nxt)
 
 # %% ../../nbs/04a_queue_storage.ipynb #225e43cd
-def _sarsa_minibatches(self: SarsaRolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[dict]:
+@patch
+def sarsa_mini_batch_generator(self: SarsaRolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[dict]:
     """Shuffled flat minibatches as dicts: `obs, critic_obs, actions, rewards, dones, next_obs, next_critic_obs` (+ labels)."""
     n = self.num_envs * self.num_transitions_per_env
     if num_mini_batches < 1 or n % num_mini_batches:
@@ -141,4 +143,3 @@ def _sarsa_minibatches(self: SarsaRolloutStorage, num_mini_batches: int, num_epo
         for i in range(num_mini_batches):
             sel = perm[i * mb:(i + 1) * mb]
             yield {k: v[sel] for k, v in fields.items() if v is not None}
-SarsaRolloutStorage.sarsa_mini_batch_generator = _sarsa_minibatches

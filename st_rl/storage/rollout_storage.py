@@ -4,6 +4,7 @@
 
 # %% ../../nbs/04_storage.ipynb #b2e4fbb9
 from __future__ import annotations
+from fastcore.basics import patch
 
 from typing import Iterator, NamedTuple
 
@@ -199,7 +200,8 @@ class RolloutStorage:
 # %% ../../nbs/04_storage.ipynb #a1edaefd
 def _flat(x: torch.Tensor) -> torch.Tensor: return x.flatten(0, 1)
 
-def _mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
+@patch
+def mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
     """Shuffled flat minibatches `(B, ...)`, `num_mini_batches` per epoch, over `num_epochs` epochs."""
     n = self.num_envs * self.num_transitions_per_env
     if num_mini_batches < 1 or n % num_mini_batches:
@@ -217,7 +219,6 @@ def _mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epoch
             s = slice(i * mb, (i + 1) * mb)
             yield Batch(*(f[s] for f in shuffled), action_labels=None if labels is None else labels[s])
 
-RolloutStorage.mini_batch_generator = _mini_batch_generator
 
 # %% ../../nbs/04_storage.ipynb #f0f3eefc
 def split_and_pad_trajectories(tensor: torch.Tensor, dones: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -238,7 +239,8 @@ def unpad_trajectories(trajectories: torch.Tensor, masks: torch.Tensor) -> torch
     return trajectories.transpose(1, 0)[masks.transpose(1, 0)].view(-1, T, *trajectories.shape[2:]).transpose(1, 0)
 
 # %% ../../nbs/04_storage.ipynb #6d373a03
-def _recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
+@patch
+def recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
     """Minibatches of whole envs' trajectories, padded, with masks and the hidden states at trajectory starts."""
     N = self.num_envs
     if num_mini_batches < 1 or N % num_mini_batches:
@@ -275,9 +277,8 @@ def _recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int,
                         masks=traj_masks[:, ts],
                         action_labels=None if self.action_labels is None else self.action_labels[:, e0:e1])
 
-RolloutStorage.recurrent_mini_batch_generator = _recurrent_mini_batch_generator
 
-def _reccurent_mini_batch_generator(self: RolloutStorage, *args, **kwargs) -> Iterator[Batch]:
+@patch
+def reccurent_mini_batch_generator(self: RolloutStorage, *args, **kwargs) -> Iterator[Batch]:
     "The original st_rl spelling, kept for code that calls it: `recurrent_mini_batch_generator` (which a subclass may override)."
     return self.recurrent_mini_batch_generator(*args, **kwargs)
-RolloutStorage.reccurent_mini_batch_generator = _reccurent_mini_batch_generator
