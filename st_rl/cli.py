@@ -64,8 +64,18 @@ def _resume_target(args, lock: bool = True):
     target = Path(args.resume)
     if not target.exists(): raise CheckpointError(f"nothing to resume at {target}")
     run = target if target.is_dir() else target.parent
-    if args.config or args.set or args.task or args.num_envs or args.seed is not None or args.total_steps or args.log_dir:
-        raise StRlError("--resume continues a run with its saved config; only --max_iterations (the run's total) may change")
+    if (
+        args.config
+        or args.set
+        or args.task
+        or args.num_envs
+        or args.seed is not None
+        or args.total_steps
+        or args.log_dir
+    ):
+        raise StRlError(
+            "--resume continues a run with its saved config; only --max_iterations (the run's total) may change"
+        )
     if lock: RunLock.acquire(run)                         # before anything reads or rewrites the run
     cfg = read_run_config(run)
     if args.max_iterations is not None: cfg.max_iterations = args.max_iterations
@@ -90,7 +100,9 @@ def _new_run_dir(args, cfg) -> Path:
             return log_dir
     log_dir = Path(args.log_dir or base)
     if holds_run(log_dir):
-        raise ConfigError(f"{log_dir} already holds a run; continue it with --resume {log_dir} or choose another --log_dir")
+        raise ConfigError(
+            f"{log_dir} already holds a run; continue it with --resume {log_dir} or choose another --log_dir"
+        )
     args.created_run_dir = log_dir if not log_dir.exists() else None
     RunLock.acquire(log_dir)
     return log_dir
@@ -118,20 +130,35 @@ def cmd_train(args) -> int:
     args.run_dir = log_dir                                              # for main's one-line errors (disk full, ...)
     seed = cfg.seed + rank * 10_000                                     # each rank its own env seeds and samples
     set_seed(seed)
-    env = make_vec_env(cfg.env.task, num_envs=cfg.env.num_envs, seed=seed, device=device, num_workers=cfg.env.num_workers,
-                       wrappers=cfg.env.wrappers, physics_threads=cfg.env.physics_threads, **cfg.env.kwargs)
+    env = make_vec_env(
+        cfg.env.task,
+        num_envs=cfg.env.num_envs,
+        seed=seed,
+        device=device,
+        num_workers=cfg.env.num_workers,
+        wrappers=cfg.env.wrappers,
+        physics_threads=cfg.env.physics_threads,
+        **cfg.env.kwargs,
+    )
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=log_dir, device=device)
     runner.owns_run_dir = bool(args.resume)                            # a resume may rewrite the run it continues
     if args.resume and ckpt is None and rank == 0: truncate_metrics(log_dir, 0)
-    if world > 1 and rank == 0: print(f"st_rl: data-parallel over {world} processes ({cfg.env.num_envs} envs each)", flush=True)
+    if world > 1 and rank == 0:
+        print(f"st_rl: data-parallel over {world} processes ({cfg.env.num_envs} envs each)", flush=True)
     if rank != 0: sys.stdout = open(os.devnull, "w")                   # only rank 0 reports
     if ckpt is not None:
         runner.resume(ckpt, checkpoint=ckpt_contents)
         if rank == 0: truncate_metrics(log_dir, runner.current_learning_iteration)
-        print(f"st_rl: resuming {log_dir} from {ckpt.name} (iteration {runner.current_learning_iteration} of {cfg.max_iterations})", flush=True)
+        print(
+            f"st_rl: resuming {log_dir} from {ckpt.name} (iteration {runner.current_learning_iteration} of {cfg.max_iterations})",
+            flush=True,
+        )
     else:
-        print(f"st_rl: training {cfg.algorithm.class_name} / {cfg.policy.class_name} on {cfg.env.task} "
-              f"({cfg.env.num_envs} envs x {cfg.num_steps_per_env} steps, {cfg.max_iterations} iterations) -> {log_dir}", flush=True)
+        print(
+            f"st_rl: training {cfg.algorithm.class_name} / {cfg.policy.class_name} on {cfg.env.task} "
+            f"({cfg.env.num_envs} envs x {cfg.num_steps_per_env} steps, {cfg.max_iterations} iterations) -> {log_dir}",
+            flush=True,
+        )
     remaining = cfg.max_iterations - runner.current_learning_iteration
     try:
         if remaining > 0: runner.learn(remaining)
@@ -143,9 +170,18 @@ def cmd_train(args) -> int:
         if world > 1 and torch.distributed.is_initialized():   # leave the group together (gloo aborts otherwise)
             torch.distributed.barrier(); torch.distributed.destroy_process_group()
     m = getattr(runner, "last_metrics", {"mean_return": float("nan"), "mean_episode_length": float("nan")})
-    print(json.dumps({"log_dir": str(log_dir), "iterations": runner.current_learning_iteration, "env_steps": runner.tot_timesteps,
-                      "mean_return": m["mean_return"], "mean_episode_length": m["mean_episode_length"],
-                      "time_s": round(runner.tot_time, 2)}))
+    print(
+        json.dumps(
+            {
+                "log_dir": str(log_dir),
+                "iterations": runner.current_learning_iteration,
+                "env_steps": runner.tot_timesteps,
+                "mean_return": m["mean_return"],
+                "mean_episode_length": m["mean_episode_length"],
+                "time_s": round(runner.tot_time, 2),
+            }
+        )
+    )
     return 0
 
 def cmd_play(args) -> int:
@@ -155,7 +191,9 @@ def cmd_play(args) -> int:
     if args.video: os.environ.setdefault("MUJOCO_GL", "egl")
     if args.onnx: return _play_onnx(args, env_kwargs)
     if not args.run: raise StRlError("play needs --run RUN_DIR (or --onnx POLICY.onnx with --task)")
-    runner, env, ckpt = load_run(args.run, args.checkpoint, num_envs=1, seed=args.seed, device=args.device, **env_kwargs)
+    runner, env, ckpt = load_run(
+        args.run, args.checkpoint, num_envs=1, seed=args.seed, device=args.device, **env_kwargs
+    )
     frames = [] if args.video else None
     result = evaluate_policy(runner.get_inference_policy(args.device), env, args.episodes, frames)
     _write_video(args, env, frames, result)
@@ -165,8 +203,10 @@ def cmd_play(args) -> int:
 
 def _write_video(args, env, frames, result) -> None:
     if args.video:
-        try: import imageio.v2 as imageio
-        except ImportError: raise StRlError("--video needs imageio with ffmpeg: pip install 'imageio[ffmpeg]'") from None
+        try:
+            import imageio.v2 as imageio
+        except ImportError:
+            raise StRlError("--video needs imageio with ffmpeg: pip install 'imageio[ffmpeg]'") from None
         fps = int(round(1.0 / getattr(env.envs[0].unwrapped, "dt", 0.05)))
         imageio.mimsave(args.video, frames, fps=fps)
         result["video"] = str(args.video)
@@ -178,8 +218,10 @@ class OnnxPolicy:
         import onnxruntime as ort
         path = Path(path)
         if not path.is_file(): raise StRlError(f"ONNX policy not found: {path}")
-        try: self.sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as e: raise StRlError(f"cannot load ONNX policy {path}: {str(e).splitlines()[0][:200]}") from None
+        try:
+            self.sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as e:
+            raise StRlError(f"cannot load ONNX policy {path}: {str(e).splitlines()[0][:200]}") from None
         self.names = [i.name for i in self.sess.get_inputs()]
         self.num_obs = self.sess.get_inputs()[0].shape[-1]
         self.recurrent = len(self.names) > 1
@@ -188,7 +230,9 @@ class OnnxPolicy:
     def __call__(self, obs: torch.Tensor) -> torch.Tensor:
         x = obs.detach().cpu().numpy().astype(np.float32)
         if isinstance(self.num_obs, int) and x.shape[-1] != self.num_obs:
-            raise StRlError(f"ONNX policy {self.path.name} takes observations of {self.num_obs} numbers; the env gives {x.shape[-1]}")
+            raise StRlError(
+                f"ONNX policy {self.path.name} takes observations of {self.num_obs} numbers; the env gives {x.shape[-1]}"
+            )
         if self.recurrent:
             if self.state is None:
                 shapes = [i.shape for i in self.sess.get_inputs()[1:]]
@@ -220,7 +264,14 @@ def _play_onnx(args, env_kwargs: dict) -> int:
     else: env_cfg = runner_cfg_from_dict(apply_overrides({}, args.set))[1].env
     if args.task: env_cfg.task = args.task
     if not args.run and not args.task: raise StRlError("--onnx needs --task (or --run, whose env it takes)")
-    make = lambda: make_vec_env(env_cfg.task, num_envs=1, seed=args.seed, num_workers=0, wrappers=env_cfg.wrappers, **{**env_cfg.kwargs, **env_kwargs})
+    make = lambda: make_vec_env(
+        env_cfg.task,
+        num_envs=1,
+        seed=args.seed,
+        num_workers=0,
+        wrappers=env_cfg.wrappers,
+        **{**env_cfg.kwargs, **env_kwargs},
+    )
     reference = None
     if args.run:
         runner, renv, ckpt = load_run(args.run, args.checkpoint, num_envs=1, seed=args.seed)
@@ -249,7 +300,9 @@ def cmd_export(args) -> int:
     out = Path(args.out) if args.out else Path(args.run) / "policy.onnx"
     runner.export_onnx(out)
     env.close()
-    print(json.dumps({"onnx": str(out), "checkpoint": str(ckpt), "num_obs": env.num_obs, "num_actions": env.num_actions}))
+    print(
+        json.dumps({"onnx": str(out), "checkpoint": str(ckpt), "num_obs": env.num_obs, "num_actions": env.num_actions})
+    )
     return 0
 
 # %% ../nbs/09_cli.ipynb #837d872e
@@ -280,12 +333,21 @@ def cmd_collect(args) -> int:
     return 0
 
 def cmd_dagger(args) -> int:
-    """Follow a training run: act with its newest checkpoint (or the teacher), label with the teacher, write trajectories."""
+    """Follow a training run: act with its newest checkpoint (or the teacher), label with the teacher, write
+    trajectories."""
     from st_rl.runners.two_stage import DaggerSaver
     try: prob = float(args.teacher_act_prob)
     except ValueError: prob = args.teacher_act_prob
-    saver = DaggerSaver(args.run, args.teacher, args.out, num_envs=args.num_envs, teacher_act_prob=prob,
-                        update_times_scale=args.update_times_scale, reload_interval=args.reload_interval, seed=args.seed)
+    saver = DaggerSaver(
+        args.run,
+        args.teacher,
+        args.out,
+        num_envs=args.num_envs,
+        teacher_act_prob=prob,
+        update_times_scale=args.update_times_scale,
+        reload_interval=args.reload_interval,
+        seed=args.seed,
+    )
     out = saver.run(args.minutes * 60, args.max_frames)
     saver.env.close()
     print(json.dumps({"out": str(args.out), **out}))
@@ -303,7 +365,9 @@ def _int_in(lo: int, hi: int | None = None):
         try: v = int(text)
         except ValueError: raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
         if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"must be >= {lo}" + (f" and <= {hi}" if hi is not None else "") + f", got {v}")
+            raise argparse.ArgumentTypeError(
+                f"must be >= {lo}" + (f" and <= {hi}" if hi is not None else "") + f", got {v}"
+            )
         return v
     return integer
 
@@ -315,18 +379,24 @@ def _positive_float(text: str) -> float:
 
 def check_device(device: str) -> str:
     """`device` if torch can use it here, else a clear error (`cpu`, `cuda`, `cuda:N`, `mps`)."""
-    try: d = torch.device(device)
-    except (RuntimeError, TypeError): raise ConfigError(f"--device {device!r} is not a device (cpu, cuda, cuda:N, mps)") from None
+    try:
+        d = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"--device {device!r} is not a device (cpu, cuda, cuda:N, mps)") from None
     if d.type == "cuda":
         if not torch.cuda.is_available(): raise ConfigError(f"--device {device}: CUDA is not available on this machine")
         if d.index is not None and d.index >= torch.cuda.device_count():
             raise ConfigError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    elif d.type == "mps" and not torch.backends.mps.is_available(): raise ConfigError(f"--device {device}: MPS is not available")
+    elif d.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"--device {device}: MPS is not available")
     elif d.type not in ("cpu", "cuda", "mps"): raise ConfigError(f"--device {device}: st_rl runs on cpu, cuda or mps")
     return device
 
 SEED = _int_in(0, 2**32 - 1)
-TRUST_HELP = "let names in the run's or config's files import the modules they name (only for files whose source you trust)"
+TRUST_HELP = (
+    "let names in the run's or config's files import the modules they name (only for files whose source you trust)"
+)
+
 
 def _run_options(p) -> None:
     "The options every verb that opens a run directory shares."
@@ -338,38 +408,57 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"st_rl {st_rl.__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train a policy (PPO on a MuJoCo task by default)")
-    t.add_argument("--task", help="gymnasium id (e.g. HalfCheetah-v5), PointMass, Quadruped, a registered env, or package.module:factory")
+    t.add_argument(
+        "--task",
+        help="gymnasium id (e.g. HalfCheetah-v5), PointMass, Quadruped, a registered env, or package.module:factory",
+    )
     t.add_argument("--num_envs", type=_int_in(1, 65_536), help="parallel envs (default: the config's, 8)")
     g = t.add_mutually_exclusive_group()
     g.add_argument("--total_steps", type=_int_in(1), help="env steps to train for (sets max_iterations)")
-    g.add_argument("--max_iterations", type=_int_in(1), help="iterations of the run (with --resume: the run's new total)")
+    g.add_argument(
+        "--max_iterations", type=_int_in(1), help="iterations of the run (with --resume: the run's new total)"
+    )
     t.add_argument("--seed", type=SEED, help="seed of the run (default: the config's, 1)")
     t.add_argument("--log_dir", help="run directory (default logs/<task>/<date>); must not hold another run")
     t.add_argument("--config", help="YAML or JSON file with a RunnerCfg dict")
     t.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
                    help="dotted overrides, e.g. algorithm.learning_rate=3e-4 (repeatable)")
     t.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda, cuda:N")
-    t.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT", help="continue a run (newest intact checkpoint of a run directory, or a given one)")
+    t.add_argument(
+        "--resume",
+        metavar="RUN_DIR_OR_CHECKPOINT",
+        help="continue a run (newest intact checkpoint of a run directory, or a given one)",
+    )
     t.add_argument("--dataset", metavar="DIR", help="learn from this trajectory dataset first (TwoStageRunner)")
-    t.add_argument("--pretrain_iterations", type=int, help="with --dataset: iterations on the dataset (< 0: dataset only)")
+    t.add_argument(
+        "--pretrain_iterations", type=int, help="with --dataset: iterations on the dataset (< 0: dataset only)"
+    )
     _run_options(t)
     t.set_defaults(func=cmd_train)
     co = sub.add_parser("collect", help="write demonstrations of a run's policy into a dataset directory")
     co.add_argument("--run", required=True); co.add_argument("--checkpoint"); co.add_argument("--out", required=True)
-    co.add_argument("--min_timesteps", type=_int_in(1), default=10_000); co.add_argument("--min_episodes", type=_int_in(0), default=0)
-    co.add_argument("--num_envs", type=_int_in(1, 65_536), default=8); co.add_argument("--seed", type=SEED, default=20_000)
+    co.add_argument("--min_timesteps", type=_int_in(1), default=10_000)
+    co.add_argument("--min_episodes", type=_int_in(0), default=0)
+    co.add_argument("--num_envs", type=_int_in(1, 65_536), default=8)
+    co.add_argument("--seed", type=SEED, default=20_000)
     co.add_argument("--success_only", action="store_true", help="keep only episodes that ran into the time limit")
     co.add_argument("--by_sample", action="store_true", help="act by sampling the policy instead of its mean")
-    co.add_argument("--separate", nargs="*", default=[], metavar="COMPONENT", help="obs components stored apart (images)")
+    co.add_argument(
+        "--separate", nargs="*", default=[], metavar="COMPONENT", help="obs components stored apart (images)"
+    )
     co.add_argument("--set", nargs="+", action="extend", default=[], metavar="env.KEY=VALUE",
                     help="change the run's env for collecting, e.g. the student's layout: env.wrappers=[...]")
     _run_options(co)
     co.set_defaults(func=cmd_collect)
-    da = sub.add_parser("dagger", help="collect DAgger data beside a training run: newest student checkpoint acts, the teacher labels")
+    da = sub.add_parser(
+        "dagger", help="collect DAgger data beside a training run: newest student checkpoint acts, the teacher labels"
+    )
     da.add_argument("--run", required=True, help="the student's training run directory (followed as it saves)")
-    da.add_argument("--teacher", required=True, help="the teacher's run directory"); da.add_argument("--out", required=True)
+    da.add_argument("--teacher", required=True, help="the teacher's run directory")
+    da.add_argument("--out", required=True)
     da.add_argument("--minutes", type=_positive_float, default=10.0); da.add_argument("--max_frames", type=_int_in(1))
-    da.add_argument("--num_envs", type=_int_in(1, 65_536), default=8); da.add_argument("--seed", type=SEED, default=30_000)
+    da.add_argument("--num_envs", type=_int_in(1, 65_536), default=8)
+    da.add_argument("--seed", type=SEED, default=30_000)
     da.add_argument("--teacher_act_prob", default="exp", help="exp, linear, tanh or a number")
     da.add_argument("--update_times_scale", type=_positive_float, default=100.0)
     da.add_argument("--reload_interval", type=_positive_float, default=10.0)
@@ -377,12 +466,16 @@ def make_parser() -> argparse.ArgumentParser:
     da.set_defaults(func=cmd_dagger)
     pl = sub.add_parser("play", help="run the deterministic policy of a run (or an exported ONNX policy: sim-to-sim)")
     pl.add_argument("--run"); pl.add_argument("--checkpoint")
-    pl.add_argument("--onnx", help="run this exported policy with onnxruntime instead (with --run: compared with the torch policy)")
+    pl.add_argument(
+        "--onnx", help="run this exported policy with onnxruntime instead (with --run: compared with the torch policy)"
+    )
     pl.add_argument("--task", help="with --onnx: the task to run it in (default: the run's)")
     pl.add_argument("--set", nargs="+", action="extend", default=[], metavar="env.KEY=VALUE",
                     help="with --onnx and no --run: the env, e.g. env.wrappers=[...]")
-    pl.add_argument("--episodes", type=_int_in(1, 100_000), default=10); pl.add_argument("--video", help="write an mp4 of the episodes")
-    pl.add_argument("--seed", type=SEED, default=10_000); pl.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N")
+    pl.add_argument("--episodes", type=_int_in(1, 100_000), default=10)
+    pl.add_argument("--video", help="write an mp4 of the episodes")
+    pl.add_argument("--seed", type=SEED, default=10_000)
+    pl.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N")
     _run_options(pl)
     pl.set_defaults(func=cmd_play)
     ex = sub.add_parser("export", help="export a run's policy to ONNX")
@@ -397,8 +490,10 @@ def make_parser() -> argparse.ArgumentParser:
 def _consent(args) -> None:
     """Trust in code comes from the command line only: `--trust_code` for every module, and a `--task pkg.mod:factory`
     typed here for that one module. Nothing read from a file adds to it."""
-    if getattr(args, "trust_code", False): set_trust_code(True)
-    elif isinstance(getattr(args, "task", None), str) and ":" in args.task: set_trust_code([args.task.partition(":")[0]])
+    if getattr(args, "trust_code", False):
+        set_trust_code(True)
+    elif isinstance(getattr(args, "task", None), str) and ":" in args.task:
+        set_trust_code([args.task.partition(":")[0]])
     else: set_trust_code(False)
 
 def _os_error(e: OSError, args) -> str:

@@ -30,8 +30,12 @@ class _Panel:
 def _table(rows, header=None, max_rows: int = 40) -> str:
     "A small HTML table (rows of cells), escaped."
     th = "".join(f"<th style='text-align:left;padding:0 8px'>{html.escape(str(h))}</th>" for h in header or [])
-    body = "".join("<tr>" + "".join(f"<td style='padding:0 8px;font-family:monospace'>{html.escape(str(c))}</td>" for c in r) + "</tr>"
-                   for r in list(rows)[:max_rows])
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td style='padding:0 8px;font-family:monospace'>{html.escape(str(c))}</td>" for c in r)
+        + "</tr>"
+        for r in list(rows)[:max_rows]
+    )
     return f"<table style='font-size:12px'>{'<tr>' + th + '</tr>' if th else ''}{body}</table>"
 
 def _classes(panel, name: str, status=None) -> None:
@@ -52,7 +56,9 @@ class RolloutStepperPanel(_Panel):
         self.step_n_button = W.Button(description="Step n", icon="forward")
         self.episode_button = W.Button(description="Episode", icon="fast-forward")
         self.reset_button = W.Button(description="Reset", icon="refresh")
-        self.sync_button = W.Button(description="Sync policy", icon="download", disabled=not hasattr(stepper.source, "get_inference_policy"))
+        self.sync_button = W.Button(
+            description="Sync policy", icon="download", disabled=not hasattr(stepper.source, "get_inference_policy")
+        )
         self.image = W.Image(format="jpeg", layout=W.Layout(min_width="160px"))
         self.status = W.HTML()
         self.details = W.HTML()
@@ -61,15 +67,26 @@ class RolloutStepperPanel(_Panel):
         self.episode_button.on_click(lambda _: self._run(self.stepper.run_episode))
         self.reset_button.on_click(lambda _: self._run(self.stepper.reset))
         self.sync_button.on_click(lambda _: self._run(self.stepper.sync_policy))
-        buttons = W.HBox([self.step_button, self.n_steps, self.step_n_button, self.episode_button, self.reset_button, self.sync_button])
+        buttons = W.HBox(
+            [
+                self.step_button,
+                self.n_steps,
+                self.step_n_button,
+                self.episode_button,
+                self.reset_button,
+                self.sync_button,
+            ]
+        )
         self.widget = W.VBox([buttons, W.HBox([self.image, self.details]), self.status])
         _classes(self, "st-rl-stepper")
         self.refresh()
 
     def _run(self, fn, *args) -> None:
-        try: fn(*args)
+        try:
+            fn(*args)
         except Exception as e:
-            self.status.value = f"<b style='color:#b00'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</b>"; return
+            self.status.value = f"<b style='color:#b00'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</b>"
+            return
         self.refresh()
 
     def refresh(self) -> None:
@@ -85,20 +102,31 @@ class RolloutStepperPanel(_Panel):
             rows += [(n, _fmt(float(o))) for n, o in zip(st.obs_names, rec.obs)]
         self.details.value = _table(rows, ["", "last step"], max_rows=60)
         done = st.episode_returns[-5:]
-        self.status.value = (f"step {st.t} of the episode · return {st.episode_return:+.2f} · {st.total_steps} steps in all"
-                             + (f" · finished episodes: {', '.join(f'{r:.1f}' for r in done)}" if done else "")
-                             + (f" · <i>no frame: {html.escape(st.render_error)}</i>" if st.render_error else ""))
+        self.status.value = (
+            f"step {st.t} of the episode · return {st.episode_return:+.2f} · {st.total_steps} steps in all"
+            + (f" · finished episodes: {', '.join(f'{r:.1f}' for r in done)}" if done else "")
+            + (f" · <i>no frame: {html.escape(st.render_error)}</i>" if st.render_error else "")
+        )
 
 # %% ../nbs/14_widgets.ipynb #b94aff1d
 class BufferInspectorPanel(_Panel):
     """Browse a rollout buffer per env and step: time plots, episode ends, histograms, summary."""
     def __init__(self, inspector: BufferInspector):
         self.inspector = bi = inspector
-        self.env = W.BoundedIntText(value=0, min=0, max=bi.num_envs - 1, description="env", layout=W.Layout(width="140px"))
-        self.fields = W.SelectMultiple(options=bi.fields, value=[f for f in ("rewards", "values", "returns", "raw_advantages") if f in bi.fields],
-                                       description="fields", rows=min(7, len(bi.fields)))
-        self.hist_field = W.Dropdown(options=bi.fields, value="raw_advantages" if "raw_advantages" in bi.fields else bi.fields[0],
-                                     description="histogram")
+        self.env = W.BoundedIntText(
+            value=0, min=0, max=bi.num_envs - 1, description="env", layout=W.Layout(width="140px")
+        )
+        self.fields = W.SelectMultiple(
+            options=bi.fields,
+            value=[f for f in ("rewards", "values", "returns", "raw_advantages") if f in bi.fields],
+            description="fields",
+            rows=min(7, len(bi.fields)),
+        )
+        self.hist_field = W.Dropdown(
+            options=bi.fields,
+            value="raw_advantages" if "raw_advantages" in bi.fields else bi.fields[0],
+            description="histogram",
+        )
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.plot = W.Image(format="png")
         self.hist = W.Image(format="png")
@@ -118,7 +146,11 @@ class BufferInspectorPanel(_Panel):
         self._fig = bi.figure(self.env.value, self.fields.value or bi.fields[:1], fig=self._fig)
         self.plot.value = figure_png(self._fig)
         ends = bi.episode_ends(self.env.value) if "dones" in bi.data else []
-        self.ends.value = f"env {self.env.value}: episodes ended at steps {ends}" if ends else f"env {self.env.value}: no episode ended in this rollout"
+        self.ends.value = (
+            f"env {self.env.value}: episodes ended at steps {ends}"
+            if ends
+            else f"env {self.env.value}: no episode ended in this rollout"
+        )
 
     def redraw_hist(self) -> None:
         self._hfig = self.inspector.histogram_figure(self.hist_field.value, fig=self._hfig)
@@ -131,20 +163,31 @@ class BufferInspectorPanel(_Panel):
         self.env.max = bi.num_envs - 1
         self.redraw_plot(); self.redraw_hist()
         s = bi.summary()
-        self.summary.value = _table([(f, *(f"{v[k]:.4g}" for k in ("mean", "std", "min", "max"))) for f, v in s.items()],
-                                    ["field", "mean", "std", "min", "max"]) + f"<div>{bi.num_steps} steps × {bi.num_envs} envs</div>"
+        self.summary.value = (
+            _table(
+                [(f, *(f"{v[k]:.4g}" for k in ("mean", "std", "min", "max"))) for f, v in s.items()],
+                ["field", "mean", "std", "min", "max"],
+            )
+            + f"<div>{bi.num_steps} steps × {bi.num_envs} envs</div>"
+        )
+
 
 # %% ../nbs/14_widgets.ipynb #2e141945
 class HyperparameterPanel(_Panel):
     """Edit a (training) runner's hyperparameters live, with validation."""
     def __init__(self, controller: HyperparameterController | object):
-        self.controller = c = controller if isinstance(controller, HyperparameterController) else HyperparameterController(controller)
+        self.controller = c = (
+            controller if isinstance(controller, HyperparameterController) else HyperparameterController(controller)
+        )
         self.boxes: dict[str, W.Widget] = {}
         for name, value in c.values().items():
             typ = LIVE_HYPERPARAMETERS[name][0]
             style = {"description_width": "150px"}
             lay = W.Layout(width="300px")
-            if name == "schedule": box = W.Dropdown(options=["fixed", "adaptive", "linear"], value=value, description=name, style=style, layout=lay)
+            if name == "schedule":
+                box = W.Dropdown(
+                    options=["fixed", "adaptive", "linear"], value=value, description=name, style=style, layout=lay
+                )
             elif typ is int: box = W.IntText(value=value, description=name, style=style, layout=lay)
             else: box = W.FloatText(value=value, description=name, style=style, layout=lay)
             self.boxes[name] = box
@@ -152,8 +195,13 @@ class HyperparameterPanel(_Panel):
         self.status = W.HTML()
         self.history = W.HTML()
         self.apply_button.on_click(lambda _: self.apply())
-        self.widget = W.VBox([W.GridBox(list(self.boxes.values()), layout=W.Layout(grid_template_columns="repeat(2, 310px)")),
-                              W.HBox([self.apply_button, self.status]), self.history])
+        self.widget = W.VBox(
+            [
+                W.GridBox(list(self.boxes.values()), layout=W.Layout(grid_template_columns="repeat(2, 310px)")),
+                W.HBox([self.apply_button, self.status]),
+                self.history,
+            ]
+        )
         _classes(self, "st-rl-hyperparameters")
 
     def edited(self) -> dict:
@@ -172,18 +220,29 @@ class HyperparameterPanel(_Panel):
             self.status.value = f"<b style='color:#b00'>refused: {html.escape(msg)}</b>"
             cur = {**self.controller.values(), **self.controller.pending()}
             for k in changes: self.boxes[k].value = cur[k]
-        self.history.value = _table([(ch["iteration"] + 1, ch["name"], ch["value"]) for ch in self.controller.changes[-8:]],
-                                    ["from iteration", "name", "value"]) if self.controller.changes else ""
+        self.history.value = (
+            _table(
+                [(ch["iteration"] + 1, ch["name"], ch["value"]) for ch in self.controller.changes[-8:]],
+                ["from iteration", "name", "value"],
+            )
+            if self.controller.changes
+            else ""
+        )
         return ok
 
 # %% ../nbs/14_widgets.ipynb #da04c7fe
 class TrainingDashboard(_Panel):
     """Live training curves with start / pause / resume / stop / save."""
-    def __init__(self, trainer: BackgroundTrainer | object, refresh_s: float = 2.0, monitor: TrainingMonitor | None = None):
+
+    def __init__(
+        self, trainer: BackgroundTrainer | object, refresh_s: float = 2.0, monitor: TrainingMonitor | None = None
+    ):
         self.trainer = trainer if isinstance(trainer, BackgroundTrainer) else BackgroundTrainer(trainer)
         self.monitor = monitor or TrainingMonitor(refresh_s=refresh_s)
         for m in self.trainer.history: self.monitor.add(m)
-        self.iterations = W.BoundedIntText(value=100, min=1, max=10_000_000, description="iterations", layout=W.Layout(width="180px"))
+        self.iterations = W.BoundedIntText(
+            value=100, min=1, max=10_000_000, description="iterations", layout=W.Layout(width="180px")
+        )
         self.start_button = W.Button(description="Start", icon="play", button_style="success")
         self.pause_button = W.Button(description="Pause", icon="pause")
         self.resume_button = W.Button(description="Resume", icon="play")
@@ -239,7 +298,10 @@ class TrainingDashboard(_Panel):
         parts = [f"<b>{state}</b>", f"iteration {t.runner.current_learning_iteration}"]
         if m: parts += [f"{m.get('env_steps', 0):,} env steps", f"return {m.get('mean_return', float('nan')):.2f}",
                         f"{m.get('fps', 0):.0f} steps/s"]
-        if t.error is not None: parts.append(f"<b style='color:#b00'>{html.escape(type(t.error).__name__)}: {html.escape(str(t.error))}</b>")
+        if t.error is not None:
+            parts.append(
+                f"<b style='color:#b00'>{html.escape(type(t.error).__name__)}: {html.escape(str(t.error))}</b>"
+            )
         self.status.value = " · ".join(parts) + (f" · {self._message}" if self._message else "")
         running = t.is_alive and t.state in ("running", "paused")   # a finish listener runs while the thread ends
         self.start_button.disabled = running

@@ -91,9 +91,11 @@ def _render_env() -> None:
 # %% ../nbs/13_workbench.ipynb #cc6dc253
 class RolloutStepper:
     """Step a policy in a `VecEnv` and record one env's observations, actions, rewards, reward terms, values and frames."""
+
     def __init__(self, env: VecEnv, policy=None, env_index: int = 0, deterministic: bool = True, render: bool = True,
                  max_history: int = 5000, seed: int = 0):
-        if not 0 <= env_index < env.num_envs: raise StRlError(f"env_index {env_index} out of range for {env.num_envs} envs")
+        if not 0 <= env_index < env.num_envs:
+            raise StRlError(f"env_index {env_index} out of range for {env.num_envs} envs")
         self.env, self.env_index, self.deterministic, self.render = env, env_index, deterministic, render
         self.source = policy
         self.generator = torch.Generator().manual_seed(seed)
@@ -107,7 +109,9 @@ class RolloutStepper:
         self.reset()
 
     @classmethod
-    def for_task(cls, task: str, policy=None, width: int = 320, height: int = 240, seed: int = 0, wrappers=None, **kwargs):
+    def for_task(
+        cls, task: str, policy=None, width: int = 320, height: int = 240, seed: int = 0, wrappers=None, **kwargs
+    ):
         """A stepper on a one-env, in-process, rendering `GymVecEnv` of `task` (reward terms included)."""
         _render_env()
         from st_rl.env.gym_adapter import GymVecEnv
@@ -225,11 +229,15 @@ class BufferInspector:
         if isinstance(storage, dict):
             data = {k: torch.as_tensor(v) for k, v in storage.items()}
         else:
-            data = {k: getattr(storage, k) for k in ("rewards", "dones", "values", "returns", "advantages", "actions_log_prob")}
+            data = {
+                k: getattr(storage, k)
+                for k in ("rewards", "dones", "values", "returns", "advantages", "actions_log_prob")
+            }
             data["actions"] = storage.actions
         self.data = {k: v.detach().cpu().clone().float() if k != "dones" else v.detach().cpu().clone().bool()
                      for k, v in data.items() if v is not None}
-        if "returns" in self.data and "values" in self.data: self.data["raw_advantages"] = self.data["returns"] - self.data["values"]
+        if "returns" in self.data and "values" in self.data:
+            self.data["raw_advantages"] = self.data["returns"] - self.data["values"]
         shape = {tuple(v.shape[:2]) for v in self.data.values()}
         if len(shape) != 1: raise StRlError(f"buffer fields disagree on (steps, envs): {sorted(shape)}")
         self.num_steps, self.num_envs = shape.pop()
@@ -254,7 +262,12 @@ class BufferInspector:
         out = {}
         for f in self.fields:
             v = self.data[f].float()
-            out[f] = {"mean": v.mean().item(), "std": v.std(correction=0).item(), "min": v.min().item(), "max": v.max().item()}
+            out[f] = {
+                "mean": v.mean().item(),
+                "std": v.std(correction=0).item(),
+                "min": v.min().item(),
+                "max": v.max().item(),
+            }
         if "dones" in self.data: out["dones"]["count"] = int(self.data["dones"].sum())
         return out
 
@@ -327,11 +340,20 @@ class HyperparameterController:
         return True, ", ".join(f"{k}={v}" for k, v in checked.items()) + f" from iteration {it + 1}"
 
 # %% ../nbs/13_workbench.ipynb #0cb16817
-MONITOR_PLOTS = (("mean_return", "return"), ("mean_episode_length", "episode length"), ("value_loss", "value loss"),
-                 ("surrogate_loss", "surrogate loss"), ("kl", "KL"), ("learning_rate", "learning rate"), ("fps", "steps/s"))
+MONITOR_PLOTS = (
+    ("mean_return", "return"),
+    ("mean_episode_length", "episode length"),
+    ("value_loss", "value loss"),
+    ("surrogate_loss", "surrogate loss"),
+    ("kl", "KL"),
+    ("learning_rate", "learning rate"),
+    ("fps", "steps/s"),
+)
+
 
 class TrainingMonitor:
-    """Training curves from per-iteration metrics, redrawn at most every `refresh_s` s and within `max_fraction` of the time."""
+    """Training curves from per-iteration metrics, redrawn at most every `refresh_s` s and within `max_fraction` of the
+    time."""
     def __init__(self, plots=MONITOR_PLOTS, refresh_s: float = 2.0, max_fraction: float = 0.02,
                  width: float = 9.0, height: float = 4.0, dpi: int = 72):
         self.plots, self.refresh_s, self.max_fraction = list(plots), refresh_s, max_fraction

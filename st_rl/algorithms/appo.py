@@ -29,14 +29,20 @@ __all__ = ['AmpPPOMixin', 'APPOCfg', 'APPO', 'ATPPOCfg', 'ATPPO']
 class _AmpAlgFields:
     discriminator_loss_coef: float = 1.0      # weight of the discriminator's least-squares loss
     gradient_penalty_coef: float = 10.0       # weight of the gradient penalty E_expert |grad_x D|^2
-    amp_replay_buffer_size: int = 100_000     # policy AMP transitions the discriminator samples from (0: this rollout's only)
+    # policy AMP transitions the discriminator samples from (0: this rollout's only)
+    amp_replay_buffer_size: int = 100_000
     discriminator_trunk_weight_decay: float = 1e-3
     discriminator_head_weight_decay: float = 1e-1
     amp_normalizer_clip: float = 10.0         # the AMP normaliser clips to +-this
 
     def validate(self):
         super().validate()
-        for k in ("discriminator_loss_coef", "gradient_penalty_coef", "discriminator_trunk_weight_decay", "discriminator_head_weight_decay"):
+        for k in (
+            "discriminator_loss_coef",
+            "gradient_penalty_coef",
+            "discriminator_trunk_weight_decay",
+            "discriminator_head_weight_decay",
+        ):
             check_range(f"algorithm.{k}", getattr(self, k), 0)
         check_range("algorithm.amp_replay_buffer_size", self.amp_replay_buffer_size, 0, integer=True)
         check_range("algorithm.amp_normalizer_clip", self.amp_normalizer_clip, 0, lo_open=True)
@@ -47,12 +53,16 @@ class AmpPPOMixin:
                  amp_replay_buffer_size: int = 100_000, discriminator_trunk_weight_decay: float = 1e-3,
                  discriminator_head_weight_decay: float = 1e-1, amp_normalizer_clip: float = 10.0, **kwargs):
         if not hasattr(actor_critic, "discriminator"):
-            raise ConfigError(f"{type(self).__name__} needs a policy with an AMP discriminator (AmpActorCritic, AmpActorCriticRecurrent, "
-                              f"EncoderAmpActorCriticRecurrent), got {type(actor_critic).__name__}")
+            raise ConfigError(
+                f"{type(self).__name__} needs a policy with an AMP discriminator (AmpActorCritic, AmpActorCriticRecurrent, "
+                f"EncoderAmpActorCriticRecurrent), got {type(actor_critic).__name__}"
+            )
         super().__init__(actor_critic, *args, **kwargs)
         disc = self.discriminator = self.actor_critic.discriminator
         if disc.input_dim % 2:
-            raise ConfigError(f"AMP observations are transitions (frame, next frame): an even number of numbers, got {disc.input_dim}")
+            raise ConfigError(
+                f"AMP observations are transitions (frame, next frame): an even number of numbers, got {disc.input_dim}"
+            )
         self.discriminator_loss_coef, self.gradient_penalty_coef = discriminator_loss_coef, gradient_penalty_coef
         # the discriminator in parameter groups of its own (weight decay), its gradients clipped apart from the policy's
         self._disc_params = list(disc.parameters())
@@ -60,10 +70,18 @@ class AmpPPOMixin:
         g = self.optimizer.param_groups[0]
         g["params"] = [p for p in g["params"] if id(p) not in ids]
         self._policy_params = list(g["params"])
-        self.optimizer.add_param_group({"params": list(disc.trunk.parameters()), "weight_decay": discriminator_trunk_weight_decay})
-        self.optimizer.add_param_group({"params": list(disc.head.parameters()), "weight_decay": discriminator_head_weight_decay})
+        self.optimizer.add_param_group(
+            {"params": list(disc.trunk.parameters()), "weight_decay": discriminator_trunk_weight_decay}
+        )
+        self.optimizer.add_param_group(
+            {"params": list(disc.head.parameters()), "weight_decay": discriminator_head_weight_decay}
+        )
         self.amp_normalizer = Normalizer(disc.input_dim, clip_obs=amp_normalizer_clip).to(self.device)
-        self.amp_replay = ReplayBuffer(disc.input_dim // 2, amp_replay_buffer_size, self.device) if amp_replay_buffer_size > 0 else None
+        self.amp_replay = (
+            ReplayBuffer(disc.input_dim // 2, amp_replay_buffer_size, self.device)
+            if amp_replay_buffer_size > 0
+            else None
+        )
         self._style_sum, self._task_sum, self._reward_count = 0.0, 0.0, 0
 
     # live hyperparameters that live in the discriminator
@@ -75,8 +93,9 @@ class AmpPPOMixin:
     def init_storage(self, num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape) -> None:
         super().init_storage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape)
         d = (self.discriminator.input_dim,)
-        self.storage = AmpRolloutStorage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape,
-                                         d, d, self.device)
+        self.storage = AmpRolloutStorage(
+            num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape, d, d, self.device
+        )
 
     def clip_gradients(self, params: list) -> None:
         nn.utils.clip_grad_norm_(self._policy_params, self.max_grad_norm, foreach=True)
@@ -94,8 +113,10 @@ def process_env_step(self: AmpPPOMixin, rewards: torch.Tensor, dones: torch.Tens
     ref_obs, ref_motion = ref_obs.to(self.device), ref_motion.to(self.device)
     d = self.discriminator.input_dim
     if ref_obs.shape[-1] != d or ref_motion.shape[-1] != d:
-        raise EnvError(f"AMP observations have {ref_obs.shape[-1]} (ref_obs) and {ref_motion.shape[-1]} (ref_motion) numbers; "
-                       f"the discriminator was built for {d}")
+        raise EnvError(
+            f"AMP observations have {ref_obs.shape[-1]} (ref_obs) and {ref_motion.shape[-1]} (ref_motion) numbers; "
+            f"the discriminator was built for {d}"
+        )
     if not math.isfinite(float(ref_obs.sum() + ref_motion.sum())):
         bad = (~torch.isfinite(ref_obs).all(-1) | ~torch.isfinite(ref_motion).all(-1)).nonzero().flatten()[:8].tolist()
         raise NonFiniteError(f"NaN/Inf in the env's AMP observations (ref_obs / ref_motion) at env indices {bad}")
@@ -128,7 +149,8 @@ def compute_losses(self: AmpPPOMixin, minibatch: Batch) -> tuple[dict, dict, dic
 
 @patch
 def update(self: AmpPPOMixin, iteration: int | None = None) -> dict:
-    ref = self.storage.ref_obs.flatten(0, 1)                                          # this rollout's policy transitions
+    # this rollout's policy transitions
+    ref = self.storage.ref_obs.flatten(0, 1)
     if self.amp_replay is not None:
         half = ref.shape[-1] // 2
         self.amp_replay.insert(ref[:, :half], ref[:, half:])
@@ -150,7 +172,9 @@ def state_dict(self: AmpPPOMixin) -> dict:
 def load_state_dict(self: AmpPPOMixin, d: dict, load_optimizer: bool = True) -> None:
     super(AmpPPOMixin, self).load_state_dict(d, load_optimizer)
     if "amp_normalizer_state_dict" in d: self.amp_normalizer.load_state_dict(d["amp_normalizer_state_dict"])
-    if self.amp_replay is not None and "amp_replay_state_dict" in d: self.amp_replay.load_state_dict(d["amp_replay_state_dict"])
+    if self.amp_replay is not None and "amp_replay_state_dict" in d:
+        self.amp_replay.load_state_dict(d["amp_replay_state_dict"])
+
 
 # %% ../../nbs/06c_appo.ipynb #3e82cc25
 @dataclass
@@ -168,7 +192,9 @@ class ATPPOCfg(_AmpAlgFields, TPPOCfg):
 
     def validate(self):
         super().validate()
-        if not self.using_ppo: raise ConfigError("ATPPO needs algorithm.using_ppo=True: the style reward is learned by PPO")
+        if not self.using_ppo:
+            raise ConfigError("ATPPO needs algorithm.using_ppo=True: the style reward is learned by PPO")
+
 
 @register
 class ATPPO(AmpPPOMixin, TPPO):

@@ -88,8 +88,13 @@ class PPOManualGradients:
         if alg.bc_loss_coef != 0: return "behaviour cloning is on (a term the kernel does not write out)"
         if alg.value_loss_coef == 0 or alg.surrogate_loss_coef == 0: return "a zero loss coefficient"
         ac = alg.actor_critic
-        if NumpyRolloutPolicy.of(ac) is None: return f"{type(ac).__name__} is not a plain CPU float32 MLP ActorCritic without hooks"
-        own = [n for n in cls._POLICY_OWN + NumpyRolloutPolicy._OWN if getattr(type(ac), n) is not getattr(ActorCritic, n) or n in ac.__dict__]
+        if NumpyRolloutPolicy.of(ac) is None:
+            return f"{type(ac).__name__} is not a plain CPU float32 MLP ActorCritic without hooks"
+        own = [
+            n
+            for n in cls._POLICY_OWN + NumpyRolloutPolicy._OWN
+            if getattr(type(ac), n) is not getattr(ActorCritic, n) or n in ac.__dict__
+        ]
         if own: return f"{type(ac).__name__} has its own {', '.join(own)}"
         if _grad_layers(ac.actor) is None or _grad_layers(ac.critic) is None: return "a layer the kernel does not cover"
         params = list(ac.parameters())
@@ -162,7 +167,11 @@ class PPOManualGradients:
             self._backward(self.actor, ha, torch.from_numpy(np.asarray(g_mu, dtype=np.float32)))
             self._backward(self.critic, hc, torch.from_numpy(np.asarray(g_v, dtype=np.float32)[:, None]))
             old_mu, old_sig = mb.old_mu.numpy(), mb.old_sigma.numpy()
-            kl = (np.log(sig / old_sig) + (old_sig * old_sig + (old_mu - mu) ** 2) / (f32(2.0) * (sig * sig)) - f32(0.5)).sum(-1).mean()
+            kl = (
+                (np.log(sig / old_sig) + (old_sig * old_sig + (old_mu - mu) ** 2) / (f32(2.0) * (sig * sig)) - f32(0.5))
+                .sum(-1)
+                .mean()
+            )
             clip_fraction = (np.abs(ratio - 1) > c).mean(dtype=np.float32)
             entropy = (f32(0.5 + _LOG_SQRT_2PI) + logsig).sum()
         t = lambda x: torch.tensor(x, dtype=torch.float32)
@@ -171,7 +180,8 @@ class PPOManualGradients:
                 {"kl": kl}, {"kl": kl, "clip_fraction": t(clip_fraction)})
 
     def assign(self) -> None:
-        "Make the computed gradients the parameters' `.grad` (what `backward` leaves after `zero_grad(set_to_none=True)`)."
+        """Make the computed gradients the parameters' `.grad` (what `backward` leaves after
+        `zero_grad(set_to_none=True)`)."""
         for p, g in zip(self.params, self.grads): p.grad = g
 
 # %% ../../nbs/06d_cpu_accel.ipynb #7b7ddeda
@@ -186,14 +196,22 @@ class CpuAccelerator:
         "Say once per reason that `device` steps aside (the reference runs)."
         if quiet or (device, reason) in self._said: return
         self._said.add((device, reason))
-        print(f"st_rl: the CPU accelerator's {device} steps aside ({reason}); the reference PPO runs", file=sys.stderr, flush=True)
+        print(
+            f"st_rl: the CPU accelerator's {device} steps aside ({reason}); the reference PPO runs",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def rollout_why_not(self, alg) -> str | None:
         "Why the numpy rollout cannot act for `alg`, or None where it can."
         if not self.numpy_rollout: return "switched off"
         if not isinstance(alg, PPO): return f"{type(alg).__name__} is not PPO"
         t = type(alg)
-        own = [n for n in ("act", "act_sample", "act_evaluate") if getattr(t, n) is not getattr(PPO, n) or n in alg.__dict__]
+        own = [
+            n
+            for n in ("act", "act_sample", "act_evaluate")
+            if getattr(t, n) is not getattr(PPO, n) or n in alg.__dict__
+        ]
         if own: return f"{t.__name__} has its own {', '.join(own)}"
         if alg.device.type != "cpu": return f"the rollout runs on {alg.device.type}"
         if NumpyRolloutPolicy.of(alg.actor_critic) is None:

@@ -38,7 +38,9 @@ def check_estimator_cfg(cfg) -> None:
     fn = getattr(F, cfg.estimator_loss_func, None)
     if not callable(fn) or not cfg.estimator_loss_func.endswith("loss"):
         known = sorted(n for n in dir(F) if n.endswith("_loss") and not n.startswith("_"))
-        raise ConfigError(f"algorithm.estimator_loss_func '{cfg.estimator_loss_func}' is not a torch.nn.functional loss; known: {', '.join(known)}")
+        raise ConfigError(
+            f"algorithm.estimator_loss_func '{cfg.estimator_loss_func}' is not a torch.nn.functional loss; known: {', '.join(known)}"
+        )
     if cfg.estimator_update not in ("after", "joint"):
         raise ConfigError(f"algorithm.estimator_update must be 'after' or 'joint', got '{cfg.estimator_update}'")
     check_range("algorithm.estimator_loss_coef", cfg.estimator_loss_coef, 0)
@@ -51,14 +53,21 @@ def init_estimator_training(alg, estimator_loss_func: str, estimator_loss_coef: 
     if not hasattr(ac, "estimation_target"):
         raise ConfigError(f"{type(alg).__name__} needs a policy with a state estimator (StateAc, StateAcRecurrent, "
                           f"PrivilegeStateAcRecurrent, EncoderStateAc...), got {type(ac).__name__}")
-    alg.estimator_loss_func, alg.estimator_loss_coef, alg.estimator_update = estimator_loss_func, estimator_loss_coef, estimator_update
+    alg.estimator_loss_func, alg.estimator_loss_coef, alg.estimator_update = (
+        estimator_loss_func,
+        estimator_loss_coef,
+        estimator_update,
+    )
     alg._loss_fn = getattr(F, estimator_loss_func)
     # everything the estimator's loss reaches: its network, and the encoders / memory its input comes through
     parts = [ac.estimator] if hasattr(ac, "estimator") else [ac.privilege_estimator, ac.memory_a]
     if hasattr(ac, "actor_encoders"): parts.append(ac.actor_encoders)
     alg.estimator_params = [p for m in parts for p in m.parameters()]
-    alg.estimator_optimizer = make_adam(alg.estimator_params, estimator_learning_rate or alg.learning_rate, alg.device) \
-        if estimator_update == "after" else None
+    alg.estimator_optimizer = (
+        make_adam(alg.estimator_params, estimator_learning_rate or alg.learning_rate, alg.device)
+        if estimator_update == "after"
+        else None
+    )
 
 @register
 class EstimatorPPO(PPO):
@@ -68,9 +77,14 @@ class EstimatorPPO(PPO):
     def __init__(self, actor_critic, *args, estimator_loss_func: str = "mse_loss", estimator_loss_coef: float = 1.0,
                  estimator_update: str = "after", estimator_learning_rate: float = 0.0, **kwargs):
         super().__init__(actor_critic, *args, **kwargs)
-        init_estimator_training(self, estimator_loss_func, estimator_loss_coef, estimator_update, estimator_learning_rate)
+        init_estimator_training(
+            self, estimator_loss_func, estimator_loss_coef, estimator_update, estimator_learning_rate
+        )
 
-def estimator_pairs(estimate: torch.Tensor, target: torch.Tensor, masks: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+
+def estimator_pairs(
+    estimate: torch.Tensor, target: torch.Tensor, masks: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`(estimate, target)` as `(n, k)` rows of real steps (recurrent minibatches: padding dropped)."""
     if masks is None: return estimate.reshape(-1, estimate.shape[-1]), target.reshape(-1, target.shape[-1])
     if estimate.shape[:2] == masks.shape: return estimate[masks], target[masks]           # padded layout (T, n_traj)
@@ -89,7 +103,9 @@ def estimator_losses(alg, minibatch: Batch, losses: dict, stats: dict) -> None:
 def train_estimator(alg) -> dict[str, float]:
     """The estimator's own epochs over the stored rollout ("after" mode); returns its mean loss and R²."""
     ac, st = alg.actor_critic, alg.storage
-    gen = (st.recurrent_mini_batch_generator if ac.is_recurrent else st.mini_batch_generator)(alg.num_mini_batches, alg.num_learning_epochs)
+    gen = (st.recurrent_mini_batch_generator if ac.is_recurrent else st.mini_batch_generator)(
+        alg.num_mini_batches, alg.num_learning_epochs
+    )
     sums, n = {}, 0
     for mb in gen:
         if hasattr(ac, "get_estimated_state"): ac.get_estimated_state(mb.obs)        # sets last_estimate
@@ -109,7 +125,8 @@ def train_estimator(alg) -> dict[str, float]:
 
 @patch
 def compute_losses(self: EstimatorPPO, minibatch: Batch) -> tuple[dict, dict, dict]:
-    losses, inter_vars, stats = super(EstimatorPPO, self).compute_losses(minibatch)   # the forward pass sets last_estimate
+    # the forward pass sets last_estimate
+    losses, inter_vars, stats = super(EstimatorPPO, self).compute_losses(minibatch)
     if self.estimator_update == "joint": estimator_losses(self, minibatch, losses, stats)
     return losses, inter_vars, stats
 

@@ -17,15 +17,24 @@ from ..modules.actor_critic import (NORMALIZER_MAX_ABS, ActorCritic, EmpiricalNo
                                     _check_saved_statistics)
 from ..storage.rollout_storage import RolloutStorage, Transition, Batch
 from ..utils.config import check_range
-from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, all_reduce_sum_, dist_rank_world, is_distributed,
-                          register)
+from st_rl.utils.core import (
+    CheckpointError,
+    ConfigError,
+    NonFiniteError,
+    all_reduce_sum_,
+    dist_rank_world,
+    is_distributed,
+    register,
+)
 
 # %% auto #0
 __all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'DiscountedReturnScaler', 'Adam', 'make_adam',
            'PPOCfg', 'PPO']
 
 # %% ../../nbs/06_ppo.ipynb #e44e9068
-def surrogate_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, clip_param: float) -> torch.Tensor:
+def surrogate_loss(
+    logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, clip_param: float
+) -> torch.Tensor:
     """PPO's clipped policy loss (to minimise)."""
     ratio = torch.exp(logp - old_logp)
     return -torch.min(ratio * advantages, ratio.clamp(1.0 - clip_param, 1.0 + clip_param) * advantages).mean()
@@ -65,13 +74,17 @@ class DiscountedReturnScaler(nn.Module):
     def _refusal(self, rewards: torch.Tensor, ret: torch.Tensor, here: bool = True) -> NonFiniteError:
         who, b = type(self).__name__, self.max_abs
         if not here:
-            return NonFiniteError(f"rewards on another process are NaN/Inf or take the discounted return beyond the normaliser's "
-                                  f"bound |x| <= {b:g}; {who} does not update its statistics with them")
+            return NonFiniteError(
+                f"rewards on another process are NaN/Inf or take the discounted return beyond the normaliser's "
+                f"bound |x| <= {b:g}; {who} does not update its statistics with them"
+            )
         rewards = rewards.detach().cpu().reshape(-1)
         if not bool((rewards.abs() <= b).all()): return _bad_input_error(rewards, "rewards", who, b)
         i = int((~(ret.abs() <= b)).nonzero()[0])
-        return NonFiniteError(f"rewards: the discounted return of env {i} reached {ret[i].item():g}, beyond the normaliser's "
-                              f"bound |x| <= {b:g}; {who} does not update its statistics with it")
+        return NonFiniteError(
+            f"rewards: the discounted return of env {i} reached {ret[i].item():g}, beyond the normaliser's "
+            f"bound |x| <= {b:g}; {who} does not update its statistics with it"
+        )
 
     def forward(self, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
         ret = self.ret * self.gamma          # the new returns, kept apart until they are checked
@@ -134,7 +147,13 @@ class Adam(torch.optim.Adam):
         "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
         out = []
         for g in self.param_groups:
-            if g["amsgrad"] or g["maximize"] or g["differentiable"] or g["capturable"] or g.get("decoupled_weight_decay"):
+            if (
+                g["amsgrad"]
+                or g["maximize"]
+                or g["differentiable"]
+                or g["capturable"]
+                or g.get("decoupled_weight_decay")
+            ):
                 return None
             ps = [p for p in g["params"] if p.grad is not None]
             if not ps: continue
@@ -161,11 +180,27 @@ class Adam(torch.optim.Adam):
                 super().step()
                 return loss
             for g, (ps, grads, m, v, steps) in groups:
-                if steps[0].is_cpu: torch._foreach_add_(steps, self._one, alpha=1.0)   # torch's fast CPU form, the same sums
+                # torch's fast CPU form, the same sums
+                if steps[0].is_cpu: torch._foreach_add_(steps, self._one, alpha=1.0)
                 else: torch._foreach_add_(steps, 1)
                 b1, b2 = g["betas"]
-                torch._fused_adam_(ps, grads, m, v, [], steps, amsgrad=False, lr=g["lr"], beta1=b1, beta2=b2,
-                                   weight_decay=g["weight_decay"], eps=g["eps"], maximize=False, grad_scale=None, found_inf=None)
+                torch._fused_adam_(
+                    ps,
+                    grads,
+                    m,
+                    v,
+                    [],
+                    steps,
+                    amsgrad=False,
+                    lr=g["lr"],
+                    beta1=b1,
+                    beta2=b2,
+                    weight_decay=g["weight_decay"],
+                    eps=g["eps"],
+                    maximize=False,
+                    grad_scale=None,
+                    found_inf=None,
+                )
         return loss
 
 def make_adam(params, lr: float, device: torch.device | str = "cpu") -> torch.optim.Adam:
@@ -195,15 +230,18 @@ class PPOCfg:
     normalize_advantage: bool = True          # normalise advantages over the rollout
     reward_normalization: bool = True         # divide rewards by the running std of the discounted return
     min_std: float = 0.0                      # clamp the policy std from below after each update (0: off)
-    target_kl: float = 0.0                    # stop the update's remaining minibatches once the KL exceeds 1.5x this (0: off)
+    # stop the update's remaining minibatches once the KL exceeds 1.5x this (0: off)
+    target_kl: float = 0.0
 
     def validate(self):
         if self.schedule not in ("fixed", "adaptive", "linear"):
             raise ConfigError(f"algorithm.schedule must be 'fixed', 'adaptive' or 'linear', got '{self.schedule}'")
-        for k in ("num_learning_epochs", "num_mini_batches"): check_range(f"algorithm.{k}", getattr(self, k), 1, integer=True)
+        for k in ("num_learning_epochs", "num_mini_batches"):
+            check_range(f"algorithm.{k}", getattr(self, k), 1, integer=True)
         for k in ("learning_rate", "clip_param", "max_grad_norm", "desired_kl", "max_lr"):
             check_range(f"algorithm.{k}", getattr(self, k), 0, lo_open=True)
-        for k in ("value_loss_coef", "entropy_coef", "min_lr", "min_std", "target_kl"): check_range(f"algorithm.{k}", getattr(self, k), 0)
+        for k in ("value_loss_coef", "entropy_coef", "min_lr", "min_std", "target_kl"):
+            check_range(f"algorithm.{k}", getattr(self, k), 0)
         check_range("algorithm.gamma", self.gamma, 0, 1, lo_open=True)
         check_range("algorithm.lam", self.lam, 0, 1)
         if self.min_lr > self.max_lr:
@@ -215,17 +253,35 @@ class PPO:
     """Proximal policy optimisation over a `RolloutStorage`."""
     Cfg = PPOCfg
     surrogate_loss_coef = 1.0   # weights of the loss terms `weighted_loss` sums besides value_loss_coef / entropy_coef
-    bc_loss_coef = 0.0          # > 0 (e.g. while pretraining on demonstrations): add Σ(μ − label)² on stored action labels
+    # > 0 (e.g. while pretraining on demonstrations): add Σ(μ − label)² on stored action labels
+    bc_loss_coef = 0.0
     accelerator = None          # a `CpuAccelerator` (cpu_accel) the runner may set; None: this reference alone
     rollout_kernel = None       # a `NumpyRolloutPolicy` of the policy for one rollout, from the runner's accelerator
 
-    def __init__(self, actor_critic: nn.Module, num_learning_epochs: int = 10, num_mini_batches: int = 32,
-                 clip_param: float = 0.2, gamma: float = 0.99, lam: float = 0.95, value_loss_coef: float = 0.5,
-                 entropy_coef: float = 0.0, learning_rate: float = 3e-4, max_grad_norm: float = 1.0,
-                 use_clipped_value_loss: bool = False, schedule: str = "linear", desired_kl: float = 0.01,
-                 min_lr: float = 1e-5, max_lr: float = 1e-2, normalize_advantage: bool = True,
-                 reward_normalization: bool = True, min_std: float = 0.0, target_kl: float = 0.0, empirical_normalization: bool = False,
-                 device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        actor_critic: nn.Module,
+        num_learning_epochs: int = 10,
+        num_mini_batches: int = 32,
+        clip_param: float = 0.2,
+        gamma: float = 0.99,
+        lam: float = 0.95,
+        value_loss_coef: float = 0.5,
+        entropy_coef: float = 0.0,
+        learning_rate: float = 3e-4,
+        max_grad_norm: float = 1.0,
+        use_clipped_value_loss: bool = False,
+        schedule: str = "linear",
+        desired_kl: float = 0.01,
+        min_lr: float = 1e-5,
+        max_lr: float = 1e-2,
+        normalize_advantage: bool = True,
+        reward_normalization: bool = True,
+        min_std: float = 0.0,
+        target_kl: float = 0.0,
+        empirical_normalization: bool = False,
+        device: str | torch.device = "cpu",
+    ):
         self.device = torch.device(device)
         self.actor_critic = actor_critic.to(self.device)
         self.num_learning_epochs, self.num_mini_batches = num_learning_epochs, num_mini_batches
@@ -234,16 +290,24 @@ class PPO:
         self.learning_rate = self.initial_learning_rate = learning_rate
         self.max_grad_norm, self.use_clipped_value_loss = max_grad_norm, use_clipped_value_loss
         self.schedule, self.desired_kl, self.min_lr, self.max_lr = schedule, desired_kl, min_lr, max_lr
-        self.normalize_advantage, self.reward_normalization, self.min_std = normalize_advantage, reward_normalization, min_std
+        self.normalize_advantage, self.reward_normalization, self.min_std = (
+            normalize_advantage,
+            reward_normalization,
+            min_std,
+        )
         self.target_kl = target_kl
         self.num_iterations: int | None = None      # horizon of the linear schedule, set by the runner
-        self.lr_anchor: tuple[int, float, float] | None = None   # (iteration, lr, initial lr) a re-planned linear decay starts from
+        # (iteration, lr, initial lr) a re-planned linear decay starts from
+        self.lr_anchor: tuple[int, float, float] | None = None
         self.optimizer = make_adam(self.actor_critic.parameters(), learning_rate, self.device)
         self.empirical_normalization = empirical_normalization
         self.obs_normalizer = (EmpiricalNormalization(actor_critic.num_actor_obs, name="observations").to(self.device)
                                if empirical_normalization else nn.Identity())
-        self.critic_obs_normalizer = (EmpiricalNormalization(actor_critic.num_critic_obs, name="critic observations").to(self.device)
-                                      if empirical_normalization else nn.Identity())
+        self.critic_obs_normalizer = (
+            EmpiricalNormalization(actor_critic.num_critic_obs, name="critic observations").to(self.device)
+            if empirical_normalization
+            else nn.Identity()
+        )
         self.reward_scaler: DiscountedReturnScaler | None = None
         self.storage: RolloutStorage | None = None
         self.transition = Transition()
@@ -258,11 +322,18 @@ class PPO:
     @classmethod
     def from_cfg(cls, cfg: PPOCfg, actor_critic, device="cpu", **kwargs) -> "PPO":
         from st_rl.utils.config import to_dict
-        return cls(actor_critic, device=device, **{k: v for k, v in to_dict(cfg).items() if k != "class_name"}, **kwargs)
 
-    def init_storage(self, num_envs: int, num_transitions_per_env: int, actor_obs_shape, critic_obs_shape, action_shape) -> None:
+        return cls(
+            actor_critic, device=device, **{k: v for k, v in to_dict(cfg).items() if k != "class_name"}, **kwargs
+        )
+
+    def init_storage(
+        self, num_envs: int, num_transitions_per_env: int, actor_obs_shape, critic_obs_shape, action_shape
+    ) -> None:
         """Allocate the rollout buffers; `critic_obs_shape=None` when the critic sees the policy observations."""
-        self.storage = RolloutStorage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape, self.device)
+        self.storage = RolloutStorage(
+            num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape, self.device
+        )
         if self.reward_normalization: self.reward_scaler = DiscountedReturnScaler(num_envs, self.gamma).to(self.device)
 
     def train_mode(self):
@@ -320,8 +391,14 @@ def _normalize_critic(self: PPO, critic_obs: torch.Tensor, shared: bool) -> torc
 _NOT_GIVEN = object()
 
 @patch
-def process_env_step(self: PPO, rewards: torch.Tensor, dones: torch.Tensor, infos: dict, transition: Transition | None = None,
-                      bootstrap=_NOT_GIVEN) -> None:
+def process_env_step(
+    self: PPO,
+    rewards: torch.Tensor,
+    dones: torch.Tensor,
+    infos: dict,
+    transition: Transition | None = None,
+    bootstrap=_NOT_GIVEN,
+) -> None:
     """Record rewards and dones (bootstrapping time-outs) and store the transition. The runner's pipelined rollout
     samples the next step's actions before it stores this one: it passes this step's `transition` and its
     `time_out_bootstrap`, taken before the next step moved the observation normaliser."""
@@ -394,7 +471,12 @@ def critic_losses(self: PPO, mb: Batch) -> tuple[dict, dict]:
 
 def _ppo_losses(actor: dict, critic: dict) -> dict:
     "PPO's terms in their order (surrogate, value, entropy, then the rest): the order they are summed in."
-    return {"surrogate_loss": actor["surrogate_loss"], **critic, **{k: v for k, v in actor.items() if k != "surrogate_loss"}}
+    return {
+        "surrogate_loss": actor["surrogate_loss"],
+        **critic,
+        **{k: v for k, v in actor.items() if k != "surrogate_loss"},
+    }
+
 
 @patch
 def compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
@@ -405,7 +487,8 @@ def compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
 
 @patch
 def weighted_loss(self: PPO, losses: dict):
-    "Σ coef × term over the terms whose `<name>_coef` (default 1) is not 0 (a switched-off term may be inf: 0 · inf = nan)."
+    """Σ coef × term over the terms whose `<name>_coef` (default 1) is not 0 (a switched-off term may be inf: 0 · inf =
+    nan)."""
     coefs = {k: getattr(self, f"{k}_coef", 1.0) for k in losses}
     return sum(coefs[k] * v for k, v in losses.items() if coefs[k] != 0)
 
@@ -436,12 +519,14 @@ def replan_linear_schedule(self: PPO, iteration: int, new_total: int) -> str | N
     if self.schedule != "linear" or new_total is None or new_total <= iteration: return None
     old_total = self.num_iterations
     if old_total == new_total: return None
-    lr = self.linear_learning_rate(iteration) if old_total else self.learning_rate   # no horizon known: the last lr applied
+    # no horizon known: the last lr applied
+    lr = self.linear_learning_rate(iteration) if old_total else self.learning_rate
     self.lr_anchor = (int(iteration), float(lr), float(self.initial_learning_rate))
     self.num_iterations = new_total
     self.set_learning_rate(lr)
     was = f" (was 0 at iteration {old_total})" if old_total else ""
     return f"the linear learning-rate decay is re-planned: {lr:.2e} at iteration {iteration} -> 0 at iteration {new_total}{was}"
+
 
 @patch
 def update(self: PPO, iteration: int | None = None) -> dict[str, float]:
@@ -473,7 +558,8 @@ def update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     if self.min_std > 0: self.actor_critic.clip_std(min=self.min_std)
     self.storage.clear()
     out = {k: (v / n).item() for k, v in sums.items()}
-    out = {k: v for k, v in out.items() if math.isfinite(v) or getattr(self, f"{k}_coef", 1.0) != 0}   # unused and inf: not reported
+    # unused and inf: not reported
+    out = {k: v for k, v in out.items() if math.isfinite(v) or getattr(self, f"{k}_coef", 1.0) != 0}
     out["learning_rate"], out["num_minibatch_updates"] = self.learning_rate, n
     return out
 
@@ -489,7 +575,8 @@ def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
 
 @patch
 def clip_gradients(self: PPO, params: list) -> None:
-    """Clip the global gradient norm of `params` to `max_grad_norm` (subclasses with networks of their own clip per group)."""
+    """Clip the global gradient norm of `params` to `max_grad_norm` (subclasses with networks of their own clip per
+    group)."""
     nn.utils.clip_grad_norm_(params, self.max_grad_norm, foreach=True)
 
 @patch
@@ -522,7 +609,9 @@ def load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     schedule = _lr_schedule_from(d.get("lr_schedule")) if load_optimizer else None   # (checked first)
     lr = d.get("learning_rate") if load_optimizer else None
     if isinstance(lr, torch.Tensor) and lr.numel() == 1: lr = lr.item()
-    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0):
+    if lr is not None and (
+        isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0
+    ):
         raise CheckpointError(f"the checkpoint's learning_rate must be a finite number > 0, got {lr!r}"[:300])
     if self.empirical_normalization and "obs_norm_state_dict" in d:
         self.obs_normalizer.load_state_dict(d["obs_norm_state_dict"])
@@ -536,7 +625,8 @@ def load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     if load_optimizer and "optimizer_state_dict" in d:
         self.optimizer.load_state_dict(d["optimizer_state_dict"])
         if lr is not None: self.set_learning_rate(float(lr))
-    if schedule is not None:   # the linear schedule's horizon and re-planned start (a checkpoint without them: today's formula)
+    # the linear schedule's horizon and re-planned start (a checkpoint without them: today's formula)
+    if schedule is not None:
         total, self.lr_anchor = schedule
         if total is not None: self.num_iterations = total
 
@@ -550,8 +640,13 @@ def _lr_schedule_from(v) -> tuple[int | None, tuple | None]:
     if anchor is not None:
         if not isinstance(anchor, (list, tuple)) or len(anchor) != 3: raise bad()
         it, lr, init = anchor
-        if (isinstance(it, bool) or not isinstance(it, int) or it < 0
-                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in (lr, init))
-                or lr < 0 or init <= 0): raise bad()
+        if (
+            isinstance(it, bool)
+            or not isinstance(it, int)
+            or it < 0
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in (lr, init))
+            or lr < 0
+            or init <= 0
+        ): raise bad()
         anchor = (it, float(lr), float(init))
     return total, anchor

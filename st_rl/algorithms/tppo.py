@@ -45,7 +45,11 @@ def distillation_loss(target: str, mean: torch.Tensor, std: torch.Tensor, labels
     if target == "mse_sum": return (mean - labels).pow(2).sum(-1).mean()
     if target == "l1": return (mean - labels).abs().sum(-1).mean()
     if target == "tanh":
-        return F.binary_cross_entropy((torch.tanh(mean) + 1) / 2, (torch.tanh(labels) + 1) / 2, reduction="none").sum(-1).mean()
+        return (
+            F.binary_cross_entropy((torch.tanh(mean) + 1) / 2, (torch.tanh(labels) + 1) / 2, reduction="none")
+            .sum(-1)
+            .mean()
+        )
     if target == "max_log_prob":
         return (0.5 * ((labels - mean) / std).pow(2) + std.log() + _LOG_SQRT_2PI).sum(-1).mean()
     raise ConfigError(f"distill_target must be real, mse_sum, l1, tanh or max_log_prob, got {target!r}")
@@ -55,8 +59,13 @@ class Teacher(nn.Module):
     """A frozen policy loaded from its run; `forward(obs)` gives its mean action (or a sample with `by_sample`)."""
     def __init__(self, run: str | Path, checkpoint=None, by_sample: bool = False, device: str | torch.device = "cpu"):
         super().__init__()
-        fp = load_frozen_policy(run, checkpoint, device, role="teacher")   # config.json + checkpoint: no env, no runner
-        self.checkpoint, self.num_obs, self.num_actions, self.is_recurrent = fp.checkpoint, fp.num_obs, fp.num_actions, fp.is_recurrent
+        fp = load_frozen_policy(run, checkpoint, device, role="teacher")  # config.json + checkpoint: no env, no runner
+        self.checkpoint, self.num_obs, self.num_actions, self.is_recurrent = (
+            fp.checkpoint,
+            fp.num_obs,
+            fp.num_actions,
+            fp.is_recurrent,
+        )
         self.obs_segments = dict(fp.obs_segments or {"obs": (fp.num_obs,)})
         self.policy = fp.inference_policy(device)                   # normaliser included, deterministic
         self.actor_critic, self.normalizer = fp.actor_critic, fp.normalizer
@@ -76,17 +85,22 @@ class Teacher(nn.Module):
         """The teacher encoder's latent of `component` (latent distillation)."""
         return self.actor_critic.get_encoder_latent(self.normalizer(obs), component)
 
-def teacher_obs_index(teacher_segments: dict, source_segments: dict | None, source_size: int, teacher_size: int) -> torch.Tensor | None:
+def teacher_obs_index(
+    teacher_segments: dict, source_segments: dict | None, source_size: int, teacher_size: int
+) -> torch.Tensor | None:
     """Columns of the student-side observation that make the teacher's, by component name (None: take it as is)."""
     names = list(teacher_segments)
     if source_segments is not None and names != ["obs"] and all(n in source_segments for n in names):
         sl = segment_slices(check_obs_segments(source_segments, source_size))
         idx = torch.cat([torch.arange(sl[n].start, sl[n].stop) for n in names])
-        if len(idx) != teacher_size: raise ConfigError(f"the teacher's components {names} make {len(idx)} numbers, it expects {teacher_size}")
+        if len(idx) != teacher_size:
+            raise ConfigError(f"the teacher's components {names} make {len(idx)} numbers, it expects {teacher_size}")
         return None if torch.equal(idx, torch.arange(source_size)) else idx
     if source_size != teacher_size:
-        raise ConfigError(f"the teacher observes {teacher_size} numbers ({names}), the student's {'critic' if source_segments else ''} "
-                          f"observation has {source_size}; declare obs_segments to match them by name")
+        raise ConfigError(
+            f"the teacher observes {teacher_size} numbers ({names}), the student's {'critic' if source_segments else ''} "
+            f"observation has {source_size}; declare obs_segments to match them by name"
+        )
     return None
 
 # %% ../../nbs/06b_tppo.ipynb #6f20a06d
@@ -104,18 +118,24 @@ class TPPOCfg(PPOCfg):
     distill_latent_components: dict = field(default_factory=dict)   # {student component: teacher component}
     latent_distillation_loss_coef: float = 1.0
     using_ppo: bool = True                    # False: pure DAgger (no value function, no GAE, no PPO loss)
-    lr_scheduler: dict | None = None          # {"class_name": "StepLR", "step_size": 100, "gamma": 0.5} (with schedule="fixed")
+    # {"class_name": "StepLR", "step_size": 100, "gamma": 0.5} (with schedule="fixed")
+    lr_scheduler: dict | None = None
     hidden_state_resample_prob: float = 0.0   # recurrent students: per step and env, reset the memory with this prob.
-    buffer_dilation_ratio: float = 1.0        # pure DAgger: keep this many iterations' worth of labelled steps (ActionLabelRollout)
+    # pure DAgger: keep this many iterations' worth of labelled steps (ActionLabelRollout)
+    buffer_dilation_ratio: float = 1.0
 
     def validate(self):
         super().validate()
-        if not self.teacher_run: raise ConfigError("algorithm.teacher_run is required: the run directory of the teacher policy")
-        if self.teacher_obs not in ("critic", "actor"): raise ConfigError(f"algorithm.teacher_obs must be 'critic' or 'actor', got '{self.teacher_obs}'")
+        if not self.teacher_run:
+            raise ConfigError("algorithm.teacher_run is required: the run directory of the teacher policy")
+        if self.teacher_obs not in ("critic", "actor"):
+            raise ConfigError(f"algorithm.teacher_obs must be 'critic' or 'actor', got '{self.teacher_obs}'")
         teacher_act_prob(self.teacher_act_prob, 0, 1.0)
-        if not isinstance(self.teacher_act_prob, str): check_range("algorithm.teacher_act_prob", self.teacher_act_prob, 0, 1)
+        if not isinstance(self.teacher_act_prob, str):
+            check_range("algorithm.teacher_act_prob", self.teacher_act_prob, 0, 1)
         check_range("algorithm.update_times_scale", self.update_times_scale, 0, lo_open=True)
-        for k in ("distillation_loss_coef", "latent_distillation_loss_coef"): check_range(f"algorithm.{k}", getattr(self, k), 0)
+        for k in ("distillation_loss_coef", "latent_distillation_loss_coef"):
+            check_range(f"algorithm.{k}", getattr(self, k), 0)
         check_range("algorithm.buffer_dilation_ratio", self.buffer_dilation_ratio, 1)
         distillation_loss(self.distill_target, torch.zeros(1, 1), torch.ones(1, 1), torch.zeros(1, 1))
         if self.lr_scheduler is not None and self.schedule != "fixed":
@@ -128,15 +148,37 @@ class TPPO(PPO):
     Cfg = TPPOCfg
     latent_distillation_loss_coef = 1.0       # weight of the latent distillation term (see `weighted_loss`)
 
-    def __init__(self, actor_critic, *args, teacher_run: str = "", teacher_checkpoint=None, teacher_obs: str = "critic",
-                 label_by_sample: bool = False, teacher_act_prob="exp", update_times_scale: float = 100.0,
-                 distill_target: str = "real", distillation_loss_coef: float = 1.0, distill_latent_components: dict | None = None,
-                 latent_distillation_loss_coef: float = 1.0, using_ppo: bool = True, lr_scheduler: dict | None = None,
-                 hidden_state_resample_prob: float = 0.0, buffer_dilation_ratio: float = 1.0, teacher: nn.Module | None = None, **kwargs):
+    def __init__(
+        self,
+        actor_critic,
+        *args,
+        teacher_run: str = "",
+        teacher_checkpoint=None,
+        teacher_obs: str = "critic",
+        label_by_sample: bool = False,
+        teacher_act_prob="exp",
+        update_times_scale: float = 100.0,
+        distill_target: str = "real",
+        distillation_loss_coef: float = 1.0,
+        distill_latent_components: dict | None = None,
+        latent_distillation_loss_coef: float = 1.0,
+        using_ppo: bool = True,
+        lr_scheduler: dict | None = None,
+        hidden_state_resample_prob: float = 0.0,
+        buffer_dilation_ratio: float = 1.0,
+        teacher: nn.Module | None = None,
+        **kwargs,
+    ):
         super().__init__(actor_critic, *args, **kwargs)
         self.buffer_dilation_ratio = buffer_dilation_ratio
-        self.teacher = teacher if teacher is not None else Teacher(teacher_run, teacher_checkpoint, label_by_sample, self.device)
-        self.teacher_obs, self.teacher_act_prob_schedule, self.update_times_scale = teacher_obs, teacher_act_prob, update_times_scale
+        self.teacher = (
+            teacher if teacher is not None else Teacher(teacher_run, teacher_checkpoint, label_by_sample, self.device)
+        )
+        self.teacher_obs, self.teacher_act_prob_schedule, self.update_times_scale = (
+            teacher_obs,
+            teacher_act_prob,
+            update_times_scale,
+        )
         self.distill_target, self.distillation_loss_coef = distill_target, distillation_loss_coef
         self.distill_latent_components = dict(distill_latent_components or {})
         self.latent_distillation_loss_coef, self.using_ppo = latent_distillation_loss_coef, using_ppo
@@ -145,7 +187,10 @@ class TPPO(PPO):
         if lr_scheduler:
             kw = {k: v for k, v in lr_scheduler.items() if k != "class_name"}
             cls = getattr(torch.optim.lr_scheduler, lr_scheduler.get("class_name", ""), None)
-            if cls is None: raise ConfigError(f"algorithm.lr_scheduler.class_name {lr_scheduler.get('class_name')!r} is not in torch.optim.lr_scheduler")
+            if cls is None:
+                raise ConfigError(
+                    f"algorithm.lr_scheduler.class_name {lr_scheduler.get('class_name')!r} is not in torch.optim.lr_scheduler"
+                )
             self.lr_scheduler = cls(self.optimizer, **kw)
         self.iteration = 0
         self._teacher_idx = None
@@ -153,12 +198,25 @@ class TPPO(PPO):
 
     def init_storage(self, num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape) -> None:
         super().init_storage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape)
-        if not self.using_ppo:       # pure DAgger keeps a window of labelled steps, buffer_dilation_ratio x one iteration
+        # pure DAgger keeps a window of labelled steps, buffer_dilation_ratio x one iteration
+        if not self.using_ppo:
             from st_rl.storage.queue_storage import ActionLabelRollout
-            self.storage = ActionLabelRollout(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape,
-                                              self.device, buffer_dilation_ratio=self.buffer_dilation_ratio)
+
+            self.storage = ActionLabelRollout(
+                num_envs,
+                num_transitions_per_env,
+                actor_obs_shape,
+                critic_obs_shape,
+                action_shape,
+                self.device,
+                buffer_dilation_ratio=self.buffer_dilation_ratio,
+            )
         ac = self.actor_critic
-        src_segs = (ac.critic_obs_segments if self.teacher_obs == "critic" else ac.obs_segments) if hasattr(ac, "critic_obs_segments") else None
+        src_segs = (
+            (ac.critic_obs_segments if self.teacher_obs == "critic" else ac.obs_segments)
+            if hasattr(ac, "critic_obs_segments")
+            else None
+        )
         src_size = (critic_obs_shape or actor_obs_shape)[0] if self.teacher_obs == "critic" else actor_obs_shape[0]
         idx = teacher_obs_index(getattr(self.teacher, "obs_segments", {"obs": (src_size,)}), src_segs, src_size,
                                 getattr(self.teacher, "num_obs", src_size))
@@ -214,10 +272,15 @@ def compute_losses(self: TPPO, minibatch: Batch) -> tuple[dict, dict, dict]:
         ac.update_distribution(minibatch.obs, minibatch.masks, None if h is None else h.actor)
         losses, inter_vars, stats = {}, {"kl": torch.zeros((), device=self.device)}, {}
     ac = self.actor_critic
-    losses["distillation_loss"] = distillation_loss(self.distill_target, ac.action_mean, ac.action_std, minibatch.action_labels)
+    losses["distillation_loss"] = distillation_loss(
+        self.distill_target, ac.action_mean, ac.action_std, minibatch.action_labels
+    )
     if self.distill_latent_components:
         t_obs = self.teacher_view(minibatch)
-        lat = [(ac.get_encoder_latent(minibatch.obs, s), self.teacher.latent(t_obs, t)) for s, t in self.distill_latent_components.items()]
+        lat = [
+            (ac.get_encoder_latent(minibatch.obs, s), self.teacher.latent(t_obs, t))
+            for s, t in self.distill_latent_components.items()
+        ]
         losses["latent_distillation_loss"] = sum((a - b).pow(2).sum(-1).mean() for a, b in lat)
     return losses, inter_vars, stats
 
@@ -226,7 +289,11 @@ def teacher_view(self: TPPO, minibatch: Batch) -> torch.Tensor:
     "The teacher's (raw) observation for a minibatch: the stored obs un-normalised, its components picked."
     critic = self.teacher_obs == "critic"
     x = minibatch.critic_obs if critic else minibatch.obs
-    norm = (self.critic_obs_normalizer if critic and self.storage.privileged_observations is not None else self.obs_normalizer)
+    norm = (
+        self.critic_obs_normalizer
+        if critic and self.storage.privileged_observations is not None
+        else self.obs_normalizer
+    )
     if hasattr(norm, "inverse"): x = norm.inverse(x)
     return x if self._teacher_idx is None else x[..., self._teacher_idx]
 
@@ -252,7 +319,9 @@ def state_dict(self: TPPO) -> dict:
 def load_state_dict(self: TPPO, d: dict, load_optimizer: bool = True) -> None:
     PPO.load_state_dict(self, d, load_optimizer)
     self.iteration = int(d.get("tppo_iteration", self.iteration))
-    if self.lr_scheduler is not None and "lr_scheduler_state_dict" in d: self.lr_scheduler.load_state_dict(d["lr_scheduler_state_dict"])
+    if self.lr_scheduler is not None and "lr_scheduler_state_dict" in d:
+        self.lr_scheduler.load_state_dict(d["lr_scheduler_state_dict"])
+
 
 @dataclass
 class EstimatorTPPOCfg(TPPOCfg):
@@ -274,7 +343,9 @@ class EstimatorTPPO(TPPO):
     def __init__(self, actor_critic, *args, estimator_loss_func: str = "mse_loss", estimator_loss_coef: float = 1.0,
                  estimator_update: str = "after", estimator_learning_rate: float = 0.0, **kwargs):
         super().__init__(actor_critic, *args, **kwargs)
-        init_estimator_training(self, estimator_loss_func, estimator_loss_coef, estimator_update, estimator_learning_rate)
+        init_estimator_training(
+            self, estimator_loss_func, estimator_loss_coef, estimator_update, estimator_learning_rate
+        )
 
     def compute_losses(self, minibatch):
         losses, inter_vars, stats = super().compute_losses(minibatch)

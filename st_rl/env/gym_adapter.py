@@ -35,7 +35,8 @@ def _extra_obs_groups(env: gym.Env) -> dict[str, int]:
     "Observation groups a wrapper adds through each step's `info` (`obs_groups`: name -> size), e.g. AMP's `ref_obs`."
     try: groups = env.get_wrapper_attr("obs_groups")
     except AttributeError: return {}
-    if "critic" in groups: raise EnvError("a wrapper's obs_groups may not be named 'critic' (the full observation is the critic's group)")
+    if "critic" in groups:
+        raise EnvError("a wrapper's obs_groups may not be named 'critic' (the full observation is the critic's group)")
     return {str(k): int(v) for k, v in groups.items()}
 
 def _shared_array(shape, dtype) -> np.ndarray:
@@ -101,6 +102,7 @@ def _die_with_parent() -> None:
 
 SPIN_SECONDS = 2e-3
 "How long an env worker busy-waits for the next step before it sleeps on its pipe (a rollout's steps come sooner; an update does not)."
+
 
 def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched, spin=SPIN_SECONDS):
     """A worker process: steps its slice of the envs through shared memory. `ctl` (shared int64): [0] the step the
@@ -199,6 +201,7 @@ class MujocoWarning(UserWarning):
 SHOW_MUJOCO_DEPRECATIONS = False
 "Whether MuJoCo's model-compiler deprecation notices (about a model file's XML, e.g. gymnasium's bundled ones) are shown."
 
+
 def _mujoco_warning(msg: str) -> None:
     import warnings
     if not SHOW_MUJOCO_DEPRECATIONS and msg.startswith("compiler attribute") and "deprecated" in msg: return
@@ -222,22 +225,46 @@ def _numeric_info_keys(make: Callable[[], gym.Env], wrappers: list | None) -> li
         e.reset(seed=0)
         info = e.step(np.zeros(e.action_space.shape, e.action_space.dtype))[4]
     finally: e.close()
-    return [k for k, v in info.items() if np.ndim(v) == 0 and isinstance(np.asarray(v).item(), (int, float)) and not isinstance(v, bool)]
+    return [
+        k
+        for k, v in info.items()
+        if np.ndim(v) == 0 and isinstance(np.asarray(v).item(), (int, float)) and not isinstance(v, bool)
+    ]
+
 
 class GymVecEnv(VecEnv):
-    """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker processes."""
+    """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker
+    processes."""
     MAX_ENVS = 4096
-    def __init__(self, env: str | Callable[[], gym.Env], num_envs: int = 8, seed: int = 0, device: str = "cpu",
-                 clip_actions: bool = True, max_episode_steps: int | None = None, num_workers: int = -1,
-                 wrappers: list | None = None, info_keys: list[str] | str | None = None, batched_step: bool | None = None,
-                 physics_threads: int = -1, **env_kwargs):
+    def __init__(
+        self,
+        env: str | Callable[[], gym.Env],
+        num_envs: int = 8,
+        seed: int = 0,
+        device: str = "cpu",
+        clip_actions: bool = True,
+        max_episode_steps: int | None = None,
+        num_workers: int = -1,
+        wrappers: list | None = None,
+        info_keys: list[str] | str | None = None,
+        batched_step: bool | None = None,
+        physics_threads: int = -1,
+        **env_kwargs,
+    ):
         if not 1 <= num_envs <= self.MAX_ENVS:
-            raise EnvError(f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator each), got {num_envs}")
+            raise EnvError(
+                f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator each), got {num_envs}"
+            )
         route_mujoco_warnings()
         self.task = env if isinstance(env, str) else getattr(env, "__name__", "custom")
-        if isinstance(env, str):        # what a run's config.json records, to rebuild this env (see OnPolicyRunner)
-            self.make_args = {"task": env, "kwargs": dict(env_kwargs), "wrappers": list(wrappers or []), "num_workers": num_workers,
-                              "physics_threads": physics_threads}
+        if isinstance(env, str):  # what a run's config.json records, to rebuild this env (see OnPolicyRunner)
+            self.make_args = {
+                "task": env,
+                "kwargs": dict(env_kwargs),
+                "wrappers": list(wrappers or []),
+                "num_workers": num_workers,
+                "physics_threads": physics_threads,
+            }
         make = (lambda: gym.make(env, disable_env_checker=True, **env_kwargs)) if isinstance(env, str) else env
         try: raw = [make() for _ in range(num_envs)]
         except gym.error.Error as e: raise EnvError(f"cannot make gymnasium env {env!r}: {e}") from None
@@ -250,11 +277,14 @@ class GymVecEnv(VecEnv):
         if not isinstance(act_space, gym.spaces.Box):
             raise EnvError(f"GymVecEnv needs a continuous (Box) action space, {self.task} has {act_space}")
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
-            raise EnvError(f"GymVecEnv needs a flat Box observation space, {self.task} has {obs_space}; wrap it (e.g. FlattenObservation)")
+            raise EnvError(
+                f"GymVecEnv needs a flat Box observation space, {self.task} has {obs_space}; wrap it (e.g. FlattenObservation)"
+            )
         self.num_envs, self.device = num_envs, torch.device(device)
         full = obs_segments_of(self.envs[0])                 # named components of the full (critic) observation
         actor, noise = actor_components_of(self.envs[0]), actor_noise_of(self.envs[0])
-        if noise and actor is None: actor = list(full)       # a noisy actor copy needs the exact one as the critic group
+        # a noisy actor copy needs the exact one as the critic group
+        if noise and actor is None: actor = list(full)
         self.num_privileged_obs = D = int(obs_space.shape[0])
         if actor is None or (list(actor) == list(full) and not noise):   # the actor sees everything: one group
             self.obs_segments, self.privileged_obs_segments, self._actor_idx = dict(full), None, None
@@ -262,8 +292,11 @@ class GymVecEnv(VecEnv):
             sl = segment_slices(full)
             self._actor_idx = np.concatenate([np.arange(sl[c].start, sl[c].stop) for c in actor])
             self.obs_segments, self.privileged_obs_segments = {c: full[c] for c in actor}, dict(full)
-        self._noise_std = np.concatenate([np.full(int(np.prod(full[c])), (noise or {}).get(c, 0.0), np.float32) for c in actor]) \
-            if noise else None
+        self._noise_std = (
+            np.concatenate([np.full(int(np.prod(full[c])), (noise or {}).get(c, 0.0), np.float32) for c in actor])
+            if noise
+            else None
+        )
         self._noise_rng = np.random.default_rng(seed + 7919)
         self.num_obs = D if self._actor_idx is None else len(self._actor_idx)
         self.num_actions = int(act_space.shape[0])
@@ -278,7 +311,11 @@ class GymVecEnv(VecEnv):
         # preallocated host buffers, in shared memory so that worker processes write their rows directly
         N, A = num_envs, self.num_actions
         arr = _shared_array if self.num_workers else (lambda shape, dtype: np.zeros(shape, dtype))
-        self._act, self._obs, self._final_obs = arr((N, A), np.float32), arr((N, D), np.float32), arr((N, D), np.float32)
+        self._act, self._obs, self._final_obs = (
+            arr((N, A), np.float32),
+            arr((N, D), np.float32),
+            arr((N, D), np.float32),
+        )
         self._rew, self._term, self._trunc = arr((N,), np.float32), arr((N,), np.bool_), arr((N,), np.bool_)
         self._ep_len = arr((N,), np.int64)
         self.episode_length_buf = torch.from_numpy(self._ep_len)     # shares memory: writable by runners
@@ -297,7 +334,9 @@ class GymVecEnv(VecEnv):
         self._start_workers()
         if self.batched_step:          # this process's slice; each worker batches its own
             lo, hi = self._local
-            self._batch = batched_task_for([e.unwrapped for e in self.envs[lo:hi]], 1 if self.num_workers else physics_threads)
+            self._batch = batched_task_for(
+                [e.unwrapped for e in self.envs[lo:hi]], 1 if self.num_workers else physics_threads
+            )
 
     @property
     def physics_threads(self) -> int:
@@ -305,15 +344,19 @@ class GymVecEnv(VecEnv):
         return self._batch.pool.num_threads if self._batch is not None else 1
 
     def _use_batched_step(self, want: bool | None, wrappers) -> bool:
-        "Whether these envs are stepped by `BatchedMujocoTask`s rather than gymnasium's own `step` (see `batched_step`)."
+        """Whether these envs are stepped by `BatchedMujocoTask`s rather than gymnasium's own `step` (see
+        `batched_step`)."""
         blockers = [why for why, bad in (("wrappers", bool(wrappers)), ("info_keys", bool(self.info_keys)),
                                          ("wrapped envs", any(e is not e.unwrapped for e in self.envs))) if bad]
         if want is False or (want is None and blockers): return False
-        if blockers: raise EnvError(f"GymVecEnv({self.task}): batched_step=True does not combine with {', '.join(blockers)}")
+        if blockers:
+            raise EnvError(f"GymVecEnv({self.task}): batched_step=True does not combine with {', '.join(blockers)}")
         ok = batched_task_class([e.unwrapped for e in self.envs]) is not None
         if not ok and want:
-            raise EnvError(f"GymVecEnv({self.task}): no batched MuJoCo step for {type(self.envs[0].unwrapped).__name__} "
-                           f"(batched: {', '.join(batched_task_names())}); use batched_step=None or False")
+            raise EnvError(
+                f"GymVecEnv({self.task}): no batched MuJoCo step for {type(self.envs[0].unwrapped).__name__} "
+                f"(batched: {', '.join(batched_task_names())}); use batched_step=None or False"
+            )
         return ok
 
     def _start_workers(self) -> None:
@@ -328,9 +371,23 @@ class GymVecEnv(VecEnv):
             parent, child = ctx.Pipe()
             inherited = [parent] + [w[1] for w in self._workers]
             ctl = _shared_array((3,), np.int64)
-            spin = SPIN_SECONDS if usable_cores() > self.num_workers else 0.0     # busy-wait only on spare cores
-            p = ctx.Process(target=_worker_main, args=(child, inherited, self.envs[lo:hi], int(lo), self._bufs, self.max_episode_length,
-                                                       self._step_infos, ctl, self.batched_step, spin), daemon=True)
+            spin = SPIN_SECONDS if usable_cores() > self.num_workers else 0.0  # busy-wait only on spare cores
+            p = ctx.Process(
+                target=_worker_main,
+                args=(
+                    child,
+                    inherited,
+                    self.envs[lo:hi],
+                    int(lo),
+                    self._bufs,
+                    self.max_episode_length,
+                    self._step_infos,
+                    ctl,
+                    self.batched_step,
+                    spin,
+                ),
+                daemon=True,
+            )
             p.start(); child.close()
             self._workers.append((p, parent, int(lo), int(hi)))
             self._ctls.append(ctl)
@@ -352,11 +409,16 @@ class GymVecEnv(VecEnv):
             if n % 4096 == 0 and not p.is_alive(): raise self._died()
 
     def _wait(self, conn) -> None:
-        try: msg = conn.recv_bytes()
-        except (EOFError, OSError): raise EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)") from None
+        try:
+            msg = conn.recv_bytes()
+        except (EOFError, OSError):
+            raise EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)") from None
         if msg != b"k":
             import pickle
-            raise EnvError(f"GymVecEnv({self.task}) worker failed: {pickle.loads(msg[1:]) if msg[:1] == b'e' else msg!r}")
+
+            raise EnvError(
+                f"GymVecEnv({self.task}) worker failed: {pickle.loads(msg[1:]) if msg[:1] == b'e' else msg!r}"
+            )
 
     def _call(self, conn, cmd, arg=None):
         import pickle
@@ -373,7 +435,8 @@ class GymVecEnv(VecEnv):
         "Actor obs and the observation groups from full observations (copies)."
         if self._actor_idx is None: return self._to_device(full.copy()), {}
         actor = full[:, self._actor_idx]
-        if self._noise_std is not None: actor += self._noise_rng.standard_normal(actor.shape, dtype=np.float32) * self._noise_std
+        if self._noise_std is not None:
+            actor += self._noise_rng.standard_normal(actor.shape, dtype=np.float32) * self._noise_std
         return self._to_device(actor), {"critic": self._to_device(full.copy())}
 
     def _with_groups(self, groups: dict) -> dict:
@@ -405,8 +468,11 @@ class GymVecEnv(VecEnv):
         """Start a step: the worker processes begin stepping their slices at once, while the caller goes on (e.g. to
         compute values for the transition); `step_wait` steps this process's slice and returns `step`'s outputs."""
         if tuple(actions.shape) != (self.num_envs, self.num_actions):
-            raise EnvError(f"GymVecEnv({self.task}).step: actions have shape {tuple(actions.shape)}, expected {(self.num_envs, self.num_actions)}")
-        if self._asked: raise EnvError(f"GymVecEnv({self.task}).step_async: the previous step_async has no step_wait yet")
+            raise EnvError(
+                f"GymVecEnv({self.task}).step: actions have shape {tuple(actions.shape)}, expected {(self.num_envs, self.num_actions)}"
+            )
+        if self._asked:
+            raise EnvError(f"GymVecEnv({self.task}).step_async: the previous step_async has no step_wait yet")
         act = actions.detach().to("cpu", torch.float32).numpy()
         if self.clip_actions: np.clip(act, self._low, self._high, out=self._act)
         else: np.copyto(self._act, act)
@@ -428,7 +494,8 @@ class GymVecEnv(VecEnv):
     def _step_envs(self) -> None:
         "Step this process's slice of the envs while the workers step theirs (asked in `step_async`); wait for them."
         lo, hi = self._local
-        if self._batch is not None: _step_batched_slice(self._batch, self.envs[lo:hi], lo, *self._bufs, self.max_episode_length)
+        if self._batch is not None:
+            _step_batched_slice(self._batch, self.envs[lo:hi], lo, *self._bufs, self.max_episode_length)
         else: _step_slice(self.envs[lo:hi], lo, *self._bufs, self.max_episode_length, self._step_infos)
         for k in range(len(self._workers)): self._wait_step(k)
 
@@ -457,20 +524,29 @@ class GymVecEnv(VecEnv):
         for _, conn, _, _ in self._workers: states += self._call(conn, "get_state")
         sims = [{"mujoco": torch.from_numpy(s["mujoco"]), "np_random": s["np_random"]} for s in states]
         import json
-        return {"task": self.task, "envs": sims, "obs": torch.from_numpy(self._obs.copy()),
-                "episode_length": torch.from_numpy(self._ep_len.copy()), "episode_return": torch.from_numpy(self._ep_ret.copy()),
-                "noise_rng": json.dumps(self._noise_rng.bit_generator.state)}
+        return {
+            "task": self.task,
+            "envs": sims,
+            "obs": torch.from_numpy(self._obs.copy()),
+            "episode_length": torch.from_numpy(self._ep_len.copy()),
+            "episode_return": torch.from_numpy(self._ep_ret.copy()),
+            "noise_rng": json.dumps(self._noise_rng.bit_generator.state),
+        }
 
     def set_state(self, state: dict) -> None:
         """Restore a state from `get_state` (same task and number of envs)."""
         if state.get("task") != self.task or len(state["envs"]) != self.num_envs:
-            raise EnvError(f"env state is for {state.get('task')!r} x {len(state['envs'])}, this env is {self.task!r} x {self.num_envs}")
+            raise EnvError(
+                f"env state is for {state.get('task')!r} x {len(state['envs'])}, this env is {self.task!r} x {self.num_envs}"
+            )
         self._finish_pending()
         sims = [{"mujoco": s["mujoco"].numpy(), "np_random": s["np_random"]} for s in state["envs"]]
         lo, hi = self._local
         for i in range(lo, hi): _set_env_state(self.envs[i], sims[i])
         for _, conn, wlo, whi in self._workers: self._call(conn, "set_state", sims[wlo:whi])
-        self._obs[:] = state["obs"].numpy(); self._ep_len[:] = state["episode_length"].numpy(); self._ep_ret[:] = state["episode_return"].numpy()
+        self._obs[:] = state["obs"].numpy()
+        self._ep_len[:] = state["episode_length"].numpy()
+        self._ep_ret[:] = state["episode_return"].numpy()
         if "noise_rng" in state:
             import json
             self._noise_rng.bit_generator.state = json.loads(state["noise_rng"])
@@ -520,10 +596,12 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
         if wrappers: raise EnvError(f"env.wrappers apply to gymnasium tasks only, not to {task!r}")
         env = _call_factory(factory, task, dict(num_envs=num_envs, seed=seed, device=device), kwargs)
     else:
-        if ":" in task: import_trusted(task.partition(":")[0], f"gymnasium id '{task}'")   # gymnasium imports "module:Id"
+        # gymnasium imports "module:Id"
+        if ":" in task: import_trusted(task.partition(":")[0], f"gymnasium id '{task}'")
         env = GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers,
                         physics_threads=physics_threads, **kwargs)
-    try: env.make_args = {"task": task, "kwargs": dict(kwargs), "wrappers": list(wrappers or []),   # what the run's config.json records
+    # what the run's config.json records
+    try: env.make_args = {"task": task, "kwargs": dict(kwargs), "wrappers": list(wrappers or []),
                           "num_workers": num_workers, "physics_threads": physics_threads}
     except AttributeError: pass
     return env

@@ -29,8 +29,10 @@ def _groups_of(out) -> tuple[dict, dict]:
         return groups, dict(extras or {})
     if isinstance(out, Mapping) or hasattr(out, "keys"):   # rsl_rl >= 3: a TensorDict of groups
         return {k: out[k] for k in out.keys()}, {}
-    raise EnvError(f"the Isaac Lab wrapper returned observations of type {type(out).__name__}; expected a tuple (obs, extras) "
-                   "or a TensorDict of observation groups")
+    raise EnvError(
+        f"the Isaac Lab wrapper returned observations of type {type(out).__name__}; expected a tuple (obs, extras) "
+        "or a TensorDict of observation groups"
+    )
 
 def _default_obs_groups(groups: dict) -> dict:
     return {"actor": ["policy"], "critic": ["critic"] if "critic" in groups else ["policy"]}
@@ -40,7 +42,8 @@ class IsaacLabVecEnv(VecEnv):
     def __init__(self, env, obs_groups: dict | None = None):
         self.env = env
         for attr in ("num_envs", "num_actions", "max_episode_length", "device"):
-            if not hasattr(env, attr): raise EnvError(f"{type(env).__name__} lacks '{attr}': is it an Isaac Lab rsl_rl wrapper?")
+            if not hasattr(env, attr):
+                raise EnvError(f"{type(env).__name__} lacks '{attr}': is it an Isaac Lab rsl_rl wrapper?")
         self.num_envs, self.num_actions = int(env.num_envs), int(env.num_actions)
         self.max_episode_length, self.device = int(math.ceil(float(env.max_episode_length))), torch.device(env.device)
         self.cfg = getattr(env, "cfg", {})
@@ -50,11 +53,15 @@ class IsaacLabVecEnv(VecEnv):
         og = dict(obs_groups or _default_obs_groups(groups))
         if "policy" in og and "actor" not in og: og["actor"] = og.pop("policy")          # rsl_rl 3 spelling
         unknown_sets = sorted(set(og) - {"actor", "critic"})
-        if unknown_sets: raise ConfigError(f"obs_groups has set(s) {unknown_sets}; st_rl uses 'actor' (or 'policy') and 'critic'")
+        if unknown_sets:
+            raise ConfigError(f"obs_groups has set(s) {unknown_sets}; st_rl uses 'actor' (or 'policy') and 'critic'")
         og.setdefault("critic", og.get("actor", ["policy"]))
         for s, names in og.items():
             missing = [n for n in names if n not in groups]
-            if missing: raise ConfigError(f"obs_groups['{s}'] names {missing}, which the env does not provide; it provides {sorted(groups)}")
+            if missing:
+                raise ConfigError(
+                    f"obs_groups['{s}'] names {missing}, which the env does not provide; it provides {sorted(groups)}"
+                )
             if not names: raise ConfigError(f"obs_groups['{s}'] is empty")
         self.obs_groups = og
         shape = lambda n: tuple(groups[n].shape[1:])
@@ -106,50 +113,118 @@ class IsaacLabVecEnv(VecEnv):
 # %% ../../nbs/03b_isaaclab.ipynb #fdb42785
 _RUNNER_KEYS = {"seed": "seed", "num_steps_per_env": "num_steps_per_env", "max_iterations": "max_iterations",
                 "save_interval": "save_interval", "experiment_name": "experiment_name", "run_name": "run_name"}
-_IGNORED = {"resume", "load_run", "load_checkpoint", "device", "clip_actions", "neptune_project", "wandb_project", "obs_groups",
-            "logger", "class_name", "empirical_normalization", "policy", "actor", "critic", "algorithm"}
-_ALG_KEYS = {"num_learning_epochs", "num_mini_batches", "learning_rate", "schedule", "gamma", "lam", "entropy_coef", "desired_kl",
-             "max_grad_norm", "value_loss_coef", "use_clipped_value_loss", "clip_param"}
+_IGNORED = {
+    "resume",
+    "load_run",
+    "load_checkpoint",
+    "device",
+    "clip_actions",
+    "neptune_project",
+    "wandb_project",
+    "obs_groups",
+    "logger",
+    "class_name",
+    "empirical_normalization",
+    "policy",
+    "actor",
+    "critic",
+    "algorithm",
+}
+_ALG_KEYS = {
+    "num_learning_epochs",
+    "num_mini_batches",
+    "learning_rate",
+    "schedule",
+    "gamma",
+    "lam",
+    "entropy_coef",
+    "desired_kl",
+    "max_grad_norm",
+    "value_loss_coef",
+    "use_clipped_value_loss",
+    "clip_param",
+}
 
 def _as_dict(cfg) -> dict:
     if cfg is None: return {}
-    if isinstance(cfg, Mapping): return {k: _as_dict(v) if isinstance(v, Mapping) or dataclasses.is_dataclass(v) else v for k, v in cfg.items()}
+    if isinstance(cfg, Mapping):
+        return {k: _as_dict(v) if isinstance(v, Mapping) or dataclasses.is_dataclass(v) else v for k, v in cfg.items()}
     if hasattr(cfg, "to_dict"): return _as_dict(cfg.to_dict())
     if dataclasses.is_dataclass(cfg): return _as_dict(dataclasses.asdict(cfg))
-    raise ConfigError(f"an Isaac Lab agent config must be a dict, a dataclass or a configclass, got {type(cfg).__name__}")
+    raise ConfigError(
+        f"an Isaac Lab agent config must be a dict, a dataclass or a configclass, got {type(cfg).__name__}"
+    )
+
 
 def _unknown(d: dict, known: set, where: str) -> None:
     extra = sorted(set(d) - known)
     if extra: raise ConfigError(f"unknown Isaac Lab agent config key(s) {extra} in {where}")
 
 def _policy_from_isaaclab(a: dict) -> tuple[dict, bool]:
-    "st_rl policy config (and whether to normalise observations) from `policy` (rsl_rl <= 3) or `actor`/`critic` (>= 4)."
+    """st_rl policy config (and whether to normalise observations) from `policy` (rsl_rl <= 3) or `actor`/`critic` (>=
+    4)."""
     if a.get("policy"):
         p = a["policy"]
         _unknown(p, {"class_name", "init_noise_std", "noise_std_type", "state_dependent_std", "actor_obs_normalization",
                      "critic_obs_normalization", "actor_hidden_dims", "critic_hidden_dims", "activation", "rnn_type",
                      "rnn_hidden_dim", "rnn_num_layers"}, "policy")
-        if p.get("state_dependent_std"): raise ConfigError("policy.state_dependent_std=True is not supported by st_rl's ActorCritic")
+        if p.get("state_dependent_std"):
+            raise ConfigError("policy.state_dependent_std=True is not supported by st_rl's ActorCritic")
         cls = p.get("class_name", "ActorCritic")
         if cls not in ("ActorCritic", "ActorCriticRecurrent"):
-            raise ConfigError(f"policy.class_name '{cls}': st_rl reads Isaac Lab's ActorCritic and ActorCriticRecurrent")
-        out = {"class_name": cls, "init_noise_std": p.get("init_noise_std", 1.0), "noise_std_type": p.get("noise_std_type", "scalar"),
-               "actor_hidden_dims": list(p["actor_hidden_dims"]), "critic_hidden_dims": list(p["critic_hidden_dims"]),
-               "activation": p.get("activation", "elu")}
+            raise ConfigError(
+                f"policy.class_name '{cls}': st_rl reads Isaac Lab's ActorCritic and ActorCriticRecurrent"
+            )
+        out = {
+            "class_name": cls,
+            "init_noise_std": p.get("init_noise_std", 1.0),
+            "noise_std_type": p.get("noise_std_type", "scalar"),
+            "actor_hidden_dims": list(p["actor_hidden_dims"]),
+            "critic_hidden_dims": list(p["critic_hidden_dims"]),
+            "activation": p.get("activation", "elu"),
+        }
         if cls == "ActorCriticRecurrent":
-            out.update(rnn_type=p.get("rnn_type", "lstm"), rnn_hidden_size=p.get("rnn_hidden_dim", 256), rnn_num_layers=p.get("rnn_num_layers", 1))
-        norm = bool(p.get("actor_obs_normalization", a.get("empirical_normalization", False)) or p.get("critic_obs_normalization", False))
+            out.update(
+                rnn_type=p.get("rnn_type", "lstm"),
+                rnn_hidden_size=p.get("rnn_hidden_dim", 256),
+                rnn_num_layers=p.get("rnn_num_layers", 1),
+            )
+        norm = bool(
+            p.get("actor_obs_normalization", a.get("empirical_normalization", False))
+            or p.get("critic_obs_normalization", False)
+        )
         return out, norm
     actor, critic = a.get("actor") or {}, a.get("critic") or {}
-    if not actor or not critic: raise ConfigError("the Isaac Lab agent config has neither 'policy' nor 'actor' and 'critic'")
+    if not actor or not critic:
+        raise ConfigError("the Isaac Lab agent config has neither 'policy' nor 'actor' and 'critic'")
     for name, m in (("actor", actor), ("critic", critic)):
-        _unknown(m, {"class_name", "hidden_dims", "activation", "obs_normalization", "distribution_cfg", "stochastic",
-                     "init_noise_std", "noise_std_type", "state_dependent_std", "rnn_type", "rnn_hidden_dim", "rnn_num_layers"}, name)
+        _unknown(
+            m,
+            {
+                "class_name",
+                "hidden_dims",
+                "activation",
+                "obs_normalization",
+                "distribution_cfg",
+                "stochastic",
+                "init_noise_std",
+                "noise_std_type",
+                "state_dependent_std",
+                "rnn_type",
+                "rnn_hidden_dim",
+                "rnn_num_layers",
+            },
+            name,
+        )
         if m.get("class_name", "MLPModel") not in ("MLPModel", "RNNModel"):
-            raise ConfigError(f"{name}.class_name '{m.get('class_name')}': st_rl reads Isaac Lab's MLPModel and RNNModel")
+            raise ConfigError(
+                f"{name}.class_name '{m.get('class_name')}': st_rl reads Isaac Lab's MLPModel and RNNModel"
+            )
     dist = actor.get("distribution_cfg") or {}
     if dist.get("class_name", "GaussianDistribution") != "GaussianDistribution" or actor.get("state_dependent_std"):
-        raise ConfigError(f"actor distribution '{dist.get('class_name', 'state-dependent')}' is not supported; st_rl's policies are Gaussian with a learned std")
+        raise ConfigError(
+            f"actor distribution '{dist.get('class_name', 'state-dependent')}' is not supported; st_rl's policies are Gaussian with a learned std"
+        )
     recurrent = actor.get("class_name") == "RNNModel"
     out = {"class_name": "ActorCriticRecurrent" if recurrent else "ActorCritic",
            "init_noise_std": dist.get("init_std", actor.get("init_noise_std", 1.0)),
@@ -158,25 +233,53 @@ def _policy_from_isaaclab(a: dict) -> tuple[dict, bool]:
            "activation": actor.get("activation", "elu")}
     if recurrent: out.update(rnn_type=actor.get("rnn_type", "lstm"), rnn_hidden_size=actor.get("rnn_hidden_dim", 256),
                              rnn_num_layers=actor.get("rnn_num_layers", 1))
-    return out, bool(actor.get("obs_normalization") or critic.get("obs_normalization") or a.get("empirical_normalization", False))
+    return out, bool(
+        actor.get("obs_normalization") or critic.get("obs_normalization") or a.get("empirical_normalization", False)
+    )
+
 
 def runner_cfg_from_isaaclab(agent_cfg) -> tuple[dict, dict | None]:
     """`(st_rl runner config dict, obs_groups)` from an Isaac Lab rsl_rl agent config (`RslRlOnPolicyRunnerCfg`)."""
     a = _as_dict(agent_cfg)
     _unknown(a, set(_RUNNER_KEYS) | _IGNORED, "the runner config")
     if a.get("class_name", "OnPolicyRunner") != "OnPolicyRunner":
-        raise ConfigError(f"runner class_name '{a['class_name']}': st_rl reads Isaac Lab's OnPolicyRunner configs (PPO)")
+        raise ConfigError(
+            f"runner class_name '{a['class_name']}': st_rl reads Isaac Lab's OnPolicyRunner configs (PPO)"
+        )
     cfg = {ours: a[theirs] for theirs, ours in _RUNNER_KEYS.items() if theirs in a}
     if a.get("logger", "tensorboard") != "tensorboard":
-        warnings.warn(f"logger '{a['logger']}' is not built into st_rl; logging to TensorBoard and metrics.jsonl", stacklevel=2)
+        warnings.warn(
+            f"logger '{a['logger']}' is not built into st_rl; logging to TensorBoard and metrics.jsonl", stacklevel=2
+        )
     cfg["policy"], cfg["empirical_normalization"] = _policy_from_isaaclab(a)
     alg = a.get("algorithm") or {}
-    _unknown(alg, _ALG_KEYS | {"class_name", "optimizer", "normalize_advantage_per_mini_batch", "share_cnn_encoders", "rnd_cfg", "symmetry_cfg"},
-             "algorithm")
-    if alg.get("class_name", "PPO") != "PPO": raise ConfigError(f"algorithm.class_name '{alg['class_name']}': st_rl reads Isaac Lab's PPO configs")
+    _unknown(
+        alg,
+        _ALG_KEYS
+        | {
+            "class_name",
+            "optimizer",
+            "normalize_advantage_per_mini_batch",
+            "share_cnn_encoders",
+            "rnd_cfg",
+            "symmetry_cfg",
+        },
+        "algorithm",
+    )
+    if alg.get("class_name", "PPO") != "PPO":
+        raise ConfigError(f"algorithm.class_name '{alg['class_name']}': st_rl reads Isaac Lab's PPO configs")
     for k in ("rnd_cfg", "symmetry_cfg"):
-        if alg.get(k): raise ConfigError(f"algorithm.{k} (rsl_rl's {k[:-4].upper()} extension) is not supported by st_rl")
-    if alg.get("normalize_advantage_per_mini_batch"): raise ConfigError("algorithm.normalize_advantage_per_mini_batch=True is not supported: st_rl normalises advantages over the rollout")
-    if alg.get("optimizer", "adam") != "adam": raise ConfigError(f"algorithm.optimizer '{alg['optimizer']}': st_rl's PPO uses Adam")
-    cfg["algorithm"] = {"class_name": "PPO", **{k: alg[k] for k in _ALG_KEYS if k in alg}, "reward_normalization": False}
+        if alg.get(k):
+            raise ConfigError(f"algorithm.{k} (rsl_rl's {k[:-4].upper()} extension) is not supported by st_rl")
+    if alg.get("normalize_advantage_per_mini_batch"):
+        raise ConfigError(
+            "algorithm.normalize_advantage_per_mini_batch=True is not supported: st_rl normalises advantages over the rollout"
+        )
+    if alg.get("optimizer", "adam") != "adam":
+        raise ConfigError(f"algorithm.optimizer '{alg['optimizer']}': st_rl's PPO uses Adam")
+    cfg["algorithm"] = {
+        "class_name": "PPO",
+        **{k: alg[k] for k in _ALG_KEYS if k in alg},
+        "reward_normalization": False,
+    }
     return cfg, a.get("obs_groups") or None

@@ -71,22 +71,33 @@ def save_motion(path: str | Path, frames: np.ndarray, fps: float, feature_names:
 
 _MAX_CLIP_BYTES = 1 << 30          # one array of a clip; a larger one is refused before anything is allocated
 
-def _check_clip(frames: np.ndarray, fps: float, feature_names: list, where: str, joint_names: list | None = None) -> None:
-    if frames.ndim != 2: raise MotionFileError(f"motion file {where}: frames must be (num_frames, frame_dim), got shape {frames.shape}")
-    if frames.shape[0] < 2: raise MotionFileError(f"motion file {where}: needs at least 2 frames for a transition, has {frames.shape[0]}")
+def _check_clip(
+    frames: np.ndarray, fps: float, feature_names: list, where: str, joint_names: list | None = None
+) -> None:
+    if frames.ndim != 2:
+        raise MotionFileError(f"motion file {where}: frames must be (num_frames, frame_dim), got shape {frames.shape}")
+    if frames.shape[0] < 2:
+        raise MotionFileError(f"motion file {where}: needs at least 2 frames for a transition, has {frames.shape[0]}")
     if frames.shape[1] != len(feature_names):
-        raise MotionFileError(f"motion file {where}: frames have {frames.shape[1]} numbers per frame but feature_names lists "
-                              f"{len(feature_names)}")
+        raise MotionFileError(
+            f"motion file {where}: frames have {frames.shape[1]} numbers per frame but feature_names lists "
+            f"{len(feature_names)}"
+        )
     for k, names in (("feature_names", feature_names), ("joint_names", joint_names)):
         if names is None: continue
-        if not all(isinstance(n, str) and n for n in names): raise MotionFileError(f"motion file {where}: {k} must be non-empty strings")
+        if not all(isinstance(n, str) and n for n in names):
+            raise MotionFileError(f"motion file {where}: {k} must be non-empty strings")
         dup = sorted(n for n, c in Counter(names).items() if c > 1)
         if dup: raise MotionFileError(f"motion file {where}: {k} lists {dup} more than once")
     if joint_names is not None and len(joint_names) > len(feature_names):
-        raise MotionFileError(f"motion file {where}: joint_names lists {len(joint_names)} joints, more than the {len(feature_names)} features")
+        raise MotionFileError(
+            f"motion file {where}: joint_names lists {len(joint_names)} joints, more than the {len(feature_names)} features"
+        )
     if not np.isfinite(frames).all():
         bad = np.argwhere(~np.isfinite(frames))[0]
-        raise MotionFileError(f"motion file {where}: NaN/Inf in frames (first at frame {bad[0]}, feature '{feature_names[bad[1]]}')")
+        raise MotionFileError(
+            f"motion file {where}: NaN/Inf in frames (first at frame {bad[0]}, feature '{feature_names[bad[1]]}')"
+        )
     if not (math.isfinite(fps) and fps > 0): raise MotionFileError(f"motion file {where}: fps must be > 0, got {fps}")
 
 def resolve_motion_file(name: str | Path) -> Path:
@@ -112,7 +123,9 @@ def load_motion(path: str | Path) -> MotionClip:
     for k, (kinds, ndim, what) in want.items():
         shape, dtype = heads[k]
         if dtype.kind not in kinds or len(shape) != ndim:
-            raise MotionFileError(f"{where}: {k} must be {what}, got {'an array of shape ' + str(shape) if shape else 'a scalar'} of {dtype}")
+            raise MotionFileError(
+                f"{where}: {k} must be {what}, got {'an array of shape ' + str(shape) if shape else 'a scalar'} of {dtype}"
+            )
     try:
         with np.load(path, allow_pickle=False) as z: d = {k: z[k] for k in MOTION_KEYS}
     except Exception as e:   # a member cut short, a CRC error ...
@@ -149,7 +162,9 @@ def planar_frame_names(model) -> tuple[list[str], list[str]]:
         n = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint{j}"
         kind = int(model.jnt_type[j])
         if kind not in (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE)):
-            raise EnvError(f"planar AMP frames need hinge/slide joints only; joint '{n}' is a {mujoco.mjtJoint(kind).name}")
+            raise EnvError(
+                f"planar AMP frames need hinge/slide joints only; joint '{n}' is a {mujoco.mjtJoint(kind).name}"
+            )
         names.append(n)
     pos = names[1:]
     joints = [n for n in pos if not n.startswith("root")]
@@ -166,19 +181,26 @@ class AmpReference(gym.Wrapper):
     def __init__(self, env: gym.Env, motion_file: str = "halfcheetah_bound"):
         super().__init__(env)
         u = env.unwrapped
-        if not hasattr(u, "model") or not hasattr(u, "data"): raise EnvError(f"AmpReference needs a MuJoCo env, got {type(u).__name__}")
+        if not hasattr(u, "model") or not hasattr(u, "data"):
+            raise EnvError(f"AmpReference needs a MuJoCo env, got {type(u).__name__}")
         self.clip = load_motion(motion_file)
         names, joints = planar_frame_names(u.model)
         c = self.clip
         if c.joint_names != joints:
-            raise MotionFileError(f"motion file {c.path} is for {len(c.joint_names)} joints {c.joint_names}; this robot has "
-                                  f"{len(joints)}: {joints}")
+            raise MotionFileError(
+                f"motion file {c.path} is for {len(c.joint_names)} joints {c.joint_names}; this robot has "
+                f"{len(joints)}: {joints}"
+            )
         if c.feature_names != names:
-            raise MotionFileError(f"motion file {c.path}: frames hold {c.frame_dim} numbers {c.feature_names}; this robot's AMP frame "
-                                  f"has {len(names)}: {names}")
+            raise MotionFileError(
+                f"motion file {c.path}: frames hold {c.frame_dim} numbers {c.feature_names}; this robot's AMP frame "
+                f"has {len(names)}: {names}"
+            )
         fps = 1.0 / u.dt
         if abs(c.fps - fps) > 1e-6 * fps:
-            raise MotionFileError(f"motion file {c.path} is at {c.fps:g} fps; the env steps at {fps:g} per second (dt={u.dt:g})")
+            raise MotionFileError(
+                f"motion file {c.path} is at {c.fps:g} fps; the env steps at {fps:g} per second (dt={u.dt:g})"
+            )
         self.loader = MotionLoader(c)
         self.feature_names = names
         d = 2 * len(names)
@@ -206,7 +228,9 @@ def wasserstein_1d(a: np.ndarray, b: np.ndarray, n_quantiles: int = 200) -> floa
     q = (np.arange(n_quantiles) + 0.5) / n_quantiles
     return float(np.abs(np.quantile(np.asarray(a, np.float64), q) - np.quantile(np.asarray(b, np.float64), q)).mean())
 
-def style_distance(frames: np.ndarray, reference: np.ndarray, feature_names: Sequence[str], features: Sequence[str]) -> dict:
+def style_distance(
+    frames: np.ndarray, reference: np.ndarray, feature_names: Sequence[str], features: Sequence[str]
+) -> dict:
     """Per-feature Wasserstein distance between `frames` and `reference` (both `(n, D)` laid out as `feature_names`),
     and their mean under `"mean"`."""
     idx = {n: i for i, n in enumerate(feature_names)}

@@ -16,7 +16,8 @@ __all__ = ['usable_cores', 'PhysicsPool', 'BatchedMujocoTask', 'BatchedHalfCheet
 
 # %% ../../nbs/02c_mujoco_batch.ipynb #24d8ef9e
 def usable_cores(cap: int | None = None) -> int:
-    "CPU cores this process may use (its affinity mask), shared among the torchrun processes of this machine; at most `cap`."
+    """CPU cores this process may use (its affinity mask), shared among the torchrun processes of this machine; at most
+    `cap`."""
     try: n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError): n = os.cpu_count() or 1
     n = max(1, n // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
@@ -157,7 +158,12 @@ class BatchedHopper(BatchedMujocoTask):
 
     def healthy(self) -> np.ndarray:
         z, angle = self.qpos[:, 1], self.qpos[:, 2]
-        ok = (self.z_range[0] < z) & (z < self.z_range[1]) & (self.angle_range[0] < angle) & (angle < self.angle_range[1])
+        ok = (
+            (self.z_range[0] < z)
+            & (z < self.z_range[1])
+            & (self.angle_range[0] < angle)
+            & (angle < self.angle_range[1])
+        )
         if self.check_state:
             state = np.concatenate((self.qpos, self.qvel), axis=1)[:, 2:]
             ok &= ((self.state_range[0] < state) & (state < self.state_range[1])).all(1)
@@ -174,7 +180,8 @@ class BatchedWalker2d(BatchedHopper):
     check_state = False
 
 class BatchedAnt(BatchedMujocoTask):
-    "Ant-v5: planar torso velocity, healthy reward, control and contact costs, clipped contact forces in the observation."
+    """Ant-v5: planar torso velocity, healthy reward, control and contact costs, clipped contact forces in the
+    observation."""
     def __init__(self, envs, num_threads=1):
         super().__init__(envs, num_threads)
         u = envs[0]
@@ -196,7 +203,12 @@ class BatchedAnt(BatchedMujocoTask):
         forces = np.clip(self.cfrc, *self.force_range)
         parts = [self.qpos[:, self.skip:], self.qvel] + ([forces[:, 1:].reshape(N, -1)] if self.with_forces else [])
         z = self.qpos[:, 2]
-        healthy = np.isfinite(self.qpos).all(1) & np.isfinite(self.qvel).all(1) & (self.z_range[0] <= z) & (z <= self.z_range[1])
+        healthy = (
+            np.isfinite(self.qpos).all(1)
+            & np.isfinite(self.qvel).all(1)
+            & (self.z_range[0] <= z)
+            & (z <= self.z_range[1])
+        )
         contact_cost = self.ccw * np.square(forces).reshape(N, -1).sum(-1)
         reward = (x_velocity * self.fw + healthy * self.hr) - (self.ctrl_cost(actions) + contact_cost)
         return np.concatenate(parts, axis=1), reward, ~healthy & self.terminate
@@ -207,7 +219,14 @@ def _batched_classes() -> dict:
     from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
     from gymnasium.envs.mujoco.hopper_v5 import HopperEnv
     from gymnasium.envs.mujoco.walker2d_v5 import Walker2dEnv
-    return {HalfCheetahEnv: BatchedHalfCheetah, HopperEnv: BatchedHopper, Walker2dEnv: BatchedWalker2d, AntEnv: BatchedAnt}
+
+    return {
+        HalfCheetahEnv: BatchedHalfCheetah,
+        HopperEnv: BatchedHopper,
+        Walker2dEnv: BatchedWalker2d,
+        AntEnv: BatchedAnt,
+    }
+
 
 def batched_task_names() -> list[str]:
     "The gymnasium tasks that have a batched step."

@@ -54,7 +54,8 @@ class QuadrupedCfg:
     decimation: int = 4                       # physics steps per control step (physics at 200 Hz: control at 50 Hz)
     action_scale: float = 0.25                # joint target = default pose + action_scale * action
     clip_actions: float = 10.0                # actions are clipped to +-this first
-    lin_vel_x: tuple = (-0.5, 1.0)            # command ranges, m/s and rad/s, resampled at resets and every resampling_time_s
+    # command ranges, m/s and rad/s, resampled at resets and every resampling_time_s
+    lin_vel_x: tuple = (-0.5, 1.0)
     lin_vel_y: tuple = (-0.3, 0.3)
     ang_vel_z: tuple = (-0.5, 0.5)
     standing_prob: float = 0.1                # probability of a zero command
@@ -73,11 +74,21 @@ class QuadrupedCfg:
     def validate(self):
         unknown = sorted(set(self.reward_weights) - set(REWARD_WEIGHTS))
         if unknown: raise ConfigError(f"unknown reward term(s) {unknown}; the quadruped has {sorted(REWARD_WEIGHTS)}")
-        if self.decimation < 1 or self.episode_length_s <= 0: raise ConfigError("decimation must be >= 1 and episode_length_s > 0")
-        if self.fixed_command is not None and len(self.fixed_command) != 3: raise ConfigError("fixed_command is (vx, vy, yaw rate)")
+        if self.decimation < 1 or self.episode_length_s <= 0:
+            raise ConfigError("decimation must be >= 1 and episode_length_s > 0")
+        if self.fixed_command is not None and len(self.fixed_command) != 3:
+            raise ConfigError("fixed_command is (vx, vy, yaw rate)")
+
 
 # %% ../../nbs/03c_quadruped.ipynb #98d84867
-ACTOR_SEGMENTS = {"base_ang_vel": (3,), "projected_gravity": (3,), "commands": (3,), "joint_pos": (12,), "joint_vel": (12,), "actions": (12,)}
+ACTOR_SEGMENTS = {
+    "base_ang_vel": (3,),
+    "projected_gravity": (3,),
+    "commands": (3,),
+    "joint_pos": (12,),
+    "joint_vel": (12,),
+    "actions": (12,),
+}
 CRITIC_SEGMENTS = {**ACTOR_SEGMENTS, "base_lin_vel": (3,), "friction": (1,), "added_mass": (1,), "height_scan": (9,)}
 
 # %% ../../nbs/03c_quadruped.ipynb #f2747798
@@ -86,9 +97,19 @@ class QuadrupedEnv(VecEnv):
     """st_rl's quadruped tracking velocity commands, `num_envs` at once (MuJoCo, CPU)."""
     Cfg = QuadrupedCfg
 
-    def __init__(self, num_envs: int = 32, seed: int = 0, device: str = "cpu", cfg: dict | QuadrupedCfg | None = None, **overrides):
+    def __init__(
+        self,
+        num_envs: int = 32,
+        seed: int = 0,
+        device: str = "cpu",
+        cfg: dict | QuadrupedCfg | None = None,
+        **overrides,
+    ):
         import mujoco
-        self.cfg_ = from_dict(QuadrupedCfg, {**(to_dict(cfg) if isinstance(cfg, QuadrupedCfg) else (cfg or {})), **overrides})
+
+        self.cfg_ = from_dict(
+            QuadrupedCfg, {**(to_dict(cfg) if isinstance(cfg, QuadrupedCfg) else (cfg or {})), **overrides}
+        )
         c = self.cfg_
         if num_envs < 1: raise EnvError(f"num_envs must be >= 1, got {num_envs}")
         self.num_envs, self.device = num_envs, torch.device(device)
@@ -103,9 +124,17 @@ class QuadrupedEnv(VecEnv):
         self.rng = np.random.default_rng(seed)
         self._spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
         self._nstate = mujoco.mj_stateSize(m, self._spec)
-        self._qpos0, self._qvel0 = 1, 1 + m.nq                                  # offsets in the state vector (after time)
-        sens = lambda n: slice(m.sensor_adr[m.sensor(n).id], m.sensor_adr[m.sensor(n).id] + m.sensor_dim[m.sensor(n).id])
-        self._s_quat, self._s_pos, self._s_vel, self._s_gyro = sens("trunk_quat"), sens("trunk_pos"), sens("base_lin_vel"), sens("base_ang_vel")
+        # offsets in the state vector (after time)
+        self._qpos0, self._qvel0 = 1, 1 + m.nq
+        sens = lambda n: slice(
+            m.sensor_adr[m.sensor(n).id], m.sensor_adr[m.sensor(n).id] + m.sensor_dim[m.sensor(n).id]
+        )
+        self._s_quat, self._s_pos, self._s_vel, self._s_gyro = (
+            sens("trunk_quat"),
+            sens("trunk_pos"),
+            sens("base_lin_vel"),
+            sens("base_ang_vel"),
+        )
         self._s_touch = slice(sens("FR_touch").start, sens("RL_touch").stop)
         self._s_torque = slice(self._s_touch.stop, self._s_touch.stop + 12)
         self._floor, self._feet = m.geom("floor").id, [m.geom(f"{f}_foot").id for f in FEET]
@@ -154,7 +183,9 @@ def _resample_commands(self: QuadrupedEnv, idx: np.ndarray) -> None:
     if len(idx) == 0: return
     if c.fixed_command is not None: self.commands[idx] = np.asarray(c.fixed_command, float); return
     n = len(idx)
-    cmd = np.stack([self.rng.uniform(*c.lin_vel_x, n), self.rng.uniform(*c.lin_vel_y, n), self.rng.uniform(*c.ang_vel_z, n)], -1)
+    cmd = np.stack(
+        [self.rng.uniform(*c.lin_vel_x, n), self.rng.uniform(*c.lin_vel_y, n), self.rng.uniform(*c.ang_vel_z, n)], -1
+    )
     cmd[self.rng.random(n) < c.standing_prob] = 0.0
     self.commands[idx] = cmd
 
@@ -193,8 +224,10 @@ def _observe(self: QuadrupedEnv) -> tuple[np.ndarray, np.ndarray]:
     grav = _quat_rotate_inverse(sd[:, self._s_quat], self._down)
     actor = np.concatenate([sd[:, self._s_gyro] * 0.25, grav, self.commands * np.array([2.0, 2.0, 0.25]),
                             jpos - DEFAULT_POSE, jvel * 0.05, self.actions], -1)
-    height = np.repeat(sd[:, self._s_pos][:, 2:3], 9, axis=1)                                   # flat ground
-    critic = np.concatenate([actor, sd[:, self._s_vel] * 2.0, self.friction[:, None], self.added_mass[:, None], height], -1)
+    height = np.repeat(sd[:, self._s_pos][:, 2:3], 9, axis=1)  # flat ground
+    critic = np.concatenate(
+        [actor, sd[:, self._s_vel] * 2.0, self.friction[:, None], self.added_mass[:, None], height], -1
+    )
     return actor.astype(np.float32), critic.astype(np.float32)
 
 @patch
@@ -223,15 +256,29 @@ def _reward_terms(self: QuadrupedEnv, contact: np.ndarray, first_contact: np.nda
 def _step(self: QuadrupedEnv, actions: torch.Tensor):
     import mujoco.rollout
     c, N = self.cfg_, self.num_envs
-    if tuple(actions.shape) != (N, 12): raise EnvError(f"QuadrupedEnv.step: actions have shape {tuple(actions.shape)}, expected {(N, 12)}")
+    if tuple(actions.shape) != (N, 12):
+        raise EnvError(f"QuadrupedEnv.step: actions have shape {tuple(actions.shape)}, expected {(N, 12)}")
     self.last_actions[:] = self.actions
     self.actions[:] = np.clip(actions.detach().cpu().numpy(), -c.clip_actions, c.clip_actions)
     targets = DEFAULT_POSE + c.action_scale * self.actions                                     # joint position targets
     self.last_joint_vel[:] = self.state[:, self._qvel0 + 6:self._qvel0 + 18]
-    if c.randomize and c.push_interval_s > 0 and self._steps > 0 and self._steps % int(round(c.push_interval_s / self.dt)) == 0:
+    if (
+        c.randomize
+        and c.push_interval_s > 0
+        and self._steps > 0
+        and self._steps % int(round(c.push_interval_s / self.dt)) == 0
+    ):
         self.state[:, self._qvel0:self._qvel0 + 2] += self.rng.uniform(-c.push_velocity, c.push_velocity, (N, 2))
-    mujoco.rollout.rollout(self.models, self._datas, self.state, np.repeat(targets[:, None], c.decimation, 1), nstep=c.decimation,
-                           state=self._state_out, sensordata=self._sens_out, skip_checks=True)
+    mujoco.rollout.rollout(
+        self.models,
+        self._datas,
+        self.state,
+        np.repeat(targets[:, None], c.decimation, 1),
+        nstep=c.decimation,
+        state=self._state_out,
+        sensordata=self._sens_out,
+        skip_checks=True,
+    )
     self.state[:] = self._state_out[:, -1]; self.sensordata[:] = self._sens_out[:, -1]
     self._steps += 1
     self._ep_len += 1
@@ -262,7 +309,8 @@ def _step(self: QuadrupedEnv, actions: torch.Tensor):
         extras["final_obs"] = torch.from_numpy(final_actor).to(self.device)
         extras["final_critic_obs"] = torch.from_numpy(final_critic).to(self.device)
         log = {f"Episode_Reward/{k}": float(v[idx].mean() / c.episode_length_s) for k, v in self.episode_sums.items()}
-        log["Episode_Termination/fall"] = float(fallen[idx].mean()); log["Episode_Termination/time_out"] = float(time_out[idx].mean())
+        log["Episode_Termination/fall"] = float(fallen[idx].mean())
+        log["Episode_Termination/time_out"] = float(time_out[idx].mean())
         extras["log"] = log
         self._reset_idx(idx)
     actor, critic = self._observe()
@@ -272,7 +320,10 @@ def _step(self: QuadrupedEnv, actions: torch.Tensor):
 
 def _get_observations(self: QuadrupedEnv):
     actor, critic = self._observe()
-    return torch.from_numpy(actor).to(self.device), {"observations": {"critic": torch.from_numpy(critic).to(self.device)}}
+    return torch.from_numpy(actor).to(self.device), {
+        "observations": {"critic": torch.from_numpy(critic).to(self.device)}
+    }
+
 
 def _reset(self: QuadrupedEnv):
     self._reset_idx(np.arange(self.num_envs))
@@ -282,23 +333,50 @@ def _reset(self: QuadrupedEnv):
 @patch
 def get_state(self: QuadrupedEnv) -> dict:
     t = lambda a: torch.from_numpy(np.array(a, copy=True))
-    return {"task": "Quadruped", "state": t(self.state), "sensordata": t(self.sensordata), "ep_len": t(self._ep_len),
-            "commands": t(self.commands), "actions": t(self.actions), "last_actions": t(self.last_actions),
-            "last_joint_vel": t(self.last_joint_vel), "air_time": t(self.air_time), "last_contact": t(self.last_contact),
-            "friction": t(self.friction), "added_mass": t(self.added_mass), "steps": self._steps,
-            "episode_sums": {k: t(v) for k, v in self.episode_sums.items()}, "rng": json.dumps(self.rng.bit_generator.state)}
+    return {
+        "task": "Quadruped",
+        "state": t(self.state),
+        "sensordata": t(self.sensordata),
+        "ep_len": t(self._ep_len),
+        "commands": t(self.commands),
+        "actions": t(self.actions),
+        "last_actions": t(self.last_actions),
+        "last_joint_vel": t(self.last_joint_vel),
+        "air_time": t(self.air_time),
+        "last_contact": t(self.last_contact),
+        "friction": t(self.friction),
+        "added_mass": t(self.added_mass),
+        "steps": self._steps,
+        "episode_sums": {k: t(v) for k, v in self.episode_sums.items()},
+        "rng": json.dumps(self.rng.bit_generator.state),
+    }
+
 
 @patch
 def set_state(self: QuadrupedEnv, st: dict) -> None:
     if st.get("task") != "Quadruped" or tuple(st["state"].shape) != self.state.shape:
-        raise EnvError(f"env state is for {st.get('task')!r} x {tuple(st['state'].shape)}, this env is 'Quadruped' x {self.state.shape}")
-    for k in ("state", "sensordata", "commands", "actions", "last_actions", "last_joint_vel", "air_time", "last_contact", "friction", "added_mass"):
+        raise EnvError(
+            f"env state is for {st.get('task')!r} x {tuple(st['state'].shape)}, this env is 'Quadruped' x {self.state.shape}"
+        )
+    for k in (
+        "state",
+        "sensordata",
+        "commands",
+        "actions",
+        "last_actions",
+        "last_joint_vel",
+        "air_time",
+        "last_contact",
+        "friction",
+        "added_mass",
+    ):
         getattr(self, k)[:] = st[k].numpy()
     self._ep_len[:] = st["ep_len"].numpy(); self._steps = int(st["steps"])
     for k, v in st["episode_sums"].items(): self.episode_sums[k][:] = v.numpy()
     self.rng.bit_generator.state = json.loads(st["rng"])
-    for i in range(self.num_envs):                        # the randomised parameters live in the models
-        for g in [self._floor, *self._feet]: self.models[i].geom_friction[g, 0] = self.model.geom_friction[g, 0] * self.friction[i]
+    for i in range(self.num_envs):  # the randomised parameters live in the models
+        for g in [self._floor, *self._feet]:
+            self.models[i].geom_friction[g, 0] = self.model.geom_friction[g, 0] * self.friction[i]
         self.models[i].body_mass[self._trunk] = self.model.body_mass[self._trunk] + self.added_mass[i]
 
 @patch
@@ -308,8 +386,10 @@ def render(self: QuadrupedEnv, env_index: int = 0, height: int = 240, width: int
     if getattr(self, "_renderer", None) is None or self._renderer_size != (height, width):
         try: self._renderer = mujoco.Renderer(self.model, height, width)
         except Exception as e:
-            raise EnvError(f"QuadrupedEnv cannot render ({e}); without a display set MUJOCO_GL=egl (or osmesa) before mujoco "
-                           "is imported") from None
+            raise EnvError(
+                f"QuadrupedEnv cannot render ({e}); without a display set MUJOCO_GL=egl (or osmesa) before mujoco "
+                "is imported"
+            ) from None
         self._renderer_size = (height, width)
     d = self._scratch
     mujoco.mj_setState(self.models[env_index], d, self.state[env_index], self._spec)

@@ -59,11 +59,15 @@ def check_vec_env(env: VecEnv, step: bool = True) -> None:
         if not hasattr(env, attr): raise EnvError(f"{name} has no attribute '{attr}' required by VecEnv")
     N, A = env.num_envs, env.num_actions
     def check_obs(obs, extras, where):
-        if not isinstance(obs, torch.Tensor): raise EnvError(f"{name}.{where} returned obs of type {type(obs).__name__}, expected torch.Tensor")
+        if not isinstance(obs, torch.Tensor):
+            raise EnvError(f"{name}.{where} returned obs of type {type(obs).__name__}, expected torch.Tensor")
         if obs.shape != (N, env.num_obs): raise _shape_err(f"{name}.{where} obs", obs.shape, (N, env.num_obs))
-        if not obs.is_floating_point(): raise EnvError(f"{name}.{where} obs has dtype {obs.dtype}, expected a float dtype")
-        if torch.device(obs.device) != torch.device(env.device): raise EnvError(f"{name}.{where} obs is on {obs.device}, env.device is {env.device}")
-        if not isinstance(extras, dict): raise EnvError(f"{name}.{where} extras must be a dict, got {type(extras).__name__}")
+        if not obs.is_floating_point():
+            raise EnvError(f"{name}.{where} obs has dtype {obs.dtype}, expected a float dtype")
+        if torch.device(obs.device) != torch.device(env.device):
+            raise EnvError(f"{name}.{where} obs is on {obs.device}, env.device is {env.device}")
+        if not isinstance(extras, dict):
+            raise EnvError(f"{name}.{where} extras must be a dict, got {type(extras).__name__}")
         critic = extras.get("observations", {}).get("critic")
         npriv = getattr(env, "num_privileged_obs", None) or env.num_obs
         if critic is not None and critic.shape != (N, npriv):
@@ -72,7 +76,11 @@ def check_vec_env(env: VecEnv, step: bool = True) -> None:
             bad = (~torch.isfinite(obs)).any(-1).nonzero().flatten()[:5].tolist()
             raise EnvError(f"{name}.{where} obs contains NaN/Inf (env indices {bad})")
     from st_rl.utils.obs_segments import check_obs_segments
-    for attr, n in (("obs_segments", env.num_obs), ("privileged_obs_segments", getattr(env, "num_privileged_obs", None) or env.num_obs)):
+
+    for attr, n in (
+        ("obs_segments", env.num_obs),
+        ("privileged_obs_segments", getattr(env, "num_privileged_obs", None) or env.num_obs),
+    ):
         segs = getattr(env, attr, None)
         if segs is not None:
             try: check_obs_segments(segs, n)
@@ -81,29 +89,41 @@ def check_vec_env(env: VecEnv, step: bool = True) -> None:
     check_obs(obs, extras, "get_observations()")
     if not step: return
     actions = torch.zeros(N, A, device=env.device)
-    try: out = env.step(actions)
+    try:
+        out = env.step(actions)
     except Exception as e:
-        raise EnvError(f"{name}.step failed on actions of shape {(N, A)} (num_actions={A}): {type(e).__name__}: {e}") from None
+        raise EnvError(
+            f"{name}.step failed on actions of shape {(N, A)} (num_actions={A}): {type(e).__name__}: {e}"
+        ) from None
     if not (isinstance(out, tuple) and len(out) == 4):
-        raise EnvError(f"{name}.step must return (obs, rewards, dones, extras), got {type(out).__name__} of length {len(out) if isinstance(out, tuple) else '?'}")
+        raise EnvError(
+            f"{name}.step must return (obs, rewards, dones, extras), got {type(out).__name__} of length {len(out) if isinstance(out, tuple) else '?'}"
+        )
     obs, rew, dones, extras = out
     check_obs(obs, extras, "step()")
     for what, t in (("rewards", rew), ("dones", dones)):
-        if not isinstance(t, torch.Tensor): raise EnvError(f"{name}.step {what} must be a torch.Tensor, got {type(t).__name__}")
+        if not isinstance(t, torch.Tensor):
+            raise EnvError(f"{name}.step {what} must be a torch.Tensor, got {type(t).__name__}")
         if t.shape != (N,): raise _shape_err(f"{name}.step {what}", t.shape, (N,))
-    if not rew.is_floating_point(): raise EnvError(f"{name}.step rewards have dtype {rew.dtype}, expected a float dtype")
+    if not rew.is_floating_point():
+        raise EnvError(f"{name}.step rewards have dtype {rew.dtype}, expected a float dtype")
     if dones.dtype not in (torch.bool, torch.uint8, torch.int32, torch.int64, torch.float32):
         raise EnvError(f"{name}.step dones have dtype {dones.dtype}, expected bool (or 0/1 integers)")
     for what, t in (("rewards", rew), ("dones", dones)):
-        if torch.device(t.device) != torch.device(env.device): raise EnvError(f"{name}.step {what} are on {t.device}, env.device is {env.device}")
+        if torch.device(t.device) != torch.device(env.device):
+            raise EnvError(f"{name}.step {what} are on {t.device}, env.device is {env.device}")
     if not torch.isfinite(rew).all():
-        raise EnvError(f"{name}.step rewards contain NaN/Inf (env indices {(~torch.isfinite(rew)).nonzero().flatten()[:5].tolist()})")
+        raise EnvError(
+            f"{name}.step rewards contain NaN/Inf (env indices {(~torch.isfinite(rew)).nonzero().flatten()[:5].tolist()})"
+        )
     to = extras.get("time_outs")
     if to is not None:
         if tuple(to.shape) != (N,): raise _shape_err(f"{name}.step extras['time_outs']", to.shape, (N,))
         if (to.bool() & ~dones.bool()).any():
-            raise EnvError(f"{name}.step extras['time_outs'] is set for envs that are not done (env indices "
-                           f"{(to.bool() & ~dones.bool()).nonzero().flatten()[:5].tolist()}); a time-out must also be a done")
+            raise EnvError(
+                f"{name}.step extras['time_outs'] is set for envs that are not done (env indices "
+                f"{(to.bool() & ~dones.bool()).nonzero().flatten()[:5].tolist()}); a time-out must also be a done"
+            )
     elb = getattr(env, "episode_length_buf", None)
     if elb is not None and tuple(elb.shape) != (N,): raise _shape_err(f"{name}.episode_length_buf", elb.shape, (N,))
     obs, extras = env.reset()
@@ -115,7 +135,12 @@ class PointMassEnv(VecEnv):
     """Batched 2-D point mass reaching a goal; pure torch, for tests and tutorials."""
     def __init__(self, num_envs: int = 16, max_episode_length: int = 50, privileged: bool = False,
                  device: str = "cpu", seed: int = 0, dt: float = 0.1):
-        self.num_envs, self.max_episode_length, self.device, self.dt = num_envs, max_episode_length, torch.device(device), dt
+        self.num_envs, self.max_episode_length, self.device, self.dt = (
+            num_envs,
+            max_episode_length,
+            torch.device(device),
+            dt,
+        )
         self.num_obs, self.num_actions = 6, 2
         self.num_privileged_obs = 7 if privileged else 6
         self.privileged = privileged
@@ -162,7 +187,9 @@ class PointMassEnv(VecEnv):
 
     def step(self, actions):
         if actions.shape != (self.num_envs, self.num_actions):
-            raise EnvError(f"PointMassEnv.step: actions have shape {tuple(actions.shape)}, expected {(self.num_envs, self.num_actions)}")
+            raise EnvError(
+                f"PointMassEnv.step: actions have shape {tuple(actions.shape)}, expected {(self.num_envs, self.num_actions)}"
+            )
         force = actions.clamp(-1, 1)
         self.vel = 0.9 * self.vel + self.dt * force
         self.pos = self.pos + self.dt * self.vel

@@ -22,7 +22,13 @@ __all__ = ['KNOWN_OBS_SEGMENTS', 'obs_segments_of', 'actor_components_of', 'Name
            'TargetMapImage', 'DepthImage', 'apply_wrappers']
 
 # %% ../../nbs/02a_wrappers.ipynb #80525c7b
-_LOCOMOTION_2D = lambda nj: {"root_pos": (2,), "joint_pos": (nj,), "base_lin_vel": (2,), "base_ang_vel": (1,), "joint_vel": (nj,)}
+_LOCOMOTION_2D = lambda nj: {
+    "root_pos": (2,),
+    "joint_pos": (nj,),
+    "base_lin_vel": (2,),
+    "base_ang_vel": (1,),
+    "joint_vel": (nj,),
+}
 KNOWN_OBS_SEGMENTS: dict[str, dict] = {
     "HalfCheetah": _LOCOMOTION_2D(6),    # qpos[1:] (rootz, rooty, 6 joints), qvel (rootx, rootz, rooty, 6 joints)
     "Walker2d": _LOCOMOTION_2D(6),
@@ -67,10 +73,12 @@ class DropActorComponents(gym.Wrapper):
         segs = obs_segments_of(env)
         names = [names] if isinstance(names, str) else list(names)
         unknown = [n for n in names if n not in segs]
-        if unknown: raise ConfigError(f"DropActorComponents: unknown component(s) {unknown}; the observation has {list(segs)}")
+        if unknown:
+            raise ConfigError(f"DropActorComponents: unknown component(s) {unknown}; the observation has {list(segs)}")
         visible = actor_components_of(env) or list(segs)
         self.actor_components = [c for c in visible if c not in names]
-        if not self.actor_components: raise ConfigError(f"DropActorComponents: dropping {names} leaves the actor no observation")
+        if not self.actor_components:
+            raise ConfigError(f"DropActorComponents: dropping {names} leaves the actor no observation")
         self.obs_segments = segs
 
 # %% ../../nbs/02a_wrappers.ipynb #511a933b
@@ -82,7 +90,10 @@ class ActorObservationNoise(gym.Wrapper):
         segs = obs_segments_of(env)
         stds = {k: float(v) for k, v in std.items()} if isinstance(std, dict) else {c: float(std) for c in segs}
         unknown = [c for c in stds if c not in segs]
-        if unknown: raise ConfigError(f"ActorObservationNoise: unknown component(s) {unknown}; the observation has {list(segs)}")
+        if unknown:
+            raise ConfigError(
+                f"ActorObservationNoise: unknown component(s) {unknown}; the observation has {list(segs)}"
+            )
         if any(v < 0 for v in stds.values()): raise ConfigError(f"ActorObservationNoise: std must be >= 0, got {stds}")
         self.actor_noise_std, self.obs_segments = stds, segs
 
@@ -100,7 +111,8 @@ class HistoryComponent(gym.Wrapper):
         segs = obs_segments_of(env)
         components = [components] if isinstance(components, str) else list(components)
         unknown = [c for c in components if c not in segs]
-        if unknown: raise ConfigError(f"HistoryComponent: unknown component(s) {unknown}; the observation has {list(segs)}")
+        if unknown:
+            raise ConfigError(f"HistoryComponent: unknown component(s) {unknown}; the observation has {list(segs)}")
         if name in segs: raise ConfigError(f"HistoryComponent: the observation already has a component '{name}'")
         if length < 1: raise ConfigError(f"HistoryComponent: length must be >= 1, got {length}")
         sl = segment_slices(segs)
@@ -130,13 +142,18 @@ class HistoryComponent(gym.Wrapper):
 # %% ../../nbs/02a_wrappers.ipynb #skill2
 @register
 class SkillSelector(gym.Wrapper):
-    """Append a one-hot skill command `(num_skills,)` as component `name`, redrawn at resets and every `switch_every` steps."""
-    def __init__(self, env: gym.Env, num_skills: int = 2, switch_every: int = 0, name: str = "skill", fixed: int | None = None):
+    """Append a one-hot skill command `(num_skills,)` as component `name`, redrawn at resets and every `switch_every`
+    steps."""
+
+    def __init__(
+        self, env: gym.Env, num_skills: int = 2, switch_every: int = 0, name: str = "skill", fixed: int | None = None
+    ):
         super().__init__(env)
         segs = obs_segments_of(env)
         if num_skills < 2: raise ConfigError(f"SkillSelector: num_skills must be >= 2, got {num_skills}")
         if name in segs: raise ConfigError(f"SkillSelector: the observation already has a component '{name}'")
-        if fixed is not None and not 0 <= fixed < num_skills: raise ConfigError(f"SkillSelector: fixed must be in [0, {num_skills}), got {fixed}")
+        if fixed is not None and not 0 <= fixed < num_skills:
+            raise ConfigError(f"SkillSelector: fixed must be in [0, {num_skills}), got {fixed}")
         self.num_skills, self.switch_every, self.fixed = num_skills, switch_every, fixed
         n = sum(math.prod(s) for s in segs.values()) + num_skills
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (n,), np.float32)
@@ -146,7 +163,9 @@ class SkillSelector(gym.Wrapper):
         self.skill, self._t = 0, 0
 
     def _draw(self) -> None:
-        self.skill = self.fixed if self.fixed is not None else int(self.env.unwrapped.np_random.integers(self.num_skills))
+        self.skill = (
+            self.fixed if self.fixed is not None else int(self.env.unwrapped.np_random.integers(self.num_skills))
+        )
 
     def _out(self, obs):
         onehot = np.zeros(self.num_skills, np.float32); onehot[self.skill] = 1.0

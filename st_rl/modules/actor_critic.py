@@ -88,15 +88,23 @@ def _bad_input_error(x, what: str, who: str, bound: float = NORMALIZER_MAX_ABS) 
     x = torch.as_tensor(np.asarray(x) if isinstance(x, np.ndarray) else x).detach().cpu()
     bad = ~(x.abs() <= bound)
     first = bad.nonzero()[0].tolist()
-    where = f"index {first[0]}" if x.dim() == 1 else f"row {first[0]}, component {first[1:] if x.dim() > 2 else first[1]}"
-    return NonFiniteError(f"{what} hold {int(bad.sum())} value(s) that are NaN/Inf or beyond the normaliser's bound |x| <= {bound:g} "
-                          f"(first: {x[tuple(first)].item():g} at {where}); {who} does not update its statistics with them")
+    where = (
+        f"index {first[0]}" if x.dim() == 1 else f"row {first[0]}, component {first[1:] if x.dim() > 2 else first[1]}"
+    )
+    return NonFiniteError(
+        f"{what} hold {int(bad.sum())} value(s) that are NaN/Inf or beyond the normaliser's bound |x| <= {bound:g} "
+        f"(first: {x[tuple(first)].item():g} at {where}); {who} does not update its statistics with them"
+    )
+
 
 def _check_saved_statistics(state_dict: dict, prefix: str, mean: str, var: tuple, count: str, who: str,
                             bound: float = NORMALIZER_MAX_ABS) -> None:
     """Refuse (`CheckpointError`) saved normaliser statistics that hold NaN/Inf, a negative variance or count, or values
     no inputs within `bound` can give: loading them would silently mute components (inf std) or scale all to 0."""
-    def fail(k, problem): raise CheckpointError(f"the checkpoint's {who} statistics are invalid: '{prefix}{k}' {problem}; not loaded")
+
+    def fail(k, problem):
+        raise CheckpointError(f"the checkpoint's {who} statistics are invalid: '{prefix}{k}' {problem}; not loaded")
+
     for k in (mean, *var, count):
         t = state_dict.get(prefix + k)
         if not isinstance(t, torch.Tensor) or not t.is_floating_point(): continue
@@ -107,7 +115,9 @@ def _check_saved_statistics(state_dict: dict, prefix: str, mean: str, var: tuple
         if limit is not None and (t.abs() > 2 * limit).any():
             fail(k, f"holds {t.abs().max().item():g}, beyond what inputs within |x| <= {bound:g} give")
     t = state_dict.get(prefix + count)
-    if isinstance(t, torch.Tensor) and not t.is_floating_point() and (t < 0).any(): fail(count, f"is negative ({t.min().item()})")
+    if isinstance(t, torch.Tensor) and not t.is_floating_point() and (t < 0).any():
+        fail(count, f"is negative ({t.min().item()})")
+
 
 class EmpiricalNormalization(nn.Module):
     """Normalise by running mean/std: `(x - mean) / (std + eps)`; updates in train mode. `name` says what it normalises
@@ -137,11 +147,20 @@ class EmpiricalNormalization(nn.Module):
 
     @torch.jit.unused
     def _numpy_ok(self, x: torch.Tensor) -> bool:
-        "Whether a training batch may take the numpy path: CPU float32 data and statistics, no autograd, tracing or processes to agree with."
+        """Whether a training batch may take the numpy path: CPU float32 data and statistics, no autograd, tracing or
+        processes to agree with."""
         m = self._mean
-        return (x.dtype == torch.float32 and m.dtype == torch.float32 and x.device.type == "cpu" and m.device.type == "cpu"
-                and not x.requires_grad and x.shape[1:] == m.shape[1:] and not torch.jit.is_tracing()
-                and not torch.compiler.is_compiling() and not is_distributed())
+        return (
+            x.dtype == torch.float32
+            and m.dtype == torch.float32
+            and x.device.type == "cpu"
+            and m.device.type == "cpu"
+            and not x.requires_grad
+            and x.shape[1:] == m.shape[1:]
+            and not torch.jit.is_tracing()
+            and not torch.compiler.is_compiling()
+            and not is_distributed()
+        )
 
     @torch.jit.unused
     def _forward_numpy(self, x: torch.Tensor) -> torch.Tensor:
@@ -151,7 +170,8 @@ class EmpiricalNormalization(nn.Module):
         a, (mean, var, std, cnt) = x.numpy(), self._numpy_views()
         count, n = int(cnt), a.shape[0]
         if n and (self.until is None or count < self.until):
-            if not (max(-a.min(), a.max()) <= self.max_abs): raise _bad_input_error(a, self.name, type(self).__name__, self.max_abs)
+            if not (max(-a.min(), a.max()) <= self.max_abs):
+                raise _bad_input_error(a, self.name, type(self).__name__, self.max_abs)
             f32 = np.float32
             bmean = np.add.reduce(a, 0, keepdims=True) / f32(n)          # numpy's mean and var, without their overhead
             d = a - bmean
@@ -199,8 +219,10 @@ class EmpiricalNormalization(nn.Module):
             all_reduce_sum_(stats)
             if stats[-1].item() > 0:
                 if bad.item() > 0: raise _bad_input_error(x, self.name, type(self).__name__, self.max_abs)
-                raise NonFiniteError(f"{self.name} on another process hold values that are NaN/Inf or beyond the normaliser's "
-                                     f"bound |x| <= {self.max_abs:g}; {type(self).__name__} does not update its statistics with them")
+                raise NonFiniteError(
+                    f"{self.name} on another process hold values that are NaN/Inf or beyond the normaliser's "
+                    f"bound |x| <= {self.max_abs:g}; {type(self).__name__} does not update its statistics with them"
+                )
             stats = stats[:-1]
             d = x.shape[1:].numel()
             n = int(stats[-1].item())
@@ -208,7 +230,8 @@ class EmpiricalNormalization(nn.Module):
             batch_var = (stats[d:2 * d] / n).view_as(self._mean) - batch_mean.pow(2)
         else:
             n = x.shape[0]
-            if n and not (x.abs().max().item() <= self.max_abs): raise _bad_input_error(x, self.name, type(self).__name__, self.max_abs)
+            if n and not (x.abs().max().item() <= self.max_abs):
+                raise _bad_input_error(x, self.name, type(self).__name__, self.max_abs)
             if n: batch_mean, batch_var = x.mean(0, keepdim=True), x.var(0, unbiased=False, keepdim=True)
         if n == 0: return
         total = self.count + n
@@ -232,7 +255,8 @@ class ActorCriticCfg:
     critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
     activation: str = "elu"                   # hidden activation, by name
 
-    hidden_dims_fields = ("actor_hidden_dims", "critic_hidden_dims")   # (not a field) the layer-width lists `validate` checks
+    # (not a field) the layer-width lists `validate` checks
+    hidden_dims_fields = ("actor_hidden_dims", "critic_hidden_dims")
 
     def validate(self):
         check_range("policy.init_noise_std", self.init_noise_std, 0, lo_open=True)
@@ -281,7 +305,8 @@ class ActorCritic(nn.Module):
 
     # Hooks that mixins chain through `super()` (encoders, estimators): what the actor and the critic networks get.
     def actor_obs_transform(self, obs: torch.Tensor, sample: bool = False) -> torch.Tensor:
-        """Actor observations `(..., num_actor_obs)` → the actor network's input (`sample`: while acting stochastically)."""
+        """Actor observations `(..., num_actor_obs)` → the actor network's input (`sample`: while acting
+        stochastically)."""
         return obs
 
     def critic_obs_transform(self, critic_obs: torch.Tensor) -> torch.Tensor:
@@ -300,7 +325,8 @@ class ActorCritic(nn.Module):
 
     def forward(self): raise NotImplementedError("use act / act_inference / evaluate")
 
-    _transient = ("_mean", "_std", "_std_row", "_last_sample", "last_estimate")   # the last batch's tensors (with their graphs)
+    # the last batch's tensors (with their graphs)
+    _transient = ("_mean", "_std", "_std_row", "_last_sample", "last_estimate")
 
     def __getstate__(self):   # copies (e.g. inference policies) leave the last batch's tensors behind
         state = super().__getstate__()
@@ -352,7 +378,8 @@ def get_actions_log_prob(self: ActorCritic, actions: torch.Tensor) -> torch.Tens
 
 @patch
 def _log_std_row(self: ActorCritic) -> torch.Tensor:
-    "log σ of the last distribution: `(A,)` where it came from `update_distribution` (the same values, ~10× cheaper than on the stride-0 `(B, A)` view, whose ops take a slow path), else `(B, A)`."
+    """log σ of the last distribution: `(A,)` where it came from `update_distribution` (the same values, ~10× cheaper
+    than on the stride-0 `(B, A)` view, whose ops take a slow path), else `(B, A)`."""
     row = self.__dict__.get("_std_row")
     return row[1].log() if row is not None and row[0] is self._std else self._std.log()
 
@@ -400,12 +427,21 @@ def _numpy_activation(m: nn.Module):
         return lambda x: np.where(x > 0, x, x * slope)
     return None
 
-_GLOBAL_HOOKS = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks", "_global_backward_pre_hooks")
+_GLOBAL_HOOKS = (
+    "_global_forward_hooks",
+    "_global_forward_pre_hooks",
+    "_global_backward_hooks",
+    "_global_backward_pre_hooks",
+)
+
 
 def _has_hooks(m: nn.Module) -> bool:
-    "Whether `m` has hooks of its own, or torch has module hooks registered for every module (`register_module_forward_hook`…)."
-    return (any(bool(getattr(m, h, None)) for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"))
-            or any(bool(getattr(nn.modules.module, h, None)) for h in _GLOBAL_HOOKS))
+    """Whether `m` has hooks of its own, or torch has module hooks registered for every module
+    (`register_module_forward_hook`…)."""
+    return any(
+        bool(getattr(m, h, None))
+        for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+    ) or any(bool(getattr(nn.modules.module, h, None)) for h in _GLOBAL_HOOKS)
 
 class NumpyMlp:
     """The forward of a CPU float32 `MlpModel` in numpy, on views of its parameters (in-place updates show at once)."""
@@ -422,7 +458,8 @@ class NumpyMlp:
             if _has_hooks(m): return None
             if type(m) is nn.Linear:
                 w, b = m.weight, m.bias
-                if w.dtype != torch.float32 or w.device.type != "cpu" or (b is not None and b.dtype != torch.float32): return None
+                if w.dtype != torch.float32 or w.device.type != "cpu" or (b is not None and b.dtype != torch.float32):
+                    return None
                 layers.append((w.detach().numpy().T, None if b is None else b.detach().numpy()))
             else:
                 f = _numpy_activation(m)
@@ -468,7 +505,9 @@ class NumpyRolloutPolicy:
 
     def accepts(self, x: torch.Tensor) -> bool:
         "Whether `x` goes through numpy: a CPU float32 tensor outside autograd, of at most `max_batch` rows."
-        return x.dtype == torch.float32 and x.device.type == "cpu" and not x.requires_grad and x.shape[0] <= self.max_batch
+        return (
+            x.dtype == torch.float32 and x.device.type == "cpu" and not x.requires_grad and x.shape[0] <= self.max_batch
+        )
 
     def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """`(actions, mean, σ, log-probability)` for `obs (B, num_actor_obs)`, as `ActorCritic.act` then

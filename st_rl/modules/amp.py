@@ -59,7 +59,9 @@ def lerp_reward(style: torch.Tensor, task: torch.Tensor, task_reward_lerp: float
     """`(1 - task_reward_lerp) * style + task_reward_lerp * task`."""
     return (1.0 - task_reward_lerp) * style + task_reward_lerp * task
 
-def amp_discriminator_loss(policy_d: torch.Tensor, expert_d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def amp_discriminator_loss(
+    policy_d: torch.Tensor, expert_d: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Least-squares GAN loss: `0.5 * (mean((D_expert - 1)^2) + mean((D_policy + 1)^2))`, and its two halves."""
     expert_loss = (expert_d - 1.0).pow(2).mean()
     policy_loss = (policy_d + 1.0).pow(2).mean()
@@ -67,8 +69,15 @@ def amp_discriminator_loss(policy_d: torch.Tensor, expert_d: torch.Tensor) -> tu
 
 class AMPDiscriminator(nn.Module):
     """Tells expert AMP transitions from the policy's; its verdict is the style reward."""
-    def __init__(self, input_dim: int, hidden_dims=(1024, 512), activation: str = "relu", style_reward_coef: float = 2.0,
-                 task_reward_lerp: float = 0.3):
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_dims=(1024, 512),
+        activation: str = "relu",
+        style_reward_coef: float = 2.0,
+        task_reward_lerp: float = 0.3,
+    ):
         super().__init__()
         if input_dim < 1: raise ConfigError(f"AMPDiscriminator: input_dim must be >= 1, got {input_dim}")
         self.input_dim = input_dim
@@ -79,7 +88,9 @@ class AMPDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """`x (B, input_dim)` → `D(x) (B,)`."""
         if x.shape[-1] != self.input_dim:
-            raise ValueError(f"AMPDiscriminator expects AMP observations of {self.input_dim} numbers, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"AMPDiscriminator expects AMP observations of {self.input_dim} numbers, got shape {tuple(x.shape)}"
+            )
         return self.head(self.trunk(x)).squeeze(-1)
 
     @torch.no_grad()
@@ -100,26 +111,39 @@ class AMPDiscriminator(nn.Module):
 # %% ../../nbs/05e_amp.ipynb #ef72fc78
 class AmpMixin:
     """Adds an `AMPDiscriminator` over `num_ref_obs`-number AMP observations to an actor-critic."""
-    def __init__(self, *args, num_ref_obs: int = 0, discriminator_hidden_dims=(256, 256), discriminator_activation: str = "relu",
-                 style_reward_coef: float = 2.0, task_reward_lerp: float = 0.3, **kwargs):
+
+    def __init__(
+        self,
+        *args,
+        num_ref_obs: int = 0,
+        discriminator_hidden_dims=(256, 256),
+        discriminator_activation: str = "relu",
+        style_reward_coef: float = 2.0,
+        task_reward_lerp: float = 0.3,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if num_ref_obs < 1:
-            raise ConfigError(f"{type(self).__name__} needs the env's AMP observations (an extras['observations']['ref_obs'] "
-                              "group, e.g. from the AmpReference wrapper) to size its discriminator")
+            raise ConfigError(
+                f"{type(self).__name__} needs the env's AMP observations (an extras['observations']['ref_obs'] "
+                "group, e.g. from the AmpReference wrapper) to size its discriminator"
+            )
         self.num_ref_obs = num_ref_obs
         self.discriminator = AMPDiscriminator(num_ref_obs, discriminator_hidden_dims, discriminator_activation,
                                               style_reward_coef, task_reward_lerp)
 
 @dataclass
 class _AmpFields:
-    discriminator_hidden_dims: list = field(default_factory=lambda: [256, 256])     # discriminator MLP (the original: [1024, 512] on GPU)
+    # discriminator MLP (the original: [1024, 512] on GPU)
+    discriminator_hidden_dims: list = field(default_factory=lambda: [256, 256])
     discriminator_activation: str = "relu"
     style_reward_coef: float = 2.0            # c in the style reward c * max(0, 1 - (D - 1)^2 / 4)
     task_reward_lerp: float = 0.3             # reward = (1 - lerp) * style + lerp * task
 
     def validate(self):
         super().validate()
-        check_sizes("policy.discriminator_hidden_dims", self.discriminator_hidden_dims, allow_empty=True)   # []: a linear discriminator
+        # []: a linear discriminator
+        check_sizes("policy.discriminator_hidden_dims", self.discriminator_hidden_dims, allow_empty=True)
         check_range("policy.style_reward_coef", self.style_reward_coef, 0)
         check_range("policy.task_reward_lerp", self.task_reward_lerp, 0, 1)
 

@@ -18,7 +18,9 @@ from ..utils.core import ConfigError
 __all__ = ['conv2d_output_shape', 'Conv2dModel', 'Conv2dHeadModel']
 
 # %% ../../nbs/05b_conv.ipynb #b4e50c66
-def conv2d_output_shape(h: int, w: int, kernel_size: int | tuple = 1, stride: int | tuple = 1, padding: int | tuple = 0) -> tuple[int, int]:
+def conv2d_output_shape(
+    h: int, w: int, kernel_size: int | tuple = 1, stride: int | tuple = 1, padding: int | tuple = 0
+) -> tuple[int, int]:
     """Spatial output `(h, w)` of a `Conv2d` (or `MaxPool2d`) on an `(h, w)` input."""
     k, s, p = (x if isinstance(x, tuple) else (x, x) for x in (kernel_size, stride, padding))
     return (h + 2 * p[0] - k[0]) // s[0] + 1, (w + 2 * p[1] - k[1]) // s[1] + 1
@@ -40,7 +42,13 @@ class Conv2dModel(nn.Module):
             if use_maxpool and s > 1: layers.append(nn.MaxPool2d(s))
             c_in = c_out
         self.conv = nn.Sequential(*layers)
-        self.channels, self.kernel_sizes, self.strides, self.paddings, self.use_maxpool = list(channels), list(kernel_sizes), list(strides), paddings, use_maxpool
+        self.channels, self.kernel_sizes, self.strides, self.paddings, self.use_maxpool = (
+            list(channels),
+            list(kernel_sizes),
+            list(strides),
+            paddings,
+            use_maxpool,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """`(B, C, H, W)` → `(B, C', H', W')`."""
@@ -53,7 +61,10 @@ class Conv2dModel(nn.Module):
                 h, w = conv2d_output_shape(h, w, k, 1, p)
                 if s > 1: h, w = conv2d_output_shape(h, w, s, s)
             else: h, w = conv2d_output_shape(h, w, k, s, p)
-            if h < 1 or w < 1: raise ConfigError(f"the conv stack shrinks the image to nothing ({h}x{w}); use smaller kernels or strides")
+            if h < 1 or w < 1:
+                raise ConfigError(
+                    f"the conv stack shrinks the image to nothing ({h}x{w}); use smaller kernels or strides"
+                )
         return self.channels[-1], h, w
 
     def conv_out_size(self, h: int, w: int) -> int:
@@ -62,17 +73,34 @@ class Conv2dModel(nn.Module):
 
 class Conv2dHeadModel(nn.Module):
     """A conv stack on `image_shape (C, H, W)`, flattened into an MLP head."""
-    def __init__(self, image_shape: Sequence[int], channels, kernel_sizes, strides, hidden_sizes: Sequence[int],
-                 output_size: int | None = None, paddings=None, nonlinearity: str | type = "relu", use_maxpool: bool = False):
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        channels,
+        kernel_sizes,
+        strides,
+        hidden_sizes: Sequence[int],
+        output_size: int | None = None,
+        paddings=None,
+        nonlinearity: str | type = "relu",
+        use_maxpool: bool = False,
+    ):
         super().__init__()
         if len(image_shape) != 3: raise ConfigError(f"image_shape must be (C, H, W), got {tuple(image_shape)}")
         c, h, w = image_shape
         self.image_shape = tuple(image_shape)
         self.conv = Conv2dModel(c, channels, kernel_sizes, strides, paddings, nonlinearity, use_maxpool)
         self.conv_out_size = self.conv.conv_out_size(h, w)
-        self.head = MlpModel(self.conv_out_size, list(hidden_sizes), output_size, nonlinearity, linear_output=output_size is not None) \
-            if hidden_sizes or output_size else nn.Identity()
-        self.output_size = output_size if output_size is not None else (hidden_sizes[-1] if hidden_sizes else self.conv_out_size)
+        self.head = (
+            MlpModel(
+                self.conv_out_size, list(hidden_sizes), output_size, nonlinearity, linear_output=output_size is not None
+            )
+            if hidden_sizes or output_size
+            else nn.Identity()
+        )
+        self.output_size = (
+            output_size if output_size is not None else (hidden_sizes[-1] if hidden_sizes else self.conv_out_size)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """`(B, C, H, W)` (or flat `(B, C*H*W)`) → `(B, output_size)`."""

@@ -32,10 +32,15 @@ def build_encoder(class_name: str, shape: tuple, output_size: int, kwargs: dict 
     """An encoder network from a component of `shape` to `output_size` features."""
     kw = dict(kwargs or {})
     if class_name == "MlpModel":
-        return MlpModel(math.prod(shape), list(kw.pop("hidden_sizes", [])), output_size, kw.pop("nonlinearity", "elu"), **kw)
+        return MlpModel(
+            math.prod(shape), list(kw.pop("hidden_sizes", [])), output_size, kw.pop("nonlinearity", "elu"), **kw
+        )
     if class_name == "Conv2dHeadModel":
         image = tuple(shape) if len(shape) == 3 else (1, *shape) if len(shape) == 2 else None
-        if image is None: raise ConfigError(f"Conv2dHeadModel encodes images (C, H, W) or (H, W); the component has shape {tuple(shape)}")
+        if image is None:
+            raise ConfigError(
+                f"Conv2dHeadModel encodes images (C, H, W) or (H, W); the component has shape {tuple(shape)}"
+            )
         kw.setdefault("hidden_sizes", [])
         return Conv2dHeadModel(image, output_size=output_size, **kw)
     return resolve_class(class_name, kind="encoder")(tuple(shape), output_size, **kw)
@@ -73,14 +78,20 @@ class EncoderActorCriticMixin:
         if critic_encoder_component_names == "shared":
             cnames = [n for n in names if n in csegs]
             for n in cnames:
-                if csegs[n] != segs[n]: raise ConfigError(f"shared encoder '{n}': the critic's component has shape {csegs[n]}, the actor's {segs[n]}")
+                if csegs[n] != segs[n]:
+                    raise ConfigError(
+                        f"shared encoder '{n}': the critic's component has shape {csegs[n]}, the actor's {segs[n]}"
+                    )
             critic_encoders = None
         elif critic_encoder_component_names is None: cnames, critic_encoders = [], {}
         else:
             cnames = list(critic_encoder_component_names)
             self._segments(csegs, num_critic_obs, cnames, "critic")
             missing = [n for n in cnames if n not in spec]
-            if missing: raise ConfigError(f"critic encoders {missing} must also be actor encoders (their settings come from there)")
+            if missing:
+                raise ConfigError(
+                    f"critic encoders {missing} must also be actor encoders (their settings come from there)"
+                )
             critic_encoders = {n: build_encoder(spec[n][0], csegs[n], spec[n][2], spec[n][1]) for n in cnames}
         enc_segs = OrderedDict((n, (spec[n][2],) if n in spec else s) for n, s in segs.items())
         enc_csegs = OrderedDict((n, (spec[n][2],) if n in cnames else s) for n, s in csegs.items())
@@ -96,10 +107,16 @@ class EncoderActorCriticMixin:
 
     @staticmethod
     def _segments(obs_segments, n: int, names: list, who: str) -> OrderedDict:
-        if obs_segments is None: raise ConfigError(f"encoders need the env's obs_segments (the {who} observation's layout); the env declares none")
+        if obs_segments is None:
+            raise ConfigError(
+                f"encoders need the env's obs_segments (the {who} observation's layout); the env declares none"
+            )
         segs = check_obs_segments(obs_segments, n)
         unknown = [c for c in names if c not in segs]
-        if unknown: raise ConfigError(f"unknown {who} obs component(s) {unknown} to encode; the {who} observation has {list(segs)}")
+        if unknown:
+            raise ConfigError(
+                f"unknown {who} obs component(s) {unknown} to encode; the {who} observation has {list(segs)}"
+            )
         return segs
 
     def _encode(self, obs, encoders, names, segs, slices) -> torch.Tensor:
@@ -107,22 +124,29 @@ class EncoderActorCriticMixin:
         return torch.cat(parts, dim=-1)
 
     def actor_obs_transform(self, obs, sample: bool = False):
-        return super().actor_obs_transform(self._encode(obs, self.actor_encoders, self.actor_encoders.keys(), self._enc_segs, self._slices), sample)
+        return super().actor_obs_transform(
+            self._encode(obs, self.actor_encoders, self.actor_encoders.keys(), self._enc_segs, self._slices), sample
+        )
 
     def critic_obs_transform(self, critic_obs):
         if not self.critic_encoder_names: return super().critic_obs_transform(critic_obs)
-        return super().critic_obs_transform(self._encode(critic_obs, self.critic_encoders, self.critic_encoder_names, self._enc_csegs, self._cslices))
+        return super().critic_obs_transform(
+            self._encode(critic_obs, self.critic_encoders, self.critic_encoder_names, self._enc_csegs, self._cslices)
+        )
 
     def get_encoder_latent(self, obs: torch.Tensor, name: str) -> torch.Tensor:
         """The actor encoder's latent `(..., out)` of component `name` of `obs`."""
-        if name not in self.actor_encoders: raise ConfigError(f"no encoder for component '{name}'; encoded: {list(self.actor_encoders)}")
+        if name not in self.actor_encoders:
+            raise ConfigError(f"no encoder for component '{name}'; encoded: {list(self.actor_encoders)}")
         return _apply(self.actor_encoders[name], obs[..., self._slices[name]], self._enc_segs[name])
 
 # %% ../../nbs/05c_encoders.ipynb #fd55648a
-_LAYER_KEYS = ("hidden_sizes", "channels", "kernel_sizes", "strides")   # layer lists of MlpModel / Conv2dHeadModel kwargs
+# layer lists of MlpModel / Conv2dHeadModel kwargs
+_LAYER_KEYS = ("hidden_sizes", "channels", "kernel_sizes", "strides")
 
 def check_layer_kwargs(key: str, kwargs) -> None:
-    "Refuse layer lists (`hidden_sizes`, `channels`, `kernel_sizes`, `strides`) with an entry < 1 in module kwargs (a dict, or a list of them)."
+    """Refuse layer lists (`hidden_sizes`, `channels`, `kernel_sizes`, `strides`) with an entry < 1 in module kwargs (a
+    dict, or a list of them)."""
     for i, kw in enumerate(kwargs if isinstance(kwargs, (list, tuple)) else [kwargs]):
         if not isinstance(kw, dict): continue
         where = f"{key}[{i}]" if isinstance(kwargs, (list, tuple)) else key
@@ -132,7 +156,8 @@ def check_layer_kwargs(key: str, kwargs) -> None:
 @dataclass
 class _EncoderFields:
     encoder_component_names: list = field(default_factory=list)   # actor obs components to encode
-    encoder_class_name: Any = "MlpModel"                          # "MlpModel", "Conv2dHeadModel", "pkg.mod:Class", or one per component
+    # "MlpModel", "Conv2dHeadModel", "pkg.mod:Class", or one per component
+    encoder_class_name: Any = "MlpModel"
     encoder_kwargs: Any = field(default_factory=lambda: {"hidden_sizes": [64], "nonlinearity": "elu"})   # or a list
     encoder_output_size: Any = 16                                 # latent width (or one per component)
     critic_encoder_component_names: Any = None                    # None (raw), "shared", or a list of components
@@ -141,7 +166,9 @@ class _EncoderFields:
         super().validate()
         sizes = self.encoder_output_size
         for i, v in enumerate(sizes if isinstance(sizes, (list, tuple)) else [sizes]):
-            check_range(f"policy.encoder_output_size{f'[{i}]' if isinstance(sizes, (list, tuple)) else ''}", v, 1, integer=True)
+            check_range(
+                f"policy.encoder_output_size{f'[{i}]' if isinstance(sizes, (list, tuple)) else ''}", v, 1, integer=True
+            )
         check_layer_kwargs("policy.encoder_kwargs", self.encoder_kwargs)
 
 @dataclass
@@ -174,7 +201,13 @@ class VisualActorCriticMixin(EncoderActorCriticMixin):
         if visual_critic not in ("shared", "separate", "none"):
             raise ConfigError(f"visual_critic must be 'shared', 'separate' or 'none', got '{visual_critic}'")
         in_critic = visual_component_name in (critic_obs_segments or obs_segments or {})
-        critic = None if visual_critic == "none" or not in_critic else "shared" if visual_critic == "shared" else [visual_component_name]
+        critic = (
+            None
+            if visual_critic == "none" or not in_critic
+            else "shared"
+            if visual_critic == "shared"
+            else [visual_component_name]
+        )
         super().__init__(num_actor_obs, num_critic_obs, num_actions, *args, obs_segments=obs_segments,
                          critic_obs_segments=critic_obs_segments, encoder_component_names=[visual_component_name],
                          encoder_class_name="Conv2dHeadModel", encoder_kwargs={**_DEFAULT_CNN, **(visual_kwargs or {})},
@@ -202,7 +235,10 @@ class _VisualFields:
         check_range("policy.visual_latent_size", self.visual_latent_size, 1, integer=True)
         check_layer_kwargs("policy.visual_kwargs", self.visual_kwargs)
         if self.visual_critic not in ("shared", "separate", "none"):
-            raise ConfigError(f"policy.visual_critic must be 'shared', 'separate' or 'none', got '{self.visual_critic}'")
+            raise ConfigError(
+                f"policy.visual_critic must be 'shared', 'separate' or 'none', got '{self.visual_critic}'"
+            )
+
 
 @dataclass
 class VisualActorCriticCfg(_VisualFields, ActorCriticCfg):

@@ -34,29 +34,42 @@ class EstimatorMixin:
                  obs_segments: dict | None = None, critic_obs_segments: dict | None = None,
                  estimator_obs_components=None, estimator_target_components=(), estimator_kwargs=None,
                  replace_state_prob: float = 1.0, actor_obs_components=None, **kwargs):
-        if obs_segments is None: raise ConfigError("estimators need the env's obs_segments (the observation's layout); the env declares none")
+        if obs_segments is None:
+            raise ConfigError(
+                "estimators need the env's obs_segments (the observation's layout); the env declares none"
+            )
         segs = check_obs_segments(obs_segments, num_actor_obs)
         # the raw critic layout (an encoder mixin in front has checked it, and passes the encoded critic size)
         csegs = check_obs_segments(critic_obs_segments or obs_segments,
                                    None if isinstance(self, EncoderActorCriticMixin) else num_critic_obs)
         targets = list(estimator_target_components)
-        if not targets: raise ConfigError("estimator_target_components is empty: name the critic obs components to estimate")
+        if not targets:
+            raise ConfigError("estimator_target_components is empty: name the critic obs components to estimate")
         unknown = [c for c in targets if c not in csegs]
-        if unknown: raise ConfigError(f"unknown estimator target component(s) {unknown}; the critic observation has {list(csegs)}")
+        if unknown:
+            raise ConfigError(
+                f"unknown estimator target component(s) {unknown}; the critic observation has {list(csegs)}"
+            )
         inputs = list(estimator_obs_components) if estimator_obs_components else [c for c in segs if c not in targets]
         unknown = [c for c in inputs if c not in segs]
-        if unknown: raise ConfigError(f"unknown estimator input component(s) {unknown}; the actor observation has {list(segs)}")
-        if not 0.0 <= replace_state_prob <= 1.0: raise ConfigError(f"replace_state_prob must be in [0, 1], got {replace_state_prob}")
+        if unknown:
+            raise ConfigError(f"unknown estimator input component(s) {unknown}; the actor observation has {list(segs)}")
+        if not 0.0 <= replace_state_prob <= 1.0:
+            raise ConfigError(f"replace_state_prob must be in [0, 1], got {replace_state_prob}")
         for c in targets:
             if c in segs and segs[c] != csegs[c]:
-                raise ConfigError(f"estimator target '{c}' has shape {csegs[c]} in the critic observation but {segs[c]} in the actor's")
+                raise ConfigError(
+                    f"estimator target '{c}' has shape {csegs[c]} in the critic observation but {segs[c]} in the actor's"
+                )
         acts = list(actor_obs_components) if actor_obs_components else list(segs)
         unknown = [c for c in acts if c not in segs]
         if unknown: raise ConfigError(f"unknown actor_obs_components {unknown}; the actor observation has {list(segs)}")
         asegs = OrderedDict((c, segs[c]) for c in acts)          # what the actor network gets of the observation
         n_out, n_act = get_subobs_size(csegs, targets), get_subobs_size(segs, acts)
         substitute = all(c in asegs for c in targets)
-        out_segs = asegs if substitute else OrderedDict(list(asegs.items()) + [(f"estimated_{c}", csegs[c]) for c in targets])
+        out_segs = (
+            asegs if substitute else OrderedDict(list(asegs.items()) + [(f"estimated_{c}", csegs[c]) for c in targets])
+        )
         super().__init__(n_act if substitute else n_act + n_out, num_critic_obs, num_actions, *args,
                          obs_segments=out_segs, critic_obs_segments=csegs, **kwargs)
         kw = {"hidden_sizes": [256, 128], "nonlinearity": "elu", **(estimator_kwargs or {})}
@@ -99,7 +112,10 @@ class EstimatorMixin:
 
     def estimation_target(self, critic_obs: torch.Tensor) -> torch.Tensor:
         """What the estimator should output for `critic_obs`: its target components."""
-        return get_subobs_by_components(critic_obs, self.estimator_target_components, self.estimator_critic_obs_segments)
+        return get_subobs_by_components(
+            critic_obs, self.estimator_target_components, self.estimator_critic_obs_segments
+        )
+
 
 # %% ../../nbs/05d_estimators.ipynb #7bbb9faa
 class PrivilegeEstimatorMixin:
@@ -113,12 +129,17 @@ class PrivilegeEstimatorMixin:
             raise ConfigError("privilege estimators need the env's critic obs_segments; the env declares none")
         csegs = check_obs_segments(critic_obs_segments or obs_segments, num_critic_obs)
         targets = list(privilege_target_components)
-        if not targets: raise ConfigError("privilege_target_components is empty: name the critic obs components to estimate")
+        if not targets:
+            raise ConfigError("privilege_target_components is empty: name the critic obs components to estimate")
         unknown = [c for c in targets if c not in csegs]
-        if unknown: raise ConfigError(f"unknown privilege target component(s) {unknown}; the critic observation has {list(csegs)}")
+        if unknown:
+            raise ConfigError(
+                f"unknown privilege target component(s) {unknown}; the critic observation has {list(csegs)}"
+            )
         super().__init__(num_actor_obs, num_critic_obs, num_actions, *args, obs_segments=obs_segments,
                          critic_obs_segments=csegs, **kwargs)
-        if not getattr(self, "is_recurrent", False): raise ConfigError("PrivilegeEstimatorMixin needs a recurrent actor-critic")
+        if not getattr(self, "is_recurrent", False):
+            raise ConfigError("PrivilegeEstimatorMixin needs a recurrent actor-critic")
         n_out, H = get_subobs_size(csegs, targets), self.memory_a.hidden_size
         kw = {"hidden_sizes": [128], "nonlinearity": "elu", **(privilege_estimator_kwargs or {})}
         self.privilege_estimator = MlpModel(H, list(kw["hidden_sizes"]), n_out, kw["nonlinearity"])
@@ -134,7 +155,10 @@ class PrivilegeEstimatorMixin:
         return super().memory_output_transform(torch.cat([h, est.detach()], dim=-1))
 
     def estimation_target(self, critic_obs: torch.Tensor) -> torch.Tensor:
-        return get_subobs_by_components(critic_obs, self.estimator_target_components, self.estimator_critic_obs_segments)
+        return get_subobs_by_components(
+            critic_obs, self.estimator_target_components, self.estimator_critic_obs_segments
+        )
+
 
 # %% ../../nbs/05d_estimators.ipynb #ec12df01
 @dataclass

@@ -27,7 +27,8 @@ class FrozenPolicy:
     """A policy loaded from its run directory: the actor-critic and its observation normaliser (both in eval mode,
     without gradients), the sizes and layout of its observation, and where it came from."""
     actor_critic: nn.Module          # the policy (its critic too), eval, frozen
-    normalizer: nn.Module            # `EmpiricalNormalization` from the checkpoint's obs_norm_state_dict, or `nn.Identity`
+    # `EmpiricalNormalization` from the checkpoint's obs_norm_state_dict, or `nn.Identity`
+    normalizer: nn.Module
     num_obs: int
     num_actions: int
     obs_segments: dict | None        # {component: shape} of its observation, None where the run's env declared none
@@ -64,36 +65,61 @@ def load_frozen_policy(run: str | Path, checkpoint: str | Path | int | None = No
     resolves only against registries. Errors name `role` (e.g. "teacher"): a `CheckpointError` where config.json does
     not describe a policy or the checkpoint does not fit it."""
     run = Path(run)
-    cfg = read_run_config_dict(run)                                  # parsed strictly (missing, malformed, not an object)
+    # parsed strictly (missing, malformed, not an object)
+    cfg = read_run_config_dict(run)
     ckpt = _checkpoint_of(run, checkpoint, role)
     d = load_checkpoint(ckpt)                                        # tensors and plain values only, never code
     try:
         info, pol = cfg.get("env_info") or {}, cfg["policy"]
-        if not isinstance(info, dict) or not isinstance(pol, dict): raise TypeError("'policy' and 'env_info' must be JSON objects")
+        if not isinstance(info, dict) or not isinstance(pol, dict):
+            raise TypeError("'policy' and 'env_info' must be JSON objects")
         cls = resolve_class(pol.get("class_name", "ActorCritic"), kind="policy")
         pcfg = from_dict(cls.Cfg, pol)
         sd = d["model_state_dict"]
         num_obs, num_actions = int(info["num_obs"]), int(info["num_actions"])
-        n_critic = int(info.get("num_privileged_obs") or (sd["critic.0.weight"].shape[1] if "critic.0.weight" in sd else num_obs))
+        n_critic = int(
+            info.get("num_privileged_obs") or (sd["critic.0.weight"].shape[1] if "critic.0.weight" in sd else num_obs)
+        )
         segs = _segments(info.get("obs_segments"))
         # the critic's layout as the runner gave it: recorded, the actor's (same size), or one component
-        csegs = _segments(info.get("privileged_obs_segments")) or (segs if n_critic == num_obs else None) or {"obs": (n_critic,)}
+        csegs = (
+            _segments(info.get("privileged_obs_segments"))
+            or (segs if n_critic == num_obs else None)
+            or {"obs": (n_critic,)}
+        )
         sizes = {}
-        if "num_ref_obs" in inspect.signature(cls.__init__).parameters:      # AMP: the discriminator's input, from its weights
+        # AMP: the discriminator's input, from its weights
+        if "num_ref_obs" in inspect.signature(cls.__init__).parameters:
             w = [v for k, v in sd.items() if k.startswith("discriminator.") and v.dim() == 2]
             if w: sizes["num_ref_obs"] = int(w[0].shape[1])
-        ac = cls.from_cfg(pcfg, num_obs, n_critic, num_actions, obs_segments=segs or {"obs": (num_obs,)}, critic_obs_segments=csegs, **sizes)
-    except ConfigError as e: raise type(e)(f"{role} run {run}: {e}") from None
+        ac = cls.from_cfg(
+            pcfg,
+            num_obs,
+            n_critic,
+            num_actions,
+            obs_segments=segs or {"obs": (num_obs,)},
+            critic_obs_segments=csegs,
+            **sizes,
+        )
+    except ConfigError as e:
+        raise type(e)(f"{role} run {run}: {e}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise CheckpointError(f"{role} run {run}: config.json does not describe its policy ({type(e).__name__}: {e})"[:300]) from None
-    try: ac.load_state_dict(sd)
-    except RuntimeError as e: raise CheckpointError(f"{role} checkpoint {ckpt} does not fit its config.json: {str(e)[:200]}") from None
+        raise CheckpointError(
+            f"{role} run {run}: config.json does not describe its policy ({type(e).__name__}: {e})"[:300]
+        ) from None
+    try:
+        ac.load_state_dict(sd)
+    except RuntimeError as e:
+        raise CheckpointError(f"{role} checkpoint {ckpt} does not fit its config.json: {str(e)[:200]}") from None
     normalizer = nn.Identity()
     if "obs_norm_state_dict" in d:
         normalizer = EmpiricalNormalization(num_obs, name=f"{role} observations")
-        try: normalizer.load_state_dict(d["obs_norm_state_dict"])
+        try:
+            normalizer.load_state_dict(d["obs_norm_state_dict"])
         except (RuntimeError, TypeError, AttributeError, KeyError) as e:
-            raise CheckpointError(f"{role} checkpoint {ckpt}: its observation normaliser does not fit {num_obs} observations: {str(e)[:200]}") from None
+            raise CheckpointError(
+                f"{role} checkpoint {ckpt}: its observation normaliser does not fit {num_obs} observations: {str(e)[:200]}"
+            ) from None
     for m in (ac, normalizer):
         m.to(device).eval()
         for p in m.parameters(): p.requires_grad_(False)

@@ -26,7 +26,9 @@ class Memory(nn.Module):
         kind = type.lower()
         if kind not in ("lstm", "gru"): raise ConfigError(f"rnn type must be 'lstm' or 'gru', got '{type}'")
         self.is_lstm = kind == "lstm"
-        self.rnn = (nn.LSTM if self.is_lstm else nn.GRU)(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        self.rnn = (nn.LSTM if self.is_lstm else nn.GRU)(
+            input_size=input_size, hidden_size=hidden_size, num_layers=num_layers
+        )
         self.hidden_size, self.num_layers = hidden_size, num_layers
         self.hidden_states: torch.Tensor | LstmHiddenState | None = None
 
@@ -63,7 +65,8 @@ class ActorCriticRecurrentCfg(ActorCriticCfg):
 
     def validate(self):
         super().validate()
-        if str(self.rnn_type).lower() not in ("lstm", "gru"): raise ConfigError(f"policy.rnn_type must be 'lstm' or 'gru', got '{self.rnn_type}'")
+        if str(self.rnn_type).lower() not in ("lstm", "gru"):
+            raise ConfigError(f"policy.rnn_type must be 'lstm' or 'gru', got '{self.rnn_type}'")
         for k in ("rnn_hidden_size", "rnn_num_layers"): check_range(f"policy.{k}", getattr(self, k), 1, integer=True)
 
 @register
@@ -72,12 +75,32 @@ class ActorCriticRecurrent(ActorCritic):
     is_recurrent = True
     Cfg = ActorCriticRecurrentCfg
 
-    def __init__(self, num_actor_obs: int, num_critic_obs: int, num_actions: int, actor_hidden_dims=(256, 256),
-                 critic_hidden_dims=(256, 256), activation="elu", init_noise_std: float = 0.5, noise_std_type: str = "log",
-                 rnn_type: str = "lstm", rnn_hidden_size: int = 256, rnn_num_layers: int = 1,
-                 obs_segments: dict | None = None, critic_obs_segments: dict | None = None):
-        super().__init__(rnn_hidden_size, rnn_hidden_size, num_actions, actor_hidden_dims, critic_hidden_dims, activation,
-                         init_noise_std, noise_std_type)
+    def __init__(
+        self,
+        num_actor_obs: int,
+        num_critic_obs: int,
+        num_actions: int,
+        actor_hidden_dims=(256, 256),
+        critic_hidden_dims=(256, 256),
+        activation="elu",
+        init_noise_std: float = 0.5,
+        noise_std_type: str = "log",
+        rnn_type: str = "lstm",
+        rnn_hidden_size: int = 256,
+        rnn_num_layers: int = 1,
+        obs_segments: dict | None = None,
+        critic_obs_segments: dict | None = None,
+    ):
+        super().__init__(
+            rnn_hidden_size,
+            rnn_hidden_size,
+            num_actions,
+            actor_hidden_dims,
+            critic_hidden_dims,
+            activation,
+            init_noise_std,
+            noise_std_type,
+        )
         self.num_actor_obs, self.num_critic_obs = num_actor_obs, num_critic_obs   # what the env provides
         self.obs_segments, self.critic_obs_segments = obs_segments, critic_obs_segments
         self.memory_a = Memory(num_actor_obs, rnn_type, rnn_num_layers, rnn_hidden_size)
@@ -128,7 +151,8 @@ class RecurrentInferencePolicy(nn.Module):
             return actions
         return (actions, *new) if self.is_lstm else (actions, new)
 
-    @torch.inference_mode()                   # the state was made in inference mode (rollouts, the stepper); zero it there too
+    # the state was made in inference mode (rollouts, the stepper); zero it there too
+    @torch.inference_mode()
     def reset(self, dones: torch.Tensor | None = None) -> None:
         """Zero the carried hidden state (of the envs that are done)."""
         if self.hidden is None: return

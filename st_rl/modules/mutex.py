@@ -27,13 +27,22 @@ __all__ = ['ActorCriticMutex', 'ActorCriticFieldMutex', 'SubPolicy', 'ActorCriti
 # %% ../../nbs/05f_mutex.ipynb #7bbb1d18
 class SubPolicy(nn.Module):
     """A frozen, deterministic policy from a run directory: normalisation + `act_inference`, on its own obs components."""
+
     def __init__(self, run: str | Path, checkpoint: str | Path | None = None):
         super().__init__()
-        fp = load_frozen_policy(run, checkpoint, role="sub-policy")       # a run directory is data: parsed strictly, no env
+        # a run directory is data: parsed strictly, no env
+        fp = load_frozen_policy(run, checkpoint, role="sub-policy")
         if fp.is_recurrent:
-            raise ConfigError(f"sub-policy {run}: recurrent policies ({type(fp.actor_critic).__name__}) are not supported as Mutex sub-policies yet")
+            raise ConfigError(
+                f"sub-policy {run}: recurrent policies ({type(fp.actor_critic).__name__}) are not supported as Mutex sub-policies yet"
+            )
         self.policy, self.normalizer, self.obs_segments = fp.actor_critic, fp.normalizer, fp.obs_segments
-        self.num_obs, self.num_actions, self.run, self.checkpoint = fp.num_obs, fp.num_actions, str(fp.run), fp.checkpoint
+        self.num_obs, self.num_actions, self.run, self.checkpoint = (
+            fp.num_obs,
+            fp.num_actions,
+            str(fp.run),
+            fp.checkpoint,
+        )
         self.eval()
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
@@ -44,30 +53,62 @@ class ActorCriticMutex(ActorCritic):
     """Pretrained sub-policies (from run directories) behind one policy; `selection` picks one per env."""
     uses_obs_segments = True
 
-    def __init__(self, num_actor_obs: int, num_critic_obs: int, num_actions: int, sub_policy_paths=(), sub_policy_checkpoints=None,
-                 critic_hidden_dims=(256, 256), activation="elu", init_noise_std: float = 0.5, noise_std_type: str = "log",
-                 obs_segments: dict | None = None, critic_obs_segments: dict | None = None, actor_hidden_dims=(), **kwargs):
-        super().__init__(num_actor_obs, num_critic_obs, num_actions, [], critic_hidden_dims, activation, init_noise_std, noise_std_type,
-                         obs_segments, critic_obs_segments)
+    def __init__(
+        self,
+        num_actor_obs: int,
+        num_critic_obs: int,
+        num_actions: int,
+        sub_policy_paths=(),
+        sub_policy_checkpoints=None,
+        critic_hidden_dims=(256, 256),
+        activation="elu",
+        init_noise_std: float = 0.5,
+        noise_std_type: str = "log",
+        obs_segments: dict | None = None,
+        critic_obs_segments: dict | None = None,
+        actor_hidden_dims=(),
+        **kwargs,
+    ):
+        super().__init__(
+            num_actor_obs,
+            num_critic_obs,
+            num_actions,
+            [],
+            critic_hidden_dims,
+            activation,
+            init_noise_std,
+            noise_std_type,
+            obs_segments,
+            critic_obs_segments,
+        )
         del self.actor                                                                   # the sub-policies act
         paths = list(sub_policy_paths)
-        if len(paths) < 2: raise ConfigError(f"{type(self).__name__} needs at least 2 sub_policy_paths, got {len(paths)}")
+        if len(paths) < 2:
+            raise ConfigError(f"{type(self).__name__} needs at least 2 sub_policy_paths, got {len(paths)}")
         ckpts = list(sub_policy_checkpoints or [None] * len(paths))
-        if len(ckpts) != len(paths): raise ConfigError("sub_policy_checkpoints must give one checkpoint (or null) per sub-policy")
+        if len(ckpts) != len(paths):
+            raise ConfigError("sub_policy_checkpoints must give one checkpoint (or null) per sub-policy")
         self.sub_policies = nn.ModuleList(SubPolicy(p, c) for p, c in zip(paths, ckpts))
         segs = check_obs_segments(obs_segments or {"obs": (num_actor_obs,)}, num_actor_obs)
         sl = segment_slices(segs)
         self._sub_idx = []
         for i, sp in enumerate(self.sub_policies):
             if sp.num_actions != num_actions:
-                raise ConfigError(f"sub-policy {i} ({sp.run}) outputs {sp.num_actions} actions; this env takes {num_actions}")
+                raise ConfigError(
+                    f"sub-policy {i} ({sp.run}) outputs {sp.num_actions} actions; this env takes {num_actions}"
+                )
             if sp.obs_segments is not None and all(n in segs for n in sp.obs_segments):
                 idx = torch.cat([torch.arange(sl[n].start, sl[n].stop) for n in sp.obs_segments])
             elif sp.num_obs == num_actor_obs: idx = torch.arange(num_actor_obs)
             else:
-                raise ConfigError(f"sub-policy {i} ({sp.run}) observes {sp.num_obs} numbers {list(sp.obs_segments or [])}; this "
-                                  f"observation has {num_actor_obs} {list(segs)} and does not contain its components")
-            if len(idx) != sp.num_obs: raise ConfigError(f"sub-policy {i} ({sp.run}): its components make {len(idx)} numbers, it observes {sp.num_obs}")
+                raise ConfigError(
+                    f"sub-policy {i} ({sp.run}) observes {sp.num_obs} numbers {list(sp.obs_segments or [])}; this "
+                    f"observation has {num_actor_obs} {list(segs)} and does not contain its components"
+                )
+            if len(idx) != sp.num_obs:
+                raise ConfigError(
+                    f"sub-policy {i} ({sp.run}): its components make {len(idx)} numbers, it observes {sp.num_obs}"
+                )
             self._sub_idx.append(idx)
         self.num_sub_policies = len(self.sub_policies)
         self.selection: torch.Tensor | None = None       # (N,) sub-policy index per env; None: sub-policy 0 everywhere
@@ -108,11 +149,13 @@ class ActorCriticMutex(ActorCritic):
 @dataclass
 class ActorCriticMutexCfg(ActorCriticCfg):
     class_name: str = "ActorCriticMutex"
-    sub_policy_paths: list = field(default_factory=list)        # run directories of the sub-policies, in selection order
+    # run directories of the sub-policies, in selection order
+    sub_policy_paths: list = field(default_factory=list)
     sub_policy_checkpoints: Any = None                           # one checkpoint (path or null: newest) per sub-policy
     actor_hidden_dims: list = field(default_factory=list)        # unused: the sub-policies act
 
-    hidden_dims_fields = ("critic_hidden_dims",)                 # (not a field) the actor's widths are the sub-policies'
+    # (not a field) the actor's widths are the sub-policies'
+    hidden_dims_fields = ("critic_hidden_dims",)
 
 ActorCriticMutex.Cfg = ActorCriticMutexCfg
 ActorCriticMutex = register(ActorCriticMutex)
@@ -120,32 +163,54 @@ ActorCriticMutex = register(ActorCriticMutex)
 # %% ../../nbs/05f_mutex.ipynb #9ff7d3f6
 class ActorCriticFieldMutex(ActorCriticMutex):
     """A Mutex whose sub-policy per env comes from an observation component, with command overrides and smoothing."""
-    def __init__(self, num_actor_obs: int, num_critic_obs: int, num_actions: int, *args, selector_component: str = "skill",
-                 sub_policy_command_override: list | None = None, selection_smoothing_steps: int = 0,
-                 obs_segments: dict | None = None, **kwargs):
+
+    def __init__(
+        self,
+        num_actor_obs: int,
+        num_critic_obs: int,
+        num_actions: int,
+        *args,
+        selector_component: str = "skill",
+        sub_policy_command_override: list | None = None,
+        selection_smoothing_steps: int = 0,
+        obs_segments: dict | None = None,
+        **kwargs,
+    ):
         super().__init__(num_actor_obs, num_critic_obs, num_actions, *args, obs_segments=obs_segments, **kwargs)
         segs = check_obs_segments(obs_segments or {"obs": (num_actor_obs,)}, num_actor_obs)
         if selector_component not in segs:
-            raise ConfigError(f"selector_component '{selector_component}' is not an observation component; the observation has {list(segs)}")
+            raise ConfigError(
+                f"selector_component '{selector_component}' is not an observation component; the observation has {list(segs)}"
+            )
         sl = segment_slices(segs)
         self._sel_slice = sl[selector_component]
         width = self._sel_slice.stop - self._sel_slice.start
         if width not in (1, self.num_sub_policies):
-            raise ConfigError(f"selector_component '{selector_component}' has {width} numbers; it must have 1 (an index) or "
-                              f"{self.num_sub_policies} (one per sub-policy)")
+            raise ConfigError(
+                f"selector_component '{selector_component}' has {width} numbers; it must have 1 (an index) or "
+                f"{self.num_sub_policies} (one per sub-policy)"
+            )
         overrides = list(sub_policy_command_override or [None] * self.num_sub_policies)
-        if len(overrides) != self.num_sub_policies: raise ConfigError("sub_policy_command_override needs one entry (or null) per sub-policy")
+        if len(overrides) != self.num_sub_policies:
+            raise ConfigError("sub_policy_command_override needs one entry (or null) per sub-policy")
         self._overrides = []                                 # per sub-policy: [(slice, value tensor)]
         for k, ov in enumerate(overrides):
             items = []
             for name, value in (ov or {}).items():
-                if name not in segs: raise ConfigError(f"sub_policy_command_override[{k}] names '{name}', not a component of {list(segs)}")
+                if name not in segs:
+                    raise ConfigError(
+                        f"sub_policy_command_override[{k}] names '{name}', not a component of {list(segs)}"
+                    )
                 v = torch.as_tensor(value, dtype=torch.float32).flatten()
                 n = sl[name].stop - sl[name].start
-                if v.numel() not in (1, n): raise ConfigError(f"sub_policy_command_override[{k}]['{name}'] has {v.numel()} numbers, the component {n}")
+                if v.numel() not in (1, n):
+                    raise ConfigError(
+                        f"sub_policy_command_override[{k}]['{name}'] has {v.numel()} numbers, the component {n}"
+                    )
                 items.append((sl[name], v))
             self._overrides.append(items)
-        if selection_smoothing_steps < 0: raise ConfigError(f"selection_smoothing_steps must be >= 0, got {selection_smoothing_steps}")
+        if selection_smoothing_steps < 0:
+            raise ConfigError(f"selection_smoothing_steps must be >= 0, got {selection_smoothing_steps}")
         self.selection_smoothing_steps = selection_smoothing_steps
         self._prev_sel = self._from_sel = self._blend = None   # per env: current and previous skill, blend progress
 
@@ -188,8 +253,10 @@ class ActorCriticFieldMutex(ActorCriticMutex):
 class ActorCriticFieldMutexCfg(ActorCriticMutexCfg):
     class_name: str = "ActorCriticFieldMutex"
     selector_component: str = "skill"                          # the observation component that picks the sub-policy
-    sub_policy_command_override: Any = None                    # per sub-policy: {component: value(s)} it sees instead, or null
-    selection_smoothing_steps: int = 0                         # blend old -> new skill's action over this many steps (0: switch at once)
+    # per sub-policy: {component: value(s)} it sees instead, or null
+    sub_policy_command_override: Any = None
+    # blend old -> new skill's action over this many steps (0: switch at once)
+    selection_smoothing_steps: int = 0
 
     def validate(self):
         super().validate()

@@ -37,7 +37,10 @@ class AmpPolicyRunnerCfg(RunnerCfg):
     def validate(self):
         super().validate()
         if self.eval_interval < 0 or self.eval_episodes < 1:
-            raise ConfigError(f"eval_interval must be >= 0 and eval_episodes >= 1, got {self.eval_interval} and {self.eval_episodes}")
+            raise ConfigError(
+                f"eval_interval must be >= 0 and eval_episodes >= 1, got {self.eval_interval} and {self.eval_episodes}"
+            )
+
 
 def _trial_pruned_class() -> type[Exception]:
     try:
@@ -53,11 +56,23 @@ class AmpPolicyRunner(OnPolicyRunner):
     """`OnPolicyRunner` for adversarial motion priors, with evaluation hooks and an optional pruning `trial`."""
     Cfg = AmpPolicyRunnerCfg
 
-    def __init__(self, env: VecEnv, train_cfg, log_dir=None, device: str = "cpu", trial: Any = None, eval_env: VecEnv | None = None):
+    def __init__(
+        self,
+        env: VecEnv,
+        train_cfg,
+        log_dir=None,
+        device: str = "cpu",
+        trial: Any = None,
+        eval_env: VecEnv | None = None,
+    ):
         super().__init__(env, train_cfg, log_dir, device)
         if not hasattr(self.alg, "amp_normalizer"):
-            raise ConfigError(f"AmpPolicyRunner trains APPO or ATPPO, got algorithm.class_name='{self.cfg.algorithm.class_name}'")
-        if trial is not None and not (callable(getattr(trial, "report", None)) and callable(getattr(trial, "should_prune", None))):
+            raise ConfigError(
+                f"AmpPolicyRunner trains APPO or ATPPO, got algorithm.class_name='{self.cfg.algorithm.class_name}'"
+            )
+        if trial is not None and not (
+            callable(getattr(trial, "report", None)) and callable(getattr(trial, "should_prune", None))
+        ):
             raise ConfigError(f"trial must have report(value, step) and should_prune(), got {type(trial).__name__}")
         self.trial, self.eval_env = trial, eval_env
         self.eval_hooks: list = []
@@ -90,7 +105,12 @@ def evaluate(self: AmpPolicyRunner, env: VecEnv | None = None, episodes: int | N
             ret[dones] = 0; length[dones] = 0
     if was_training: self.train_mode()
     n = len(returns)
-    return {"eval/return": sum(returns) / n, "eval/episode_length": sum(lengths) / n, "eval/style_reward": style_sum / max(steps, 1)}
+    return {
+        "eval/return": sum(returns) / n,
+        "eval/episode_length": sum(lengths) / n,
+        "eval/style_reward": style_sum / max(steps, 1),
+    }
+
 
 @patch
 def log(self: AmpPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,

@@ -58,7 +58,8 @@ class BackgroundTrainer:
         except BaseException as e:                    # kept for the notebook: the thread must not die silently
             self.error, self.state = e, "failed"
         else:
-            if self.runner.log_dir is not None: self.checkpoint = self.runner.log_dir / f"model_{self.runner.current_learning_iteration}.pt"
+            if self.runner.log_dir is not None:
+                self.checkpoint = self.runner.log_dir / f"model_{self.runner.current_learning_iteration}.pt"
         finally:
             with self._cond:
                 self._do_saves()                      # requests that arrived during the last iteration
@@ -134,7 +135,8 @@ class BackgroundTrainer:
     def close(self) -> None:
         """Stop training and detach from the runner."""
         self.stop()
-        if self._between_iterations in self.runner.iteration_hooks: self.runner.iteration_hooks.remove(self._between_iterations)
+        if self._between_iterations in self.runner.iteration_hooks:
+            self.runner.iteration_hooks.remove(self._between_iterations)
 
     def __repr__(self):
         return f"BackgroundTrainer({self.state}, iteration {self.runner.current_learning_iteration}, {len(self.history)} iterations recorded)"

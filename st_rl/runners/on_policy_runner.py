@@ -29,9 +29,21 @@ from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
 from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCritic, ActorCriticCfg, NumpyRolloutPolicy
 from ..utils.config import from_dict, polymorphic, to_dict
-from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, StRlError, atomic_torch_save, atomic_write_text,
-                              code_state, configure_torch_threads, dist_rank_world, get_rng_state, register, resolve_class,
-                              set_rng_state)
+from st_rl.utils.core import (
+    CheckpointError,
+    ConfigError,
+    NonFiniteError,
+    StRlError,
+    atomic_torch_save,
+    atomic_write_text,
+    code_state,
+    configure_torch_threads,
+    dist_rank_world,
+    get_rng_state,
+    register,
+    resolve_class,
+    set_rng_state,
+)
 from ..utils.export import InferencePolicy, export_policy_as_onnx
 from ..utils.run_dir import RunLock, append_metrics, clean_temp_files, holds_run, load_checkpoint, write_run_config
 
@@ -44,20 +56,27 @@ __all__ = ['MAX_MAGNITUDE', 'LIVE_HYPERPARAMETERS', 'EnvCfg', 'RunnerCfg', 'OnPo
 class EnvCfg:
     task: str = "HalfCheetah-v5"              # gymnasium id, "PointMass", or "package.module:factory"
     num_envs: int = 8                         # parallel envs
-    num_workers: int = -1                     # env worker processes (gymnasium tasks): -1 automatic (see GymVecEnv), 0 in-process
+    # env worker processes (gymnasium tasks): -1 automatic (see GymVecEnv), 0 in-process
+    num_workers: int = -1
     physics_threads: int = -1                 # MuJoCo threads of batched gymnasium tasks (see GymVecEnv): -1 automatic
-    wrappers: list = field(default_factory=list)   # gymnasium wrappers, [{class_name: ..., **kwargs}] (see apply_wrappers)
-    kwargs: dict = field(default_factory=dict)     # keyword arguments of the env (e.g. Quadruped: {push_interval_s: 5}; gymnasium: gym.make's)
+    # gymnasium wrappers, [{class_name: ..., **kwargs}] (see apply_wrappers)
+    wrappers: list = field(default_factory=list)
+    # keyword arguments of the env (e.g. Quadruped: {push_interval_s: 5}; gymnasium: gym.make's)
+    kwargs: dict = field(default_factory=dict)
 
     MAX_ENVS = 65_536                         # more envs than any CPU or GPU simulator here runs; larger is a typo
 
     def validate(self):
-        if not isinstance(self.task, str) or not self.task: raise ConfigError(f"env.task must be a non-empty string, got {self.task!r}")
+        if not isinstance(self.task, str) or not self.task:
+            raise ConfigError(f"env.task must be a non-empty string, got {self.task!r}")
         if not 1 <= self.num_envs <= self.MAX_ENVS:
             raise ConfigError(f"env.num_envs must be between 1 and {self.MAX_ENVS}, got {self.num_envs}")
         for k in ("num_workers", "physics_threads"):
-            if getattr(self, k) < -1: raise ConfigError(f"env.{k} must be >= -1 (-1: automatic, 0: in-process), got {getattr(self, k)}")
-        if "wrappers" in self.kwargs: raise ConfigError("env.kwargs.wrappers: wrappers go in env.wrappers, not in the env's keyword arguments")
+            if getattr(self, k) < -1:
+                raise ConfigError(f"env.{k} must be >= -1 (-1: automatic, 0: in-process), got {getattr(self, k)}")
+        if "wrappers" in self.kwargs:
+            raise ConfigError("env.kwargs.wrappers: wrappers go in env.wrappers, not in the env's keyword arguments")
+
 
 @dataclass
 class RunnerCfg:
@@ -71,28 +90,39 @@ class RunnerCfg:
     empirical_normalization: bool = True      # running mean/std normalisation of observations
     logger: str = "tensorboard"               # "tensorboard" or "none" (metrics.jsonl is always written)
     num_threads: int = 0                      # torch threads; 0 = automatic (1 on CPU)
-    update_threads: int = 0                   # torch threads during the update (the envs are idle); 0 = automatic (see OnPolicyRunner)
+    # torch threads during the update (the envs are idle); 0 = automatic (see OnPolicyRunner)
+    update_threads: int = 0
     check_env: bool = True                    # check the env against the VecEnv contract before training
-    nonfinite: str = "raise"                  # NaN/Inf in obs, rewards or actions: "raise" (name the env), "sanitize" (zero and count), "ignore"
-    pipeline_rollout: bool = True             # step the env's workers while the learner finishes the step before (same numbers)
-    numpy_rollout: bool = True                # CPU: an MLP ActorCritic's rollout arithmetic in numpy (NumpyRolloutPolicy; torch's to float rounding)
-    manual_gradients: bool = True             # CPU: PPO's gradients of an MLP ActorCritic in closed form (PPOManualGradients; autograd's to float rounding)
+    # NaN/Inf in obs, rewards or actions: "raise" (name the env), "sanitize" (zero and count), "ignore"
+    nonfinite: str = "raise"
+    # step the env's workers while the learner finishes the step before (same numbers)
+    pipeline_rollout: bool = True
+    # CPU: an MLP ActorCritic's rollout arithmetic in numpy (NumpyRolloutPolicy; torch's to float rounding)
+    numpy_rollout: bool = True
+    # CPU: PPO's gradients of an MLP ActorCritic in closed form (PPOManualGradients; autograd's to float rounding)
+    manual_gradients: bool = True
     print_interval: int = 1                   # console progress line every this many iterations (0: never)
     env: EnvCfg = field(default_factory=EnvCfg)
     policy: ActorCriticCfg = polymorphic(ActorCriticCfg)
     algorithm: PPOCfg = polymorphic(PPOCfg)
 
     def validate(self):
-        if self.num_steps_per_env < 1: raise ConfigError(f"num_steps_per_env must be >= 1, got {self.num_steps_per_env}")
+        if self.num_steps_per_env < 1:
+            raise ConfigError(f"num_steps_per_env must be >= 1, got {self.num_steps_per_env}")
         if self.max_iterations < 1: raise ConfigError(f"max_iterations must be >= 1, got {self.max_iterations}")
-        if self.save_interval < 0: raise ConfigError(f"save_interval must be >= 0 (0: only at the end), got {self.save_interval}")
+        if self.save_interval < 0:
+            raise ConfigError(f"save_interval must be >= 0 (0: only at the end), got {self.save_interval}")
         if not 0 <= self.seed < 2**32: raise ConfigError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
-        if self.print_interval < 0: raise ConfigError(f"print_interval must be >= 0 (0: never), got {self.print_interval}")
+        if self.print_interval < 0:
+            raise ConfigError(f"print_interval must be >= 0 (0: never), got {self.print_interval}")
         for k in ("experiment_name", "run_name"):
             v = getattr(self, k)
             if (v or k == "experiment_name") and (not re.fullmatch(r"[A-Za-z0-9_.+-]+", v) or set(v) == {"."}):
-                raise ConfigError(f"{k} must be a plain folder name (letters, digits, _ . + -; not '.' or '..'), got {v!r}")
-        if self.logger not in ("tensorboard", "none"): raise ConfigError(f"logger must be 'tensorboard' or 'none', got '{self.logger}'")
+                raise ConfigError(
+                    f"{k} must be a plain folder name (letters, digits, _ . + -; not '.' or '..'), got {v!r}"
+                )
+        if self.logger not in ("tensorboard", "none"):
+            raise ConfigError(f"logger must be 'tensorboard' or 'none', got '{self.logger}'")
         for k in ("num_threads", "update_threads"):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0 (0: automatic), got {getattr(self, k)}")
         if self.nonfinite not in ("raise", "sanitize", "ignore"):
@@ -104,7 +134,9 @@ class OnPolicyRunner:
     """On-policy training loop (PPO and its subclasses) over a `VecEnv`."""
     Cfg = RunnerCfg
 
-    def __init__(self, env: VecEnv, train_cfg: dict | RunnerCfg, log_dir: str | Path | None = None, device: str = "cpu"):
+    def __init__(
+        self, env: VecEnv, train_cfg: dict | RunnerCfg, log_dir: str | Path | None = None, device: str = "cpu"
+    ):
         self.cfg = from_dict(type(self).Cfg, train_cfg)
         self.env, self.device = env, torch.device(device)
         self.rollout_threads = configure_torch_threads(self.cfg.num_threads or None, self.device)
@@ -117,10 +149,22 @@ class OnPolicyRunner:
         pcfg, acfg = self.cfg.policy, self.cfg.algorithm
         policy_cls = resolve_class(pcfg.class_name, kind="policy")
         obs_segments = getattr(env, "obs_segments", None) or {"obs": (env.num_obs,)}
-        critic_segments = (getattr(env, "privileged_obs_segments", None) or {"obs": (num_critic_obs,)}) if self.has_critic_group else obs_segments
-        group_sizes = {f"num_{k}": v.shape[-1] for k, v in extras.get("observations", {}).items() if k != "critic"}   # e.g. num_ref_obs
-        actor_critic = policy_cls.from_cfg(pcfg, env.num_obs, num_critic_obs, env.num_actions,
-                                           obs_segments=obs_segments, critic_obs_segments=critic_segments, **group_sizes)
+        critic_segments = (
+            (getattr(env, "privileged_obs_segments", None) or {"obs": (num_critic_obs,)})
+            if self.has_critic_group
+            else obs_segments
+        )
+        # e.g. num_ref_obs
+        group_sizes = {f"num_{k}": v.shape[-1] for k, v in extras.get("observations", {}).items() if k != "critic"}
+        actor_critic = policy_cls.from_cfg(
+            pcfg,
+            env.num_obs,
+            num_critic_obs,
+            env.num_actions,
+            obs_segments=obs_segments,
+            critic_obs_segments=critic_segments,
+            **group_sizes,
+        )
         alg_cls = resolve_class(acfg.class_name, kind="algorithm")
         self.alg: PPO = alg_cls.from_cfg(acfg, actor_critic, device=self.device,
                                          empirical_normalization=self.cfg.empirical_normalization)
@@ -151,7 +195,8 @@ class OnPolicyRunner:
         self.iteration_hooks: list = []              # fn(runner, metrics) after every iteration of `learn`
         self._pending_hparams: dict = {}             # set_hyperparameters(): applied at the next iteration boundary
         self._hparam_lock = threading.Lock()
-        self.owns_run_dir = False                    # True: `log_dir` may hold this run already (a resume); else it must not
+        # True: `log_dir` may hold this run already (a resume); else it must not
+        self.owns_run_dir = False
 
     @property
     def actor_critic(self): return self.alg.actor_critic
@@ -185,8 +230,10 @@ the normalisers refuse them (their float32 statistics would overflow), and no ph
 def _non_finite(name: str, t: torch.Tensor, where: str) -> NonFiniteError:
     bad = ~(t.abs() <= MAX_MAGNITUDE)
     rows = (bad if bad.dim() == 1 else bad.flatten(1).any(1)).nonzero().flatten()[:8].tolist()
-    return NonFiniteError(f"NaN/Inf in {name} {where} (env indices {rows}; values beyond ±{MAX_MAGNITUDE:.0e} count as Inf); "
-                          f"check the env's {name}, or set nonfinite=sanitize to zero and count them")
+    return NonFiniteError(
+        f"NaN/Inf in {name} {where} (env indices {rows}; values beyond ±{MAX_MAGNITUDE:.0e} count as Inf); "
+        f"check the env's {name}, or set nonfinite=sanitize to zero and count them"
+    )
 
 @patch
 def reset_rollout_state(self: OnPolicyRunner) -> None:
@@ -235,7 +282,8 @@ def _take_env_step(self: OnPolicyRunner, actions, obs, rewards, dones, extras) -
 
 @patch
 def _record_step(self: OnPolicyRunner, rewards, dones, extras, **pipelined) -> None:
-    "Store a step's transition and count its episode statistics (raw env rewards); `pipelined`: see `_collect_pipelined`."
+    """Store a step's transition and count its episode statistics (raw env rewards); `pipelined`: see
+    `_collect_pipelined`."""
     self.alg.process_env_step(rewards, dones, extras, **pipelined)
     self.cur_reward_sum += rewards
     self.cur_episode_length += 1
@@ -253,7 +301,9 @@ def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards, critic_obs=
     it, env_name = self.current_learning_iteration, type(self.env).__name__
     if not _within_bounds(actions): raise _non_finite("actions", actions, f"from the policy at iteration {it}")
     for name, t in (("observations", obs), ("rewards", rewards), ("critic observations", critic_obs)):
-        if t is not None and not _within_bounds(t): raise _non_finite(name, t, f"returned by {env_name}.step at iteration {it}")
+        if t is not None and not _within_bounds(t):
+            raise _non_finite(name, t, f"returned by {env_name}.step at iteration {it}")
+
 
 @patch
 def collect(self: OnPolicyRunner) -> None:
@@ -304,33 +354,50 @@ def can_pipeline(self: OnPolicyRunner) -> bool:
     beside its own `step`, PPO's own `act` and `process_env_step`, a feed-forward policy and this class's `rollout_step`."""
     env_cls, alg_cls = type(self.env), type(self.alg)
     owner = next((c for c in env_cls.__mro__ if "step" in c.__dict__), None)
-    return (self.cfg.pipeline_rollout and owner is not None and "step_async" in owner.__dict__ and "step_wait" in owner.__dict__
-            and alg_cls.act is PPO.act and alg_cls.process_env_step is PPO.process_env_step
-            and not self.alg.actor_critic.is_recurrent and type(self).rollout_step is OnPolicyRunner.rollout_step
-            and "rollout_step" not in self.__dict__)
+    return (
+        self.cfg.pipeline_rollout
+        and owner is not None
+        and "step_async" in owner.__dict__
+        and "step_wait" in owner.__dict__
+        and alg_cls.act is PPO.act
+        and alg_cls.process_env_step is PPO.process_env_step
+        and not self.alg.actor_critic.is_recurrent
+        and type(self).rollout_step is OnPolicyRunner.rollout_step
+        and "rollout_step" not in self.__dict__
+    )
 
 # %% ../../nbs/08_runner.ipynb #30cb84e2
 @patch
 def begin_training(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> int:
-    "Prepare a run of `num_learning_iterations` more iterations (env state, train mode, logging); returns the last iteration."
+    """Prepare a run of `num_learning_iterations` more iterations (env state, train mode, logging); returns the last
+    iteration."""
     if init_at_random_ep_len:
-        self.env.episode_length_buf[:] = torch.randint_like(self.env.episode_length_buf, high=int(self.env.max_episode_length))
+        self.env.episode_length_buf[:] = torch.randint_like(
+            self.env.episode_length_buf, high=int(self.env.max_episode_length)
+        )
     self.reset_rollout_state()
     self.train_mode()
     total = self.current_learning_iteration + num_learning_iterations
     self.alg.num_iterations = total
-    if self.accelerator is not None and self.cfg.print_interval and self.rank == 0: print(f"st_rl: {self.accelerator_line()}", flush=True)
+    if self.accelerator is not None and self.cfg.print_interval and self.rank == 0:
+        print(f"st_rl: {self.accelerator_line()}", flush=True)
     if self.log_dir is not None: self._init_logging()
     return total
 
 @patch
 def accelerator_line(self: OnPolicyRunner) -> str:
     "What the CPU accelerator does for this run, in one line (printed at the start of `learn`, kept in config.json)."
-    return self.accelerator.describe(self.alg) if self.accelerator is not None else "CPU accelerator: none (the reference PPO runs)"
+    return (
+        self.accelerator.describe(self.alg)
+        if self.accelerator is not None
+        else "CPU accelerator: none (the reference PPO runs)"
+    )
+
 
 @patch
 def train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
-    """One iteration: apply queued hyperparameter changes, collect, update, log, save on the interval; returns its metrics."""
+    """One iteration: apply queued hyperparameter changes, collect, update, log, save on the interval; returns its
+    metrics."""
     it = self.current_learning_iteration
     total = total or getattr(self.alg, "num_iterations", None) or it + 1
     changed = self._apply_pending_hyperparameters()
@@ -365,8 +432,12 @@ def learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_
         for sig, handler in (previous or {}).items(): signal.signal(sig, handler)
         self.release_run_dir()
     if self._stop_signal is not None:
-        raise TrainingInterrupted(self._stop_signal, self.current_learning_iteration,
-                                  self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir else None)
+        raise TrainingInterrupted(
+            self._stop_signal,
+            self.current_learning_iteration,
+            self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir else None,
+        )
+
 
 # %% ../../nbs/08_runner.ipynb #468fd410
 def _positive(v): return v > 0
@@ -385,7 +456,8 @@ LIVE_HYPERPARAMETERS: dict[str, tuple[type, Callable, str]] = {
     "num_learning_epochs": (int, lambda v: 1 <= v <= 100, "an integer in [1, 100]"),
     "num_mini_batches": (int, _positive, "an integer >= 1 that divides num_envs x num_steps_per_env"),
     "schedule": (str, lambda v: v in ("fixed", "adaptive", "linear"), "'fixed', 'adaptive' or 'linear'"),
-    "task_reward_lerp": (float, lambda v: 0 <= v <= 1, "in [0, 1]"),     # AMP (APPO, ATPPO): reward = (1 - lerp) style + lerp task
+    # AMP (APPO, ATPPO): reward = (1 - lerp) style + lerp task
+    "task_reward_lerp": (float, lambda v: 0 <= v <= 1, "in [0, 1]"),
     "style_reward_coef": (float, _non_negative, ">= 0"),
 }
 "The algorithm settings that may change while training: name → (type, check, what the check wants)."
@@ -395,9 +467,11 @@ def validate_hyperparameter(name: str, value, alg=None, batch_size: int | None =
     if name not in LIVE_HYPERPARAMETERS:
         raise ConfigError(f"unknown live hyperparameter '{name}'; known: {', '.join(LIVE_HYPERPARAMETERS)}")
     typ, check, want = LIVE_HYPERPARAMETERS[name]
-    if alg is not None and not hasattr(alg, name): raise ConfigError(f"{type(alg).__name__} has no hyperparameter '{name}'")
+    if alg is not None and not hasattr(alg, name):
+        raise ConfigError(f"{type(alg).__name__} has no hyperparameter '{name}'")
     try:
-        if typ is int and (isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())): raise ValueError
+        if typ is int and (isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())):
+            raise ValueError
         v = typ(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be {want}, got {value!r}") from None
@@ -436,7 +510,10 @@ class TrainingInterrupted(Exception):
     def __init__(self, signum: int, iteration: int, checkpoint: Path | None):
         self.signum, self.iteration, self.checkpoint = signum, iteration, checkpoint
         name = signal.Signals(signum).name if signum > 0 else "request_stop()"
-        super().__init__(f"interrupted by {name} after iteration {iteration}" + (f"; checkpoint {checkpoint}" if checkpoint else ""))
+        super().__init__(
+            f"interrupted by {name} after iteration {iteration}" + (f"; checkpoint {checkpoint}" if checkpoint else "")
+        )
+
 
 @patch
 def _install_signal_handlers(self: OnPolicyRunner) -> dict | None:
@@ -447,8 +524,11 @@ def _install_signal_handlers(self: OnPolicyRunner) -> dict | None:
         if self._stop_signal is not None:                      # second signal: stop now
             signal.signal(signum, previous.get(signum, signal.SIG_DFL)); raise KeyboardInterrupt
         self._stop_signal = signum
-        print(f"st_rl: {signal.Signals(signum).name}: finishing iteration {self.current_learning_iteration + 1}, then saving a checkpoint",
-              file=sys.stderr, flush=True)
+        print(
+            f"st_rl: {signal.Signals(signum).name}: finishing iteration {self.current_learning_iteration + 1}, then saving a checkpoint",
+            file=sys.stderr,
+            flush=True,
+        )
     for sig in (signal.SIGINT, signal.SIGTERM): previous[sig] = signal.signal(sig, handler)
     return previous
 
@@ -473,10 +553,14 @@ def _check_policy_finite(self: OnPolicyRunner, loss_dict: dict) -> None:
     bad = [k for k, v in loss_dict.items() if isinstance(v, float) and not math.isfinite(v)]
     std = self.actor_critic.current_std()
     if not torch.isfinite(std).all(): bad.append("action std")
-    if not bad and not math.isfinite(float(sum(p.detach().sum() for p in self.actor_critic.parameters()))): bad.append("policy parameters")
+    if not bad and not math.isfinite(float(sum(p.detach().sum() for p in self.actor_critic.parameters()))):
+        bad.append("policy parameters")
     if bad:
-        raise NonFiniteError(f"NaN/Inf in {', '.join(bad)} after the update of iteration {self.current_learning_iteration} "
-                             f"(learning rate {self.alg.learning_rate:.2e}); lower the learning rate or check the rewards' scale")
+        raise NonFiniteError(
+            f"NaN/Inf in {', '.join(bad)} after the update of iteration {self.current_learning_iteration} "
+            f"(learning rate {self.alg.learning_rate:.2e}); lower the learning rate or check the rewards' scale"
+        )
+
 
 # %% ../../nbs/08_runner.ipynb #330aa9c4
 @patch
@@ -491,12 +575,24 @@ def _init_logging(self: OnPolicyRunner) -> None:
         self._run_lock = RunLock.acquire(self.log_dir)
         clean_temp_files(self.log_dir)
     self._wrote_run = True
-    config = {**to_dict(self.cfg), "env": self.env_cfg_of_run(), "accelerator": self.accelerator_line(), "env_info": {"class": type(self.env).__name__, "num_envs": self.env.num_envs,
-              "num_obs": self.env.num_obs, "num_actions": self.env.num_actions, "cfg": _jsonable(getattr(self.env, "cfg", {})),
-              "num_privileged_obs": int(self.alg.actor_critic.num_critic_obs),
-              "obs_segments": _jsonable(getattr(self.env, "obs_segments", None)),
-              "privileged_obs_segments": _jsonable(getattr(self.env, "privileged_obs_segments", None) if self.has_critic_group else None)},
-              "st_rl_version": st_rl.__version__}
+    config = {
+        **to_dict(self.cfg),
+        "env": self.env_cfg_of_run(),
+        "accelerator": self.accelerator_line(),
+        "env_info": {
+            "class": type(self.env).__name__,
+            "num_envs": self.env.num_envs,
+            "num_obs": self.env.num_obs,
+            "num_actions": self.env.num_actions,
+            "cfg": _jsonable(getattr(self.env, "cfg", {})),
+            "num_privileged_obs": int(self.alg.actor_critic.num_critic_obs),
+            "obs_segments": _jsonable(getattr(self.env, "obs_segments", None)),
+            "privileged_obs_segments": _jsonable(
+                getattr(self.env, "privileged_obs_segments", None) if self.has_critic_group else None
+            ),
+        },
+        "st_rl_version": st_rl.__version__,
+    }
     write_run_config(self.log_dir, config)
     atomic_write_text(code_state([Path(st_rl.__file__).parent, Path.cwd()]), self.log_dir / "code_state.txt")
     if self.cfg.logger == "tensorboard" and self.writer is None:
@@ -516,7 +612,8 @@ def env_cfg_of_run(self: OnPolicyRunner) -> dict:
     env_cfg = to_dict(self.cfg.env)
     made = getattr(self.env, "make_args", None)
     if isinstance(made, dict): env_cfg.update(made)
-    else:                  # an env made by hand: its registered name, else where its class lives (replaying needs trust)
+    # an env made by hand: its registered name, else where its class lives (replaying needs trust)
+    else:
         from st_rl.utils.core import _REGISTRY
         cls = type(self.env)
         task = cls.__name__ if _REGISTRY.get(cls.__name__) is cls else f"{cls.__module__}:{cls.__qualname__}"
@@ -537,11 +634,20 @@ def log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_ti
     steps = self.num_steps_per_env * self.env.num_envs * self.world_size   # global, all processes
     self.tot_timesteps += steps
     self.tot_time += collect_time + learn_time
-    m = {"iteration": it + 1, "env_steps": self.tot_timesteps, "nonfinite_steps": self.nonfinite_steps,
-         "mean_return": statistics.fmean(self.rewbuffer) if self.rewbuffer else float("nan"),
-         "mean_episode_length": statistics.fmean(self.lenbuffer) if self.lenbuffer else float("nan"),
-         "fps": steps / max(collect_time + learn_time, 1e-9), "collection_time": collect_time, "learn_time": learn_time,
-         "time_elapsed": self.tot_time, "action_std": self.actor_critic.current_std().mean().item(), **loss_dict, **(extra or {})}
+    m = {
+        "iteration": it + 1,
+        "env_steps": self.tot_timesteps,
+        "nonfinite_steps": self.nonfinite_steps,
+        "mean_return": statistics.fmean(self.rewbuffer) if self.rewbuffer else float("nan"),
+        "mean_episode_length": statistics.fmean(self.lenbuffer) if self.lenbuffer else float("nan"),
+        "fps": steps / max(collect_time + learn_time, 1e-9),
+        "collection_time": collect_time,
+        "learn_time": learn_time,
+        "time_elapsed": self.tot_time,
+        "action_std": self.actor_critic.current_std().mean().item(),
+        **loss_dict,
+        **(extra or {}),
+    }
     if self.ep_infos:
         for key in self.ep_infos[0]:
             vals = [torch.as_tensor(e[key], dtype=torch.float32).flatten() for e in self.ep_infos if key in e]
@@ -571,9 +677,17 @@ def log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_ti
 @patch
 def save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> Path:
     """Write a checkpoint (atomically) to `path`."""
-    d = {**self.alg.state_dict(), "iter": self.current_learning_iteration, "infos": infos or {},
-         "config": json.dumps(to_dict(self.cfg)), "tot_timesteps": self.tot_timesteps, "st_rl_version": st_rl.__version__,
-         "rng_state": get_rng_state(), "runner_state": self._runner_state(), "env_state": None}
+    d = {
+        **self.alg.state_dict(),
+        "iter": self.current_learning_iteration,
+        "infos": infos or {},
+        "config": json.dumps(to_dict(self.cfg)),
+        "tot_timesteps": self.tot_timesteps,
+        "st_rl_version": st_rl.__version__,
+        "rng_state": get_rng_state(),
+        "runner_state": self._runner_state(),
+        "env_state": None,
+    }
     if hasattr(self.env, "get_state"):
         try: d["env_state"] = self.env.get_state()
         except NotImplementedError: pass
@@ -582,10 +696,14 @@ def save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> P
 @patch
 def _runner_state(self: OnPolicyRunner) -> dict:
     "The runner's own bookkeeping, as tensors and numbers."
-    return {"cur_reward_sum": self.cur_reward_sum.cpu().clone(), "cur_episode_length": self.cur_episode_length.cpu().clone(),
-            "rewbuffer": torch.tensor(list(self.rewbuffer), dtype=torch.float64),
-            "lenbuffer": torch.tensor(list(self.lenbuffer), dtype=torch.float64), "tot_time": self.tot_time,
-            "nonfinite_steps": self.nonfinite_steps}
+    return {
+        "cur_reward_sum": self.cur_reward_sum.cpu().clone(),
+        "cur_episode_length": self.cur_episode_length.cpu().clone(),
+        "rewbuffer": torch.tensor(list(self.rewbuffer), dtype=torch.float64),
+        "lenbuffer": torch.tensor(list(self.lenbuffer), dtype=torch.float64),
+        "tot_time": self.tot_time,
+        "nonfinite_steps": self.nonfinite_steps,
+    }
 
 @patch
 def load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True, checkpoint: dict | None = None) -> dict:
@@ -615,19 +733,28 @@ def resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = Non
             self.lenbuffer.clear(); self.lenbuffer.extend(rs["lenbuffer"].tolist())
             self.tot_time, self.nonfinite_steps = float(rs["tot_time"]), int(rs["nonfinite_steps"])
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
-        raise CheckpointError(f"checkpoint {path}: its RNG or runner state is malformed ({type(e).__name__}: {str(e)[:150]})") from None
+        raise CheckpointError(
+            f"checkpoint {path}: its RNG or runner state is malformed ({type(e).__name__}: {str(e)[:150]})"
+        ) from None
     self._replan_schedule(d)
     env_state = d.get("env_state") if self.rank == 0 else None   # the saved env state is rank 0's
     if env_state is not None and hasattr(self.env, "set_state"):
-        try: self.env.set_state(env_state)
-        except StRlError: raise
+        try:
+            self.env.set_state(env_state)
+        except StRlError:
+            raise
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
-            raise CheckpointError(f"checkpoint {path}: its env state is malformed ({type(e).__name__}: {str(e)[:150]})") from None
+            raise CheckpointError(
+                f"checkpoint {path}: its env state is malformed ({type(e).__name__}: {str(e)[:150]})"
+            ) from None
         self.resumed_env_state = True
     else:
         if self.rank == 0:
-            print(f"st_rl: warning: {type(self.env).__name__} state was not saved in {path}; the envs start new episodes on resume",
-                  file=sys.stderr, flush=True)
+            print(
+                f"st_rl: warning: {type(self.env).__name__} state was not saved in {path}; the envs start new episodes on resume",
+                file=sys.stderr,
+                flush=True,
+            )
         self.env.reset(); self.cur_reward_sum.zero_(); self.cur_episode_length.zero_()
         self.resumed_env_state = False
     self._obs = None
@@ -635,10 +762,12 @@ def resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = Non
 
 @patch
 def _replan_schedule(self: OnPolicyRunner, d: dict) -> None:
-    "After a resume: where the run's total differs from the checkpoint's, keep the linear lr decay continuous, and say so."
+    """After a resume: where the run's total differs from the checkpoint's, keep the linear lr decay continuous, and say
+    so."""
     try: saved_total = json.loads(d.get("config") or "{}").get("max_iterations")
     except (json.JSONDecodeError, TypeError, AttributeError): saved_total = None
-    if saved_total is None or saved_total == self.cfg.max_iterations or not hasattr(self.alg, "replan_linear_schedule"): return
+    if saved_total is None or saved_total == self.cfg.max_iterations or not hasattr(self.alg, "replan_linear_schedule"):
+        return
     msg = self.alg.replan_linear_schedule(self.current_learning_iteration, self.cfg.max_iterations)
     if msg and self.rank == 0: print(f"st_rl: {msg}", flush=True)
 

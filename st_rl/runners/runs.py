@@ -68,7 +68,14 @@ def _load_run(run: Path, checkpoint, num_envs: int, seed: int, device: str, env_
     cfg = read_run_config(run)
     cfg.check_env, cfg.logger, cfg.print_interval = False, "none", 0
     ckpt = find_checkpoint(run, checkpoint)
-    env = make_vec_env(cfg.env.task, num_envs=num_envs, seed=seed, device=device, wrappers=cfg.env.wrappers, **{**cfg.env.kwargs, **env_kwargs})
+    env = make_vec_env(
+        cfg.env.task,
+        num_envs=num_envs,
+        seed=seed,
+        device=device,
+        wrappers=cfg.env.wrappers,
+        **{**cfg.env.kwargs, **env_kwargs},
+    )
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=None, device=device)
     try: runner.load(ckpt, load_optimizer=False)
     except BaseException: env.close(); raise
@@ -104,11 +111,16 @@ def demonstrations_from_run(run: str | Path, save_dir: str | Path, num_envs: int
     cfg = read_run_config(Path(run))
     env_cfg = apply_overrides({"env": to_dict(cfg.env)}, list(env_overrides))["env"]
     env_cfg = from_dict(type(cfg.env), env_cfg, "env.")
-    env = make_vec_env(env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers, **env_cfg.kwargs)
+    env = make_vec_env(
+        env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers, **env_cfg.kwargs
+    )
     _, extras = env.get_observations()
     critic = "critic" in extras.get("observations", {})
     segs = getattr(env, "privileged_obs_segments" if critic else "obs_segments", None)
-    idx = teacher_obs_index(teacher.obs_segments, segs, env.num_privileged_obs if critic else env.num_obs, teacher.num_obs)
+    idx = teacher_obs_index(
+        teacher.obs_segments, segs, env.num_privileged_obs if critic else env.num_obs, teacher.num_obs
+    )
+
     def policy(obs, critic_obs):
         src = critic_obs if critic_obs is not None else obs
         return teacher(src if idx is None else src[:, idx])

@@ -34,8 +34,17 @@ class TwoStageRunnerCfg(RunnerCfg):
     def validate(self):
         super().validate()
         if not self.pretrain_dataset.get("data_dir"):
-            raise ConfigError("pretrain_dataset.data_dir is required for TwoStageRunner (a directory written by st_rl collect / dagger)")
-        allowed = {"data_dir", "dataset_loops", "random_shuffle_traj_order", "keep_latest_n_trajs", "starting_frame_range", "wait_for_data"}
+            raise ConfigError(
+                "pretrain_dataset.data_dir is required for TwoStageRunner (a directory written by st_rl collect / dagger)"
+            )
+        allowed = {
+            "data_dir",
+            "dataset_loops",
+            "random_shuffle_traj_order",
+            "keep_latest_n_trajs",
+            "starting_frame_range",
+            "wait_for_data",
+        }
         unknown = sorted(set(self.pretrain_dataset) - allowed)
         if unknown: raise ConfigError(f"unknown pretrain_dataset key(s) {unknown}; valid: {sorted(allowed)}")
 
@@ -57,13 +66,23 @@ class TwoStageRunner(OnPolicyRunner):
         `wait_for_data`, 600 s by default; SIGINT/SIGTERM end the wait with `TrainingInterrupted`)."""
         if self.dataset is None:
             kw = {"dataset_loops": -1, "wait_for_data": 600.0, **self.cfg.pretrain_dataset}
-            try: ds = RolloutDataset(kw.pop("data_dir"), num_envs=self.env.num_envs, device=str(self.device), seed=self.cfg.seed,
-                                     stop_signal=lambda: self._stop_signal, **kw)
-            except DatasetWaitInterrupted as e: raise self._interrupted(e.signum) from None
+            try:
+                ds = RolloutDataset(
+                    kw.pop("data_dir"),
+                    num_envs=self.env.num_envs,
+                    device=str(self.device),
+                    seed=self.cfg.seed,
+                    stop_signal=lambda: self._stop_signal,
+                    **kw,
+                )
+            except DatasetWaitInterrupted as e:
+                raise self._interrupted(e.signum) from None
             m = ds.meta
             crit = self.alg.storage.privileged_observations
             if m["num_obs"] != self.env.num_obs or m["num_actions"] != self.env.num_actions:
-                raise DatasetError(f"{ds.dir} holds obs {m['num_obs']} / actions {m['num_actions']}, the env has {self.env.num_obs} / {self.env.num_actions}")
+                raise DatasetError(
+                    f"{ds.dir} holds obs {m['num_obs']} / actions {m['num_actions']}, the env has {self.env.num_obs} / {self.env.num_actions}"
+                )
             if crit is not None and m.get("num_critic_obs") != crit.shape[-1]:
                 held = f"critic obs of {m['num_critic_obs']}" if m.get("num_critic_obs") else "no critic obs"
                 raise DatasetError(f"{ds.dir} holds {held}, the env's critic group has {crit.shape[-1]}")
@@ -78,7 +97,10 @@ class TwoStageRunner(OnPolicyRunner):
 
     def _interrupted(self, signum: int) -> TrainingInterrupted:
         ckpt = self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir is not None else None
-        return TrainingInterrupted(signum, self.current_learning_iteration, ckpt if ckpt is not None and ckpt.exists() else None)
+        return TrainingInterrupted(
+            signum, self.current_learning_iteration, ckpt if ckpt is not None and ckpt.exists() else None
+        )
+
 
 # %% ../../nbs/08b_two_stage.ipynb #4f9c2153
 @patch
@@ -136,24 +158,42 @@ def learn(self: TwoStageRunner, num_learning_iterations: int, init_at_random_ep_
 # %% ../../nbs/08b_two_stage.ipynb #b2cc8875
 class DaggerSaver(DemonstrationSaver):
     """Collect student (or, scheduled, teacher) trajectories labelled by the teacher, following a training run."""
-    def __init__(self, student_run: str | Path, teacher_run: str | Path, save_dir: str | Path, num_envs: int = 8,
-                 teacher_act_prob="exp", update_times_scale: float = 100.0, reload_interval: float = 10.0,
-                 teacher_obs: str = "critic", seed: int = 30_000, device: str = "cpu", wait_for_checkpoint: float = 600.0, **kwargs):
+    def __init__(
+        self,
+        student_run: str | Path,
+        teacher_run: str | Path,
+        save_dir: str | Path,
+        num_envs: int = 8,
+        teacher_act_prob="exp",
+        update_times_scale: float = 100.0,
+        reload_interval: float = 10.0,
+        teacher_obs: str = "critic",
+        seed: int = 30_000,
+        device: str = "cpu",
+        wait_for_checkpoint: float = 600.0,
+        **kwargs,
+    ):
         from st_rl.algorithms.tppo import Teacher, teacher_obs_index
         from st_rl.runners.runs import load_run
         from st_rl.utils.run_dir import checkpoints_by_iteration
         self.student_run, self.reload_interval = Path(student_run), reload_interval
-        Path(save_dir).mkdir(parents=True, exist_ok=True)     # at once: a trainer reading it waits for data, not for the directory
+        # at once: a trainer reading it waits for data, not for the directory
+        Path(save_dir).mkdir(parents=True, exist_ok=True)
         t0 = time.time()
         while not checkpoints_by_iteration(self.student_run):
-            if time.time() - t0 > wait_for_checkpoint: raise DatasetError(f"no checkpoint appeared in {self.student_run} within {wait_for_checkpoint:.0f} s")
+            if time.time() - t0 > wait_for_checkpoint:
+                raise DatasetError(f"no checkpoint appeared in {self.student_run} within {wait_for_checkpoint:.0f} s")
             time.sleep(1.0)
         self.runner, env, self.checkpoint = load_run(self.student_run, num_envs=num_envs, seed=seed, device=device)
         self.iteration = self.runner.current_learning_iteration
         self.teacher = Teacher(teacher_run, device=device)
         obs, extras = env.get_observations()
         has_critic = "critic" in extras.get("observations", {})
-        segs = getattr(env, "privileged_obs_segments", None) if (teacher_obs == "critic" and has_critic) else getattr(env, "obs_segments", None)
+        segs = (
+            getattr(env, "privileged_obs_segments", None)
+            if (teacher_obs == "critic" and has_critic)
+            else getattr(env, "obs_segments", None)
+        )
         size = env.num_privileged_obs if (teacher_obs == "critic" and has_critic) else env.num_obs
         self._tidx = teacher_obs_index(self.teacher.obs_segments, segs, size, self.teacher.num_obs)
         self._use_critic = teacher_obs == "critic" and has_critic

@@ -30,8 +30,10 @@ class ReplayBuffer:
     def insert(self, states: torch.Tensor, next_states: torch.Tensor) -> None:
         """Append `(n, state_dim)` pairs, overwriting the oldest once full."""
         if states.shape != next_states.shape or states.shape[-1] != self.states.shape[1]:
-            raise StRlError(f"ReplayBuffer.insert: states {tuple(states.shape)} and next_states {tuple(next_states.shape)} "
-                            f"must both be (n, {self.states.shape[1]})")
+            raise StRlError(
+                f"ReplayBuffer.insert: states {tuple(states.shape)} and next_states {tuple(next_states.shape)} "
+                f"must both be (n, {self.states.shape[1]})"
+            )
         n = states.shape[0]
         if n >= self.buffer_size:            # only the newest buffer_size rows survive
             states, next_states, n = states[-self.buffer_size:], next_states[-self.buffer_size:], self.buffer_size
@@ -41,7 +43,9 @@ class ReplayBuffer:
         self.step = (self.step + n) % self.buffer_size
         self.num_samples = min(self.buffer_size, self.num_samples + n)
 
-    def feed_forward_generator(self, num_mini_batch: int, mini_batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def feed_forward_generator(
+        self, num_mini_batch: int, mini_batch_size: int
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """`num_mini_batch` minibatches of `mini_batch_size` pairs drawn uniformly from the filled rows."""
         if self.num_samples == 0: raise StRlError("ReplayBuffer is empty: insert transitions before sampling")
         for _ in range(num_mini_batch):
@@ -59,13 +63,16 @@ def state_dict(self: ReplayBuffer) -> dict:
 def load_state_dict(self: ReplayBuffer, d: dict) -> None:
     n = int(d["num_samples"])
     if n > self.buffer_size or d["states"].shape != (n, self.states.shape[1]):
-        raise StRlError(f"ReplayBuffer state holds {tuple(d['states'].shape)} rows; this buffer takes up to ({self.buffer_size}, {self.states.shape[1]})")
+        raise StRlError(
+            f"ReplayBuffer state holds {tuple(d['states'].shape)} rows; this buffer takes up to ({self.buffer_size}, {self.states.shape[1]})"
+        )
     self.states[:n] = d["states"].to(self.states); self.next_states[:n] = d["next_states"].to(self.states)
     self.step, self.num_samples = int(d["step"]) % self.buffer_size, n
 
 # %% ../../nbs/04c_amp_storage.ipynb #91ca332f
 class AmpRolloutStorage(RolloutStorage):
     """`RolloutStorage` plus the policy's reference observations and the expert's reference motion, `(T, N, ref_dim)`."""
+
     def __init__(self, num_envs: int, num_transitions_per_env: int, obs_shape, privileged_obs_shape, actions_shape,
                  ref_obs_shape, ref_motion_shape=None, device: str | torch.device = "cpu"):
         super().__init__(num_envs, num_transitions_per_env, obs_shape, privileged_obs_shape, actions_shape, device)
@@ -82,7 +89,8 @@ class AmpRolloutStorage(RolloutStorage):
         self.ref_motion[t].copy_(transition.ref_motion)
 
     def _with_reference(self, batches: Iterator[Batch], num_mini_batches: int) -> Iterator[Batch]:
-        "Fill each minibatch's `ref_obs` / `ref_motion` from a fresh shuffle of the rollout's reference pairs per epoch."
+        """Fill each minibatch's `ref_obs` / `ref_motion` from a fresh shuffle of the rollout's reference pairs per
+        epoch."""
         ref_obs, ref_motion = self.ref_obs.flatten(0, 1), self.ref_motion.flatten(0, 1)
         n = ref_obs.shape[0]
         size = n // num_mini_batches
@@ -97,4 +105,6 @@ class AmpRolloutStorage(RolloutStorage):
         return self._with_reference(super().mini_batch_generator(num_mini_batches, num_epochs), num_mini_batches)
 
     def recurrent_mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
-        return self._with_reference(super().recurrent_mini_batch_generator(num_mini_batches, num_epochs), num_mini_batches)
+        return self._with_reference(
+            super().recurrent_mini_batch_generator(num_mini_batches, num_epochs), num_mini_batches
+        )

@@ -19,14 +19,30 @@ from ..utils.core import StRlError
 __all__ = ['QueueRolloutStorage', 'ActionLabelRollout', 'SarsaRolloutStorage']
 
 # %% ../../nbs/04a_queue_storage.ipynb #b13414c5
-_TIME_MAJOR = ("observations", "privileged_observations", "actions", "rewards", "dones", "values", "actions_log_prob",
-               "mu", "sigma", "advantages", "returns", "action_labels", "next_observations", "next_privileged_observations")
+_TIME_MAJOR = (
+    "observations",
+    "privileged_observations",
+    "actions",
+    "rewards",
+    "dones",
+    "values",
+    "actions_log_prob",
+    "mu",
+    "sigma",
+    "advantages",
+    "returns",
+    "action_labels",
+    "next_observations",
+    "next_privileged_observations",
+)
+
 
 class QueueRolloutStorage(RolloutStorage):
     """A rolling time-major buffer `(capacity, N, ...)` that loops over its oldest steps and can grow."""
     def __init__(self, num_envs: int, num_transitions_per_env: int, obs_shape, privileged_obs_shape, actions_shape,
                  device: str | torch.device = "cpu", buffer_dilation_ratio: float = 1.0):
-        if buffer_dilation_ratio < 1.0: raise StRlError(f"buffer_dilation_ratio must be >= 1, got {buffer_dilation_ratio}")
+        if buffer_dilation_ratio < 1.0:
+            raise StRlError(f"buffer_dilation_ratio must be >= 1, got {buffer_dilation_ratio}")
         capacity = math.ceil(buffer_dilation_ratio * num_transitions_per_env)
         super().__init__(num_envs, capacity, obs_shape, privileged_obs_shape, actions_shape, device)
         self.num_transitions_per_iteration, self.buffer_dilation_ratio = num_transitions_per_env, buffer_dilation_ratio
@@ -88,7 +104,8 @@ class QueueRolloutStorage(RolloutStorage):
         try: yield self
         finally:
             self.num_transitions_per_env, self.step = saved[0], saved[1]
-            for name, bufs in saved[2].items(): setattr(self, name, bufs if name.startswith("saved_hidden") else bufs[0])
+            for name, bufs in saved[2].items():
+                setattr(self, name, bufs if name.startswith("saved_hidden") else bufs[0])
 
     def compute_returns(self, last_values, gamma, lam, normalize_advantage=True) -> None:
         with self.valid_view(): RolloutStorage.compute_returns(self, last_values, gamma, lam, normalize_advantage)
@@ -97,7 +114,9 @@ class QueueRolloutStorage(RolloutStorage):
         with self.valid_view(): yield from RolloutStorage.mini_batch_generator(self, num_mini_batches, num_epochs)
 
     def recurrent_mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
-        with self.valid_view(): yield from RolloutStorage.recurrent_mini_batch_generator(self, num_mini_batches, num_epochs)
+        with self.valid_view():
+            yield from RolloutStorage.recurrent_mini_batch_generator(self, num_mini_batches, num_epochs)
+
 
 # %% ../../nbs/04a_queue_storage.ipynb #f59ea794
 class ActionLabelRollout(QueueRolloutStorage):
@@ -113,30 +132,48 @@ class SarsaRolloutStorage(RolloutStorage):
     def __init__(self, num_envs, num_transitions_per_env, obs_shape, privileged_obs_shape, actions_shape, device="cpu"):
         super().__init__(num_envs, num_transitions_per_env, obs_shape, privileged_obs_shape, actions_shape, device)
         self.next_observations = torch.zeros_like(self.observations)
-        self.next_privileged_observations = None if self.privileged_observations is None else torch.zeros_like(self.privileged_observations)
+        self.next_privileged_observations = (
+            None if self.privileged_observations is None else torch.zeros_like(self.privileged_observations)
+        )
 
     def add_transitions(self, transition: Transition) -> None:
         nxt = getattr(transition, "next_observations", None)
-        if nxt is None: raise StRlError("SarsaRolloutStorage needs transition.next_observations (the final obs where an episode ended)")
+        if nxt is None:
+            raise StRlError(
+                "SarsaRolloutStorage needs transition.next_observations (the final obs where an episode ended)"
+            )
         t = self.step
         super().add_transitions(transition)
         self.next_observations[t].copy_(nxt)
         if self.next_privileged_observations is not None:
-            self.next_privileged_observations[t].copy_(getattr(transition, "next_critic_observations", None) if
-                                                       getattr(transition, "next_critic_observations", None) is not None else nxt)
+            self.next_privileged_observations[t].copy_(
+                getattr(transition, "next_critic_observations", None)
+                if getattr(transition, "next_critic_observations", None) is not None
+                else nxt
+            )
+
 
 # %% ../../nbs/04a_queue_storage.ipynb #225e43cd
 @patch
 def sarsa_mini_batch_generator(self: SarsaRolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[dict]:
-    """Shuffled flat minibatches as dicts: `obs, critic_obs, actions, rewards, dones, next_obs, next_critic_obs` (+ labels)."""
+    """Shuffled flat minibatches as dicts: `obs, critic_obs, actions, rewards, dones, next_obs, next_critic_obs` (+
+    labels)."""
     n = self.num_envs * self.num_transitions_per_env
     if num_mini_batches < 1 or n % num_mini_batches:
         raise StRlError(f"num_mini_batches={num_mini_batches} must divide num_envs * num_steps_per_env = {n}")
     f = lambda x: None if x is None else x.flatten(0, 1)
-    fields = {"obs": f(self.observations), "critic_obs": f(self.critic_observations), "actions": f(self.actions),
-              "rewards": f(self.rewards), "dones": f(self.dones), "next_obs": f(self.next_observations),
-              "next_critic_obs": f(self.next_privileged_observations) if self.next_privileged_observations is not None else f(self.next_observations),
-              "action_labels": f(self.action_labels)}
+    fields = {
+        "obs": f(self.observations),
+        "critic_obs": f(self.critic_observations),
+        "actions": f(self.actions),
+        "rewards": f(self.rewards),
+        "dones": f(self.dones),
+        "next_obs": f(self.next_observations),
+        "next_critic_obs": f(self.next_privileged_observations)
+        if self.next_privileged_observations is not None
+        else f(self.next_observations),
+        "action_labels": f(self.action_labels),
+    }
     mb = n // num_mini_batches
     for _ in range(num_epochs):
         perm = torch.randperm(n, device=self.device)

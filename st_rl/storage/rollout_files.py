@@ -69,12 +69,23 @@ def read_rollout_file(path: str | Path, meta: dict) -> dict[str, np.ndarray]:
     expected = {**{k: None for k in _REQUIRED}, **{k: None for k in _OPTIONAL if meta.get(f"has_{k}")},
                 **{f"obs.{c}": None for c in meta.get("separate_components", [])}}
     missing, foreign = [k for k in expected if k not in heads], [k for k in heads if k not in expected]
-    if missing or foreign: raise DatasetError(f"{path}: missing arrays {missing}, unexpected arrays {foreign}; not a file of this dataset")
+    if missing or foreign:
+        raise DatasetError(f"{path}: missing arrays {missing}, unexpected arrays {foreign}; not a file of this dataset")
     segs = {k: tuple(v) for k, v in meta["obs_segments"].items()}
-    widths = {"obs": meta["num_obs"] - sum(math.prod(segs[c]) for c in meta.get("separate_components", [])),
-              "critic_obs": meta.get("num_critic_obs"), "actions": meta["num_actions"], "action_labels": meta["num_actions"]}
+    widths = {
+        "obs": meta["num_obs"] - sum(math.prod(segs[c]) for c in meta.get("separate_components", [])),
+        "critic_obs": meta.get("num_critic_obs"),
+        "actions": meta["num_actions"],
+        "action_labels": meta["num_actions"],
+    }
     for k, (got, dtype) in heads.items():
-        shape = (n,) if k in ("rewards", "dones", "time_outs") else (n, *segs[k[4:]]) if k.startswith("obs.") else (n, widths[k])
+        shape = (
+            (n,)
+            if k in ("rewards", "dones", "time_outs")
+            else (n, *segs[k[4:]])
+            if k.startswith("obs.")
+            else (n, widths[k])
+        )
         if got != shape: raise DatasetError(f"{path}: array '{k}' has shape {got}, expected {shape}")
         if k in ("dones", "time_outs"):
             if dtype != np.bool_: raise DatasetError(f"{path}: array '{k}' has dtype {dtype}, expected bool")
@@ -90,19 +101,36 @@ def read_rollout_file(path: str | Path, meta: dict) -> dict[str, np.ndarray]:
     return data
 
 # %% ../../nbs/04b_rollout_files.ipynb #5effccb0
-def dataset_metadata(num_obs: int, num_actions: int, obs_segments: dict | None = None, num_critic_obs: int | None = None,
-                     critic_obs_segments: dict | None = None, has_action_labels: bool = False,
-                     separate_components: Sequence[str] = (), frames_per_file: int = 256) -> dict:
+def dataset_metadata(
+    num_obs: int,
+    num_actions: int,
+    obs_segments: dict | None = None,
+    num_critic_obs: int | None = None,
+    critic_obs_segments: dict | None = None,
+    has_action_labels: bool = False,
+    separate_components: Sequence[str] = (),
+    frames_per_file: int = 256,
+) -> dict:
     """The `metadata.json` of a dataset (checked: segments add up, separate components exist)."""
     segs = check_obs_segments(obs_segments or {"obs": (num_obs,)}, num_obs)
     unknown = [c for c in separate_components if c not in segs]
-    if unknown: raise DatasetError(f"separate_components {unknown} are not obs components; the observation has {list(segs)}")
-    return {"format": FORMAT, "version": 1, "num_obs": num_obs, "num_actions": num_actions,
-            "obs_segments": {k: list(v) for k, v in segs.items()}, "num_critic_obs": num_critic_obs,
-            "critic_obs_segments": {k: list(v) for k, v in check_obs_segments(critic_obs_segments, num_critic_obs).items()}
-            if critic_obs_segments and num_critic_obs else None,
-            "has_critic_obs": num_critic_obs is not None, "has_action_labels": has_action_labels,
-            "separate_components": list(separate_components), "frames_per_file": frames_per_file}
+    if unknown:
+        raise DatasetError(f"separate_components {unknown} are not obs components; the observation has {list(segs)}")
+    return {
+        "format": FORMAT,
+        "version": 1,
+        "num_obs": num_obs,
+        "num_actions": num_actions,
+        "obs_segments": {k: list(v) for k, v in segs.items()},
+        "num_critic_obs": num_critic_obs,
+        "critic_obs_segments": {k: list(v) for k, v in check_obs_segments(critic_obs_segments, num_critic_obs).items()}
+        if critic_obs_segments and num_critic_obs
+        else None,
+        "has_critic_obs": num_critic_obs is not None,
+        "has_action_labels": has_action_labels,
+        "separate_components": list(separate_components),
+        "frames_per_file": frames_per_file,
+    }
 
 _MAX_SIZE = 1 << 30                   # widths, frames per file, trajectory lengths: more is not a dataset st_rl wrote
 _MAX_JSON_BYTES = {"metadata": 1 << 20, "marker": 16 << 20}
@@ -115,7 +143,10 @@ def _read_json(p: Path, what: str):
     "The JSON in `p` (a metadata file or a marker), size-bounded; `DatasetError` naming `p` otherwise."
     try:
         n = p.stat().st_size
-        if n > _MAX_JSON_BYTES[what]: raise DatasetError(f"{p}: {_size(n)} is too large for a {what} file (at most {_size(_MAX_JSON_BYTES[what])})")
+        if n > _MAX_JSON_BYTES[what]:
+            raise DatasetError(
+                f"{p}: {_size(n)} is too large for a {what} file (at most {_size(_MAX_JSON_BYTES[what])})"
+            )
         return json.loads(p.read_bytes())
     except OSError as e: raise DatasetError(f"{p}: cannot read ({e})") from None
     except (ValueError, RecursionError) as e: raise DatasetError(f"{p}: not valid JSON ({str(e)[:160]})") from None
@@ -127,7 +158,9 @@ def _meta_int(meta: dict, key: str, where, optional: bool = False) -> int | None
     v = meta[key]
     if v is None and optional: return None
     if type(v) is not int or not 1 <= v <= _MAX_SIZE:
-        raise DatasetError(f"{where}: '{key}' must be an integer in [1, {_MAX_SIZE}]{' or null' if optional else ''}, got {_short(v)}")
+        raise DatasetError(
+            f"{where}: '{key}' must be an integer in [1, {_MAX_SIZE}]{' or null' if optional else ''}, got {_short(v)}"
+        )
     return v
 
 def _meta_segments(meta: dict, key: str, total: int, total_key: str, where) -> None:
@@ -135,15 +168,22 @@ def _meta_segments(meta: dict, key: str, total: int, total_key: str, where) -> N
     if not isinstance(segs, dict) or not segs:
         raise DatasetError(f"{where}: '{key}' must be a non-empty mapping name -> shape, got {_short(segs)}")
     for name, shape in segs.items():
-        if not isinstance(shape, list) or not 1 <= len(shape) <= 8 or not all(type(d) is int and 1 <= d <= _MAX_SIZE for d in shape):
-            raise DatasetError(f"{where}: '{key}' entry '{name}' must be a shape (a list of positive integers), got {_short(shape)}")
+        if (
+            not isinstance(shape, list)
+            or not 1 <= len(shape) <= 8
+            or not all(type(d) is int and 1 <= d <= _MAX_SIZE for d in shape)
+        ):
+            raise DatasetError(
+                f"{where}: '{key}' entry '{name}' must be a shape (a list of positive integers), got {_short(shape)}"
+            )
     got = sum(math.prod(s) for s in segs.values())
     if got != total: raise DatasetError(f"{where}: '{key}' add up to {got} numbers but '{total_key}' is {total}")
 
 def check_metadata(meta: dict, where: str | Path = "metadata") -> dict:
     """`meta` if every key a reader uses has its type and range; `DatasetError` naming `where` and the key otherwise."""
     if not isinstance(meta, dict): raise DatasetError(f"{where}: must be a JSON object, got {type(meta).__name__}")
-    if meta.get("format") != FORMAT: raise DatasetError(f"{where}: not an st_rl rollout dataset (format {_short(meta.get('format'))})")
+    if meta.get("format") != FORMAT:
+        raise DatasetError(f"{where}: not an st_rl rollout dataset (format {_short(meta.get('format'))})")
     if "version" in meta and (type(meta["version"]) is not int or meta["version"] != 1):
         raise DatasetError(f"{where}: 'version' {_short(meta['version'])} is not one this st_rl reads (1)")
     num_obs, num_actions = _meta_int(meta, "num_obs", where), _meta_int(meta, "num_actions", where)
@@ -151,16 +191,24 @@ def check_metadata(meta: dict, where: str | Path = "metadata") -> dict:
     _meta_segments(meta, "obs_segments", num_obs, "num_obs", where)
     num_critic = _meta_int(meta, "num_critic_obs", where, optional=True)
     if meta.get("critic_obs_segments") is not None:
-        if num_critic is None: raise DatasetError(f"{where}: 'critic_obs_segments' is given but 'num_critic_obs' is not")
+        if num_critic is None:
+            raise DatasetError(f"{where}: 'critic_obs_segments' is given but 'num_critic_obs' is not")
         _meta_segments(meta, "critic_obs_segments", num_critic, "num_critic_obs", where)
     for k in ("has_critic_obs", "has_action_labels"):
-        if k in meta and not isinstance(meta[k], bool): raise DatasetError(f"{where}: '{k}' must be true or false, got {_short(meta[k])}")
-    if meta.get("has_critic_obs") and num_critic is None: raise DatasetError(f"{where}: 'has_critic_obs' is true but 'num_critic_obs' is null")
+        if k in meta and not isinstance(meta[k], bool):
+            raise DatasetError(f"{where}: '{k}' must be true or false, got {_short(meta[k])}")
+    if meta.get("has_critic_obs") and num_critic is None:
+        raise DatasetError(f"{where}: 'has_critic_obs' is true but 'num_critic_obs' is null")
     sep = meta.get("separate_components", [])
     if not isinstance(sep, list) or not all(isinstance(c, str) for c in sep) or len(set(sep)) != len(sep):
-        raise DatasetError(f"{where}: 'separate_components' must be a list of distinct component names, got {_short(sep)}")
+        raise DatasetError(
+            f"{where}: 'separate_components' must be a list of distinct component names, got {_short(sep)}"
+        )
     unknown = [c for c in sep if c not in meta["obs_segments"]]
-    if unknown: raise DatasetError(f"{where}: 'separate_components' {unknown} are not in 'obs_segments' {list(meta['obs_segments'])}")
+    if unknown:
+        raise DatasetError(
+            f"{where}: 'separate_components' {unknown} are not in 'obs_segments' {list(meta['obs_segments'])}"
+        )
     _meta_int(meta, "frames_per_file", where, optional=True)
     return meta
 
@@ -186,7 +234,8 @@ def _traj_index(p: Path) -> int:
     return int(m.group(1)) if m else -1
 
 def complete_trajectories(data_dir: str | Path, keep_latest: int = 0) -> list[Path]:
-    """The trajectory folders of `data_dir` whose marker is written, oldest first (only the newest `keep_latest` if > 0)."""
+    """The trajectory folders of `data_dir` whose marker is written, oldest first (only the newest `keep_latest` if >
+    0)."""
     dirs = sorted((p for p in Path(data_dir).glob("trajectory_*") if (p / "trajectory.json").exists()), key=_traj_index)
     return dirs[-keep_latest:] if keep_latest > 0 else dirs
 
@@ -198,7 +247,10 @@ class TrajectoryWriter:
         if (self.dir / "metadata.json").exists():
             old = read_metadata(self.dir)
             diff = [k for k in meta if k != "frames_per_file" and old.get(k) != meta[k]]
-            if diff: raise DatasetError(f"{self.dir} holds another kind of data (metadata differs in {diff}); use a new directory")
+            if diff:
+                raise DatasetError(
+                    f"{self.dir} holds another kind of data (metadata differs in {diff}); use a new directory"
+                )
         else: atomic_write_text(json.dumps(meta, indent=1), self.dir / "metadata.json")
         for p in self.dir.glob("trajectory_*"):                   # a crashed writer's unfinished trajectories
             if p.is_dir() and not (p / "trajectory.json").exists(): shutil.rmtree(p, ignore_errors=True)
@@ -215,13 +267,19 @@ class TrajectoryWriter:
         arrays = dict(traj)
         if sep:                                                  # large components go in arrays of their own
             obs = arrays.pop("obs")
-            keep = np.concatenate([np.arange(s.start, s.stop) for c, s in sl.items() if c not in sep]) if len(sep) < len(sl) else np.arange(0)
+            keep = (
+                np.concatenate([np.arange(s.start, s.stop) for c, s in sl.items() if c not in sep])
+                if len(sep) < len(sl)
+                else np.arange(0)
+            )
             arrays["obs"] = obs[:, keep]
             for c in sep: arrays[f"obs.{c}"] = obs[:, sl[c]].reshape(L, *self.meta["obs_segments"][c])
         F, files = self.meta.get("frames_per_file", 256), []
         for s in range(0, L, F):
             e = min(L, s + F)
-            files.append(write_rollout_file(d / f"{s}_{e}.npz", {k: v[s:e] for k, v in arrays.items()}, compress=bool(sep)).name)
+            files.append(
+                write_rollout_file(d / f"{s}_{e}.npz", {k: v[s:e] for k, v in arrays.items()}, compress=bool(sep)).name
+            )
         atomic_write_text(json.dumps({"length": L, "files": files, **(info or {})}), d / "trajectory.json")
         self.frames_written += L; self.trajectories_written += 1
         return d
@@ -238,7 +296,8 @@ class DatasetWaitInterrupted(DatasetError):
 
 @contextlib.contextmanager
 def _signals_interrupt(message: str):
-    "Within: SIGINT/SIGTERM raise `DatasetWaitInterrupted(signum, message)` (main thread only); the previous handlers after."
+    """Within: SIGINT/SIGTERM raise `DatasetWaitInterrupted(signum, message)` (main thread only); the previous handlers
+    after."""
     if threading.current_thread() is not threading.main_thread(): yield; return
     def handler(signum, frame): raise DatasetWaitInterrupted(signum, message)
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -249,10 +308,16 @@ def _signals_interrupt(message: str):
 
 class RolloutFileBase:
     """A source of trajectories on disk, played back as env-like transition batches."""
-    def __init__(self, num_envs: int = 1, starting_frame_range: Sequence[int] = (0, 1), device: str = "cpu", seed: int = 0):
+
+    def __init__(
+        self, num_envs: int = 1, starting_frame_range: Sequence[int] = (0, 1), device: str = "cpu", seed: int = 0
+    ):
         self.num_envs, self.device = num_envs, torch.device(device)
         lo, hi = starting_frame_range
-        if not 0 <= lo < hi: raise DatasetError(f"starting_frame_range must be (lo, hi) with 0 <= lo < hi, got {tuple(starting_frame_range)}")
+        if not 0 <= lo < hi:
+            raise DatasetError(
+                f"starting_frame_range must be (lo, hi) with 0 <= lo < hi, got {tuple(starting_frame_range)}"
+            )
         self.starting_frame_range = (lo, hi)
         self.rng = random.Random(seed)
         self._slots: list[dict | None] = [None] * num_envs
@@ -265,8 +330,10 @@ class RolloutFileBase:
         """Give the slots `env_ids` (all by default) their next trajectory."""
         if not hasattr(self, "_it"): self._it = iter(self.trajectories())
         for i in range(self.num_envs) if env_ids is None else env_ids:
-            try: traj = next(self._it)
-            except StopIteration: raise DatasetExhausted(f"{self}: no trajectory left after {self.trajectories_served} served") from None
+            try:
+                traj = next(self._it)
+            except StopIteration:
+                raise DatasetExhausted(f"{self}: no trajectory left after {self.trajectories_served} served") from None
             self._slots[i] = traj
             L = len(traj["rewards"])
             self._frame[i] = min(self.rng.randrange(*self.starting_frame_range), L - 1)
@@ -293,17 +360,33 @@ class RolloutFileBase:
 
 class RolloutDataset(RolloutFileBase):
     """The complete trajectories of a dataset directory, as whole trajectories or env-like transition batches."""
-    def __init__(self, data_dir: str | Path, num_envs: int = 1, dataset_loops: int = 1, random_shuffle_traj_order: bool = False,
-                 keep_latest_n_trajs: int = 0, starting_frame_range: Sequence[int] = (0, 1), device: str = "cpu", seed: int = 0,
-                 wait_for_data: float = 0.0, stop_signal: Callable[[], int | None] | None = None):
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        num_envs: int = 1,
+        dataset_loops: int = 1,
+        random_shuffle_traj_order: bool = False,
+        keep_latest_n_trajs: int = 0,
+        starting_frame_range: Sequence[int] = (0, 1),
+        device: str = "cpu",
+        seed: int = 0,
+        wait_for_data: float = 0.0,
+        stop_signal: Callable[[], int | None] | None = None,
+    ):
         super().__init__(num_envs, starting_frame_range, device, seed)
         self.dir, self.wait_for_data, self._warned = Path(data_dir), wait_for_data, False
-        self.stop_signal = stop_signal                # a runner's "was I asked to stop?" (signal number or None): ends a wait
+        # a runner's "was I asked to stop?" (signal number or None): ends a wait
+        self.stop_signal = stop_signal
         if not self.dir.exists(): raise DatasetError(f"dataset directory not found: {self.dir}")
         if not self.dir.is_dir(): raise DatasetError(f"{self.dir}: not a directory (a dataset is a directory)")
         self._wait(lambda: (self.dir / "metadata.json").exists(), "its metadata.json")
         self.meta = read_metadata(self.dir)
-        self.dataset_loops, self.shuffle, self.keep_latest_n_trajs = dataset_loops, random_shuffle_traj_order, keep_latest_n_trajs
+        self.dataset_loops, self.shuffle, self.keep_latest_n_trajs = (
+            dataset_loops,
+            random_shuffle_traj_order,
+            keep_latest_n_trajs,
+        )
         self.refused: list[str] = []
         self.served: set[str] = set()                 # names of the trajectories served at least once
 
@@ -317,8 +400,11 @@ class RolloutDataset(RolloutFileBase):
         message = f"{self.dir}: interrupted while waiting for {what}"
         with _signals_interrupt(message):                       # installed before the warning anyone may react to
             if not self._warned:
-                print(f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} (a collector may be starting)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} (a collector may be starting)",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 self._warned = True
             t_end = time.monotonic() + self.wait_for_data
             while time.monotonic() < t_end and not ready():
@@ -344,24 +430,37 @@ class RolloutDataset(RolloutFileBase):
         sep = self.meta.get("separate_components", [])
         if sep:                                                  # put the separately stored components back
             segs = {k: tuple(v) for k, v in self.meta["obs_segments"].items()}
-            rest = iter(np.split(traj.pop("obs"), np.cumsum([math.prod(s) for c, s in segs.items() if c not in sep])[:-1], axis=1)) \
-                if len(sep) < len(segs) else iter(())
-            traj["obs"] = np.concatenate([traj.pop(f"obs.{c}").reshape(len(traj["rewards"]), -1) if c in sep else next(rest)
-                                          for c in segs], axis=1)
+            rest = (
+                iter(
+                    np.split(
+                        traj.pop("obs"), np.cumsum([math.prod(s) for c, s in segs.items() if c not in sep])[:-1], axis=1
+                    )
+                )
+                if len(sep) < len(segs)
+                else iter(())
+            )
+            traj["obs"] = np.concatenate(
+                [traj.pop(f"obs.{c}").reshape(len(traj["rewards"]), -1) if c in sep else next(rest) for c in segs],
+                axis=1,
+            )
         return traj
 
     def trajectories(self) -> Iterator[dict[str, np.ndarray]]:
         loop = 0
         while self.dataset_loops < 0 or loop < self.dataset_loops:
-            self._wait(lambda: bool(self.complete_trajectories()), "a complete trajectory")   # a collector may be writing the first
+            # a collector may be writing the first
+            self._wait(lambda: bool(self.complete_trajectories()), "a complete trajectory")
             dirs = self.complete_trajectories()
             if not dirs: raise DatasetError(f"{self.dir}: no complete trajectory to read")
             if self.shuffle: self.rng.shuffle(dirs)
             served = 0
             for d in dirs:
-                try: traj = self.load_trajectory(d)
+                try:
+                    traj = self.load_trajectory(d)
                 except DatasetError as e:
-                    self.refused.append(str(e)); print(f"st_rl: warning: skipping a trajectory: {e}", file=sys.stderr); continue
+                    self.refused.append(str(e))
+                    print(f"st_rl: warning: skipping a trajectory: {e}", file=sys.stderr)
+                    continue
                 served += 1; self.served.add(d.name)
                 yield traj
             if not served: raise DatasetError(f"{self.dir}: every trajectory was refused: {self.refused[-3:]}")
@@ -372,16 +471,33 @@ class RolloutDataset(RolloutFileBase):
 # %% ../../nbs/04b_rollout_files.ipynb #8965fc8f
 class DemonstrationSaver:
     """Collect trajectories of a policy in an env into a dataset directory."""
-    def __init__(self, env, policy: Callable, save_dir: str | Path, min_timesteps: int = 10_000, min_episodes: int = 0,
-                 success_traj_only: bool = False, action_labeler: Callable | None = None,
-                 separate_components: Sequence[str] = (), frames_per_file: int = 256, reset_policy: Callable | None = None):
+    def __init__(
+        self,
+        env,
+        policy: Callable,
+        save_dir: str | Path,
+        min_timesteps: int = 10_000,
+        min_episodes: int = 0,
+        success_traj_only: bool = False,
+        action_labeler: Callable | None = None,
+        separate_components: Sequence[str] = (),
+        frames_per_file: int = 256,
+        reset_policy: Callable | None = None,
+    ):
         self.env, self.policy, self.action_labeler, self.reset_policy = env, policy, action_labeler, reset_policy
         self.min_timesteps, self.min_episodes, self.success_traj_only = min_timesteps, min_episodes, success_traj_only
         obs, extras = env.get_observations()
         self.has_critic = "critic" in extras.get("observations", {})
-        meta = dataset_metadata(env.num_obs, env.num_actions, getattr(env, "obs_segments", None),
-                                env.num_privileged_obs if self.has_critic else None, getattr(env, "privileged_obs_segments", None),
-                                action_labeler is not None, separate_components, frames_per_file)
+        meta = dataset_metadata(
+            env.num_obs,
+            env.num_actions,
+            getattr(env, "obs_segments", None),
+            env.num_privileged_obs if self.has_critic else None,
+            getattr(env, "privileged_obs_segments", None),
+            action_labeler is not None,
+            separate_components,
+            frames_per_file,
+        )
         self.writer = TrajectoryWriter(save_dir, meta)
         self.discarded = 0
         self._buf = [[] for _ in range(env.num_envs)]
@@ -416,8 +532,15 @@ class DemonstrationSaver:
                 if row["dones"][i]:
                     ep, self._buf[i] = self._buf[i], []
                     if self.success_traj_only and not row["time_outs"][i]: self.discarded += 1; continue
-                    traj = {k: np.stack([r[k] for r in ep]).astype(np.float32 if k not in ("dones", "time_outs") else np.bool_) for k in ep[0]}
-                    self.writer.write(traj, {"return": float(traj["rewards"].sum()), "success": bool(row["time_outs"][i])})
+                    traj = {
+                        k: np.stack([r[k] for r in ep]).astype(
+                            np.float32 if k not in ("dones", "time_outs") else np.bool_
+                        )
+                        for k in ep[0]
+                    }
+                    self.writer.write(
+                        traj, {"return": float(traj["rewards"].sum()), "success": bool(row["time_outs"][i])}
+                    )
                     frames += len(ep); trajs += 1
             if self.reset_policy is not None: self.reset_policy(dones)
             obs = next_obs; steps += 1

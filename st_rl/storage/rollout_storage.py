@@ -22,7 +22,9 @@ __all__ = ['compute_gae', 'LstmHiddenState', 'ActorCriticHiddenState', 'Transiti
 def compute_gae(rewards: torch.Tensor, values: torch.Tensor, dones: torch.Tensor, last_values: torch.Tensor,
                 gamma: float, lam: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Advantages and returns `(T, N)` from rewards, values, dones `(T, N)` and `last_values (N,)`."""
-    if rewards.device.type == "cpu" and not (rewards.requires_grad or values.requires_grad or last_values.requires_grad):
+    if rewards.device.type == "cpu" and not (
+        rewards.requires_grad or values.requires_grad or last_values.requires_grad
+    ):
         return _compute_gae_numpy(rewards, values, dones, last_values, gamma, lam)
     return _compute_gae_torch(rewards, values, dones, last_values, gamma, lam)
 
@@ -126,11 +128,14 @@ class RolloutStorage:
     def add_transitions(self, transition: Transition) -> None:
         """Copy `transition` into row `self.step`."""
         if self.step >= self.num_transitions_per_env:
-            raise StRlError(f"RolloutStorage overflow: {self.num_transitions_per_env} transitions already added; call clear()")
+            raise StRlError(
+                f"RolloutStorage overflow: {self.num_transitions_per_env} transitions already added; call clear()"
+            )
         t = self.step
         if not self._add_numpy(t, transition):
             self.observations[t].copy_(transition.observations)
-            if self.privileged_observations is not None: self.privileged_observations[t].copy_(transition.critic_observations)
+            if self.privileged_observations is not None:
+                self.privileged_observations[t].copy_(transition.critic_observations)
             self.actions[t].copy_(transition.actions)
             self.rewards[t].copy_(transition.rewards.view(-1))
             self.dones[t].copy_(transition.dones.view(-1))
@@ -141,14 +146,23 @@ class RolloutStorage:
         if transition.hidden_states is not None: self._save_hidden_states(transition.hidden_states)
         if transition.action_labels is not None:
             if self.action_labels is None:
-                with torch.inference_mode(False): self.action_labels = torch.zeros_like(self.actions)   # a normal tensor
+                # a normal tensor
+                with torch.inference_mode(False): self.action_labels = torch.zeros_like(self.actions)
             self.action_labels[t].copy_(transition.action_labels)
         self.step += 1
 
     # (buffer, transition field, flattened): the rows `add_transitions` writes
-    _ROWS = (("observations", "observations", False), ("privileged_observations", "critic_observations", False),
-             ("actions", "actions", False), ("rewards", "rewards", True), ("dones", "dones", True), ("values", "values", True),
-             ("actions_log_prob", "actions_log_prob", True), ("mu", "action_mean", False), ("sigma", "action_sigma", False))
+    _ROWS = (
+        ("observations", "observations", False),
+        ("privileged_observations", "critic_observations", False),
+        ("actions", "actions", False),
+        ("rewards", "rewards", True),
+        ("dones", "dones", True),
+        ("values", "values", True),
+        ("actions_log_prob", "actions_log_prob", True),
+        ("mu", "action_mean", False),
+        ("sigma", "action_sigma", False),
+    )
 
     def _add_numpy(self, t: int, tr: Transition) -> bool:
         """Copy the transition's rows through numpy views of CPU buffers (≈ 1 µs a row against ≈ 3 µs for torch's
@@ -183,7 +197,9 @@ class RolloutStorage:
     def clear(self) -> None:
         self.step = 0
 
-    def compute_returns(self, last_values: torch.Tensor, gamma: float, lam: float, normalize_advantage: bool = True) -> None:
+    def compute_returns(
+        self, last_values: torch.Tensor, gamma: float, lam: float, normalize_advantage: bool = True
+    ) -> None:
         """Fill `advantages` and `returns` by GAE; normalise advantages over the whole rollout."""
         adv, ret = compute_gae(self.rewards, self.values, self.dones, last_values.view(-1), gamma, lam)
         self.returns.copy_(ret)
@@ -207,8 +223,17 @@ def mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs
     if num_mini_batches < 1 or n % num_mini_batches:
         raise StRlError(f"num_mini_batches={num_mini_batches} must divide num_envs * num_steps_per_env = {n}")
     mb = n // num_mini_batches
-    fields = [_flat(self.observations), _flat(self.critic_observations), _flat(self.actions), _flat(self.values),
-              _flat(self.advantages), _flat(self.returns), _flat(self.actions_log_prob), _flat(self.mu), _flat(self.sigma)]
+    fields = [
+        _flat(self.observations),
+        _flat(self.critic_observations),
+        _flat(self.actions),
+        _flat(self.values),
+        _flat(self.advantages),
+        _flat(self.returns),
+        _flat(self.actions_log_prob),
+        _flat(self.mu),
+        _flat(self.sigma),
+    ]
     share_critic = self.privileged_observations is None
     for _ in range(num_epochs):
         perm = torch.randperm(n, device=self.device)
@@ -251,7 +276,8 @@ def recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, 
     padded_critic = padded_obs if self.privileged_observations is None else \
         split_and_pad_trajectories(self.privileged_observations, self.dones)[0]
     first = torch.zeros_like(self.dones); first[0] = True; first[1:] = self.dones[:-1]   # (T, N): a trajectory starts
-    first_em = first.transpose(1, 0)                                                   # (N, T), env-major like the trajectories
+    # (N, T), env-major like the trajectories
+    first_em = first.transpose(1, 0)
     def starts(saved):                                                                  # saved (T, L, N, H)
         return [s.permute(2, 0, 1, 3)[first_em].transpose(1, 0) for s in saved]         # (L, n_traj_total, H)
     ha_all, hc_all = starts(self.saved_hidden_states_a), starts(self.saved_hidden_states_c)
@@ -280,5 +306,6 @@ def recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, 
 
 @patch
 def reccurent_mini_batch_generator(self: RolloutStorage, *args, **kwargs) -> Iterator[Batch]:
-    "The original st_rl spelling, kept for code that calls it: `recurrent_mini_batch_generator` (which a subclass may override)."
+    """The original st_rl spelling, kept for code that calls it: `recurrent_mini_batch_generator` (which a subclass may
+    override)."""
     return self.recurrent_mini_batch_generator(*args, **kwargs)

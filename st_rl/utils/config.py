@@ -27,7 +27,9 @@ def _type_ok(value, tp) -> bool:
     "Loose runtime check of `value` against a (resolved) type annotation."
     if tp is Any or tp is object: return True
     origin = typing.get_origin(tp)
-    if origin is typing.Union or (hasattr(__import__("types"), "UnionType") and isinstance(tp, __import__("types").UnionType)):
+    if origin is typing.Union or (
+        hasattr(__import__("types"), "UnionType") and isinstance(tp, __import__("types").UnionType)
+    ):
         return any(_type_ok(value, a) for a in typing.get_args(tp))
     if tp is type(None): return value is None
     if origin in (list, tuple, typing.Sequence): return isinstance(value, (list, tuple))
@@ -53,7 +55,9 @@ def from_dict(cls: type, d: dict | Any | None, where: str = ""):
         if isinstance(d, cls): return d
         d = to_dict(d)
     if not isinstance(d, dict):
-        raise ConfigError(f"config section '{where.rstrip('.') or cls.__name__}' must be a mapping, got {type(d).__name__}")
+        raise ConfigError(
+            f"config section '{where.rstrip('.') or cls.__name__}' must be a mapping, got {type(d).__name__}"
+        )
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     kwargs = {}
@@ -66,7 +70,9 @@ def from_dict(cls: type, d: dict | Any | None, where: str = ""):
             kwargs[key] = from_dict(tp, value, f"{where}{key}.")
         else:
             if not _type_ok(value, tp):
-                raise ConfigError(f"config key '{where}{key}' must be {_type_name(tp)}, got {value!r} ({type(value).__name__})")
+                raise ConfigError(
+                    f"config key '{where}{key}' must be {_type_name(tp)}, got {value!r} ({type(value).__name__})"
+                )
             if typing.get_origin(tp) is tuple and isinstance(value, list): value = tuple(value)
             kwargs[key] = value
     obj = cls(**kwargs)
@@ -81,7 +87,8 @@ def section_from_dict(d, default, where: str = ""):
     name = d.get("class_name", getattr(default, "class_name", None))
     cls = resolve_class(name, kind=where.rstrip(".") or "class")
     cfg_cls = getattr(cls, "Cfg", None)
-    if cfg_cls is None: raise ConfigError(f"class '{name}' declares no Cfg dataclass, so '{where.rstrip('.')}' cannot be checked")
+    if cfg_cls is None:
+        raise ConfigError(f"class '{name}' declares no Cfg dataclass, so '{where.rstrip('.')}' cannot be checked")
     return from_dict(cfg_cls, {**d, "class_name": name}, where)
 
 def to_dict(obj) -> dict:
@@ -105,7 +112,9 @@ def _range_text(lo, hi, lo_open: bool, hi_open: bool) -> str:
     if hi is not None: return f"{'<' if hi_open else '<='} {hi}"
     return "a finite number"
 
-def check_range(key: str, value, lo=None, hi=None, *, lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> None:
+def check_range(
+    key: str, value, lo=None, hi=None, *, lo_open: bool = False, hi_open: bool = False, integer: bool = False
+) -> None:
     """Refuse config value `value` of `key` (e.g. `"algorithm.gamma"`) unless it is a finite number in the range from
     `lo` to `hi` (closed ends; `lo_open`/`hi_open`: open; None: unbounded), an int where `integer`: `ConfigError`
     `"<key> must be <range>, got <value>"`."""
@@ -122,7 +131,10 @@ def check_sizes(key: str, value, allow_empty: bool = False) -> None:
     ok = (isinstance(value, (list, tuple)) and (allow_empty or len(value) > 0)
           and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value))
     if not ok:
-        raise ConfigError(f"{key} must be a {'' if allow_empty else 'non-empty '}list of layer widths, each an integer >= 1, got {value!r}")
+        raise ConfigError(
+            f"{key} must be a {'' if allow_empty else 'non-empty '}list of layer widths, each an integer >= 1, got {value!r}"
+        )
+
 
 # %% ../../nbs/01_config.ipynb #c1865341
 class ConfigLoader(yaml.SafeLoader):
@@ -148,7 +160,8 @@ def apply_overrides(d: dict, overrides: list[str] | None) -> dict:
     import copy
     d = copy.deepcopy(d) if d else {}
     for item in overrides or []:
-        if "=" not in item: raise ConfigError(f"override {item!r} must look like key=value (e.g. algorithm.learning_rate=3e-4)")
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like key=value (e.g. algorithm.learning_rate=3e-4)")
         key, _, text = item.partition("=")
         parts = key.strip().split(".")
         node = d
@@ -166,7 +179,9 @@ def load_config_file(path: str | Path) -> dict:
         text = path.read_text()
         d = json.loads(text) if path.suffix == ".json" else _load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise ConfigError(f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {' '.join(str(e).split())}") from None
+        raise ConfigError(
+            f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {' '.join(str(e).split())}"
+        ) from None
     if d is None: d = {}
     if not isinstance(d, dict): raise ConfigError(f"config file {path} must hold a mapping at the top level")
     return d

@@ -57,7 +57,12 @@ def register(obj=None, *, name: str | None = None):
     if not isinstance(key, str) or not key or ":" in key:
         raise ConfigError(f"a registered name must be a non-empty string without ':', got {key!r}")
     old = _REGISTRY.get(key)
-    if old is not None and old is not obj and old.__module__.startswith("st_rl.") and not obj.__module__.startswith("st_rl."):
+    if (
+        old is not None
+        and old is not obj
+        and old.__module__.startswith("st_rl.")
+        and not obj.__module__.startswith("st_rl.")
+    ):
         return obj
     _REGISTRY[key] = obj
     return obj
@@ -92,14 +97,23 @@ def import_trusted(module: str, what: str):
         raise UntrustedCodeError(
             f"refusing to import module '{module}' for {what}: a name read from a file resolves only against registered "
             "names (st_rl.register, installed entry points); pass --trust_code (trust_code=True in Python) if you trust "
-            "its source")
+            "its source"
+        )
     print(f"st_rl: warning: trusting code: importing module '{module}' for {what}", file=sys.stderr, flush=True)
     try: return importlib.import_module(module)
     except ImportError as e: raise ConfigError(f"cannot import module '{module}' for {what}: {e}") from None
 
 # %% ../../nbs/00_core.ipynb #2bbd270f
 # entry-point groups that installed packages use to offer names (e.g. [project.entry-points."st_rl.envs"])
-ENTRY_POINT_GROUPS = ("st_rl.envs", "st_rl.policies", "st_rl.algorithms", "st_rl.runners", "st_rl.wrappers", "st_rl.modules")
+ENTRY_POINT_GROUPS = (
+    "st_rl.envs",
+    "st_rl.policies",
+    "st_rl.algorithms",
+    "st_rl.runners",
+    "st_rl.wrappers",
+    "st_rl.modules",
+)
+
 
 def _from_entry_points(name: str):
     "The object an installed package offers under `name` in one of st_rl's entry-point groups, or None."
@@ -107,8 +121,10 @@ def _from_entry_points(name: str):
     for group in ENTRY_POINT_GROUPS:
         for ep in entry_points(group=group):
             if ep.name == name:
-                try: obj = ep.load()
-                except Exception as e: raise ConfigError(f"entry point '{name}' of group {group} failed to load: {e}") from None
+                try:
+                    obj = ep.load()
+                except Exception as e:
+                    raise ConfigError(f"entry point '{name}' of group {group} failed to load: {e}") from None
                 _REGISTRY[name] = obj
                 return obj
     return None
@@ -131,16 +147,23 @@ def resolve_class(name: str | type, kind: str = "class") -> type:
         if obj is None:
             fits = _KINDS.get(kind, lambda c: True)
             known = sorted(n for n, c in _REGISTRY.items() if fits(c) and not n.startswith("_"))
-            raise ConfigError(f"unknown {kind} '{name}'; known: {', '.join(known)} (register your own with st_rl.register)")
+            raise ConfigError(
+                f"unknown {kind} '{name}'; known: {', '.join(known)} (register your own with st_rl.register)"
+            )
     if not _KINDS.get(kind, lambda c: True)(obj):
         raise ConfigError(f"'{name}' is not a {kind} (it is {getattr(obj, '__qualname__', type(obj).__name__)})")
     return obj
 
 # which registered objects fit a kind (to refuse a wrong one, and to list the known names when a name is unknown)
-_KINDS = {"policy": lambda c: hasattr(c, "act_inference"), "algorithm": lambda c: hasattr(c, "compute_losses"),
-          "env factory": lambda c: callable(c) and (not isinstance(c, type) or hasattr(c, "step") and hasattr(c, "get_observations")),
-          "wrapper": lambda c: any(b.__name__ == "Wrapper" for b in getattr(c, "__mro__", ())),
-          "runner": lambda c: hasattr(c, "learn") and hasattr(c, "Cfg")}
+_KINDS = {
+    "policy": lambda c: hasattr(c, "act_inference"),
+    "algorithm": lambda c: hasattr(c, "compute_losses"),
+    "env factory": lambda c: (
+        callable(c) and (not isinstance(c, type) or hasattr(c, "step") and hasattr(c, "get_observations"))
+    ),
+    "wrapper": lambda c: any(b.__name__ == "Wrapper" for b in getattr(c, "__mro__", ())),
+    "runner": lambda c: hasattr(c, "learn") and hasattr(c, "Cfg"),
+}
 
 def _import_builtin_modules():
     "Import st_rl's modules that register classes, so that names resolve before first use."
@@ -202,14 +225,20 @@ def code_state(paths: Iterable[str | Path]) -> str:
     for p in paths:
         p = Path(p).resolve()
         try:
-            top = subprocess.run(["git", "-C", str(p), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError): continue
+            top = subprocess.run(
+                ["git", "-C", str(p), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
         if top.returncode != 0 or top.stdout.strip() in seen: continue
         root = top.stdout.strip(); seen.add(root)
         def git(*a):
             r = subprocess.run(["git", "-C", root, *a], capture_output=True, text=True, timeout=30)
             return r.stdout
-        out.append(f"# {root}\n# commit {git('rev-parse', 'HEAD').strip()}\n# status\n{git('status', '--short')}\n# diff\n{git('diff', 'HEAD')}")
+
+        out.append(
+            f"# {root}\n# commit {git('rev-parse', 'HEAD').strip()}\n# status\n{git('status', '--short')}\n# diff\n{git('diff', 'HEAD')}"
+        )
     return "\n".join(out) if out else "# no git repository found\n"
 
 # %% ../../nbs/00_core.ipynb #1f30190c
@@ -217,23 +246,43 @@ def get_rng_state() -> dict:
     """torch (CPU and CUDA), numpy and python RNG states as weights_only-safe values."""
     _, keys, pos, has_gauss, cached = np.random.get_state()
     version, py_state, gauss = random.getstate()
-    d = {"torch": torch.get_rng_state(), "numpy_keys": torch.from_numpy(keys.astype(np.int64)), "numpy_pos": int(pos),
-         "numpy_has_gauss": int(has_gauss), "numpy_cached_gaussian": float(cached),
-         "python_state": torch.tensor(py_state, dtype=torch.int64), "python_version": int(version), "python_gauss": gauss}
+    d = {
+        "torch": torch.get_rng_state(),
+        "numpy_keys": torch.from_numpy(keys.astype(np.int64)),
+        "numpy_pos": int(pos),
+        "numpy_has_gauss": int(has_gauss),
+        "numpy_cached_gaussian": float(cached),
+        "python_state": torch.tensor(py_state, dtype=torch.int64),
+        "python_version": int(version),
+        "python_gauss": gauss,
+    }
     if torch.cuda.is_available() and torch.cuda.is_initialized(): d["cuda"] = torch.cuda.get_rng_state_all()
     return d
 
 def set_rng_state(d: dict) -> None:
     """Restore the states saved by `get_rng_state`."""
     torch.set_rng_state(d["torch"])
-    np.random.set_state(("MT19937", d["numpy_keys"].numpy().astype(np.uint32), d["numpy_pos"], d["numpy_has_gauss"], d["numpy_cached_gaussian"]))
+    np.random.set_state(
+        (
+            "MT19937",
+            d["numpy_keys"].numpy().astype(np.uint32),
+            d["numpy_pos"],
+            d["numpy_has_gauss"],
+            d["numpy_cached_gaussian"],
+        )
+    )
     random.setstate((d["python_version"], tuple(int(x) for x in d["python_state"].tolist()), d["python_gauss"]))
     if "cuda" in d and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d["cuda"])
 
 # %% ../../nbs/00_core.ipynb #0c5845fb
 def is_distributed() -> bool:
     """True inside an initialised `torch.distributed` group of more than one process."""
-    return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
+    return (
+        torch.distributed.is_available()
+        and torch.distributed.is_initialized()
+        and torch.distributed.get_world_size() > 1
+    )
+
 
 def dist_rank_world() -> tuple[int, int]:
     """`(rank, world_size)`; `(0, 1)` outside a distributed run."""

@@ -67,7 +67,9 @@ def build_docs(out_dir: str | Path = "_site", process: bool = True) -> list[Path
         from nbdev.quarto import nbdev_proc_nbs
         nbdev_proc_nbs()
     proc = root / "_proc"
-    nbs = sorted(p for p in proc.rglob("*.ipynb") if not any(part.startswith((".", "_")) for part in p.relative_to(proc).parts))
+    nbs = sorted(
+        p for p in proc.rglob("*.ipynb") if not any(part.startswith((".", "_")) for part in p.relative_to(proc).parts)
+    )
     if not nbs: raise StRlError(f"no processed notebooks in {proc}")
     nbs.sort(key=lambda p: (p.stem != "index", str(p.relative_to(proc))))
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -85,8 +87,12 @@ def build_docs(out_dir: str | Path = "_site", process: bool = True) -> list[Path
         depth = "../" * (len(rel.parts) - 1)
         nav = "".join(f'<a href="{depth}{r.as_posix()}"{" class=cur" if r == rel else ""}>{html.escape(str(t))}</a>'
                       for r, t, _, _ in pages)
-        head = f'<h1>{html.escape(str(title))}</h1>' + (f'<p><em>{html.escape(str(fm["description"]))}</em></p>' if fm.get("description") else "")
-        body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(str(title))} – st_rl</title>", body, count=1, flags=re.S)
+        head = f"<h1>{html.escape(str(title))}</h1>" + (
+            f"<p><em>{html.escape(str(fm['description']))}</em></p>" if fm.get("description") else ""
+        )
+        body = re.sub(
+            r"<title>.*?</title>", f"<title>{html.escape(str(title))} – st_rl</title>", body, count=1, flags=re.S
+        )
         body = body.replace("</head>", _NAV_CSS + "</head>", 1)
         body = re.sub(r"(<body[^>]*>)", r'\1<nav id="st-nav"><b>st_rl</b>' + nav.replace("\\", "\\\\") + "</nav>"
                       + f'<div style="padding:0 1em">{head}</div>'.replace("\\", "\\\\"), body, count=1)
@@ -113,7 +119,12 @@ def readme_from_index(index_nb: str | Path) -> str:
         if c["cell_type"] == "markdown": parts.append(src.strip())
     # images next to the notebooks (nbs/images/...) are linked from the README at the repository root
     parts = [re.sub(r"\]\((?!https?:|/|nbs/)([^)]+\.(?:png|jpe?g|gif|svg))\)", r"](nbs/\1)", p) for p in parts]
-    return "<!-- generated from nbs/index.ipynb by st_rl.utils.docs.write_readme; edit the notebook -->\n\n" + "\n\n".join(parts) + "\n"
+    return (
+        "<!-- generated from nbs/index.ipynb by st_rl.utils.docs.write_readme; edit the notebook -->\n\n"
+        + "\n\n".join(parts)
+        + "\n"
+    )
+
 
 def write_readme(root: str | Path = ".") -> Path:
     """Write `README.md` from `nbs/index.ipynb` under `root`."""

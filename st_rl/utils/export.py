@@ -60,8 +60,16 @@ def export_recurrent_policy_as_onnx(policy: nn.Module, num_obs: int, path: str |
     names_in = ["obs", "h_in"] + (["c_in"] if policy.is_lstm else [])
     names_out = ["actions", "h_out"] + (["c_out"] if policy.is_lstm else [])
     axes = {"obs": {0: "batch"}, "actions": {0: "batch"}, **{n: {1: "batch"} for n in names_in[1:] + names_out[1:]}}
-    torch.onnx.export(policy, (torch.zeros(1, num_obs), *state), str(path), input_names=names_in, output_names=names_out,
-                      dynamic_axes=axes, opset_version=opset, dynamo=False)
+    torch.onnx.export(
+        policy,
+        (torch.zeros(1, num_obs), *state),
+        str(path),
+        input_names=names_in,
+        output_names=names_out,
+        dynamic_axes=axes,
+        opset_version=opset,
+        dynamo=False,
+    )
     return path
 
 def onnx_recurrent_policy(path: str | Path):
@@ -71,4 +79,6 @@ def onnx_recurrent_policy(path: str | Path):
     if not path.is_file(): raise StRlError(f"ONNX policy not found: {path}")
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
-    return lambda obs, *state: sess.run(None, dict(zip(names, [np.asarray(x, dtype=np.float32) for x in (obs, *state)])))
+    return lambda obs, *state: sess.run(
+        None, dict(zip(names, [np.asarray(x, dtype=np.float32) for x in (obs, *state)]))
+    )

@@ -42,7 +42,10 @@ def npz_headers(path: str | Path, error: type[Exception] = StRlError, where: str
             names = [i.filename for i in infos]
             if len(set(names)) != len(names): raise error(f"{where}: refused, the zip holds a member name twice")
             packed = sum(i.compress_size for i in infos)
-            if packed > size: raise error(f"{where}: truncated or not an npz file (its members declare {readable_size(packed)}, the file has {readable_size(size)})")
+            if packed > size:
+                raise error(
+                    f"{where}: truncated or not an npz file (its members declare {readable_size(packed)}, the file has {readable_size(size)})"
+                )
             out = {}
             for info in infos:
                 m = info.filename
@@ -55,18 +58,35 @@ def npz_headers(path: str | Path, error: type[Exception] = StRlError, where: str
                     version = np.lib.format.read_magic(f)
                     if version == (1, 0): shape, _, dtype = np.lib.format.read_array_header_1_0(f)
                     elif version == (2, 0): shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-                    else: raise error(f"{where}: array '{name}' is in .npy format {version[0]}.{version[1]}; st_rl reads 1.0 and 2.0")
+                    else:
+                        raise error(
+                            f"{where}: array '{name}' is in .npy format {version[0]}.{version[1]}; st_rl reads 1.0 and 2.0"
+                        )
                     header = f.tell()
-                if dtype.hasobject: raise error(f"{where}: refused, it holds pickled data (array '{name}' has dtype object)")
+                if dtype.hasobject:
+                    raise error(f"{where}: refused, it holds pickled data (array '{name}' has dtype object)")
                 if any(d < 0 for d in shape): raise error(f"{where}: array '{name}' declares shape {shape}")
                 declared, held = math.prod(shape) * dtype.itemsize, max(0, info.file_size - header)
                 if declared != held:
-                    raise error(f"{where}: array '{name}' declares shape {shape} = {readable_size(declared)} but the file holds {readable_size(held)}")
+                    raise error(
+                        f"{where}: array '{name}' declares shape {shape} = {readable_size(declared)} but the file holds {readable_size(held)}"
+                    )
                 if declared > max_array_bytes:
-                    raise error(f"{where}: array '{name}' declares shape {shape} = {readable_size(declared)}, more than the "
-                                f"{readable_size(max_array_bytes)} an array may hold")
+                    raise error(
+                        f"{where}: array '{name}' declares shape {shape} = {readable_size(declared)}, more than the "
+                        f"{readable_size(max_array_bytes)} an array may hold"
+                    )
                 out[name] = (tuple(shape), dtype)
             return out
-    except error: raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
+    except error:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as e:
         raise error(f"{where}: truncated or not an npz file ({type(e).__name__}: {str(e)[:160]})") from None

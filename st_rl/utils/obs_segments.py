@@ -21,7 +21,8 @@ __all__ = ['check_obs_segments', 'segment_slices', 'get_obs_component', 'get_sub
 def _numel(shape) -> int: return math.prod(shape)
 
 def check_obs_segments(obs_segments: Mapping[str, Sequence[int]], num_obs: int | None = None) -> OrderedDict:
-    """Validate `obs_segments` (shapes of positive ints; sizes adding up to `num_obs` if given); return it ordered, shapes as tuples."""
+    """Validate `obs_segments` (shapes of positive ints; sizes adding up to `num_obs` if given); return it ordered,
+    shapes as tuples."""
     if not isinstance(obs_segments, Mapping) or not obs_segments:
         raise ConfigError(f"obs_segments must be a non-empty mapping name -> shape, got {obs_segments!r}")
     out = OrderedDict()
@@ -70,6 +71,8 @@ def substitute_components(obs: torch.Tensor, obs_segments, values: Mapping[str, 
     for name, v in values.items():
         v = v.reshape(*obs.shape[:-1], -1)
         if v.shape[-1] != _numel(segs[name]):
-            raise ConfigError(f"value for obs component '{name}' has {v.shape[-1]} entries, the component has {_numel(segs[name])}")
+            raise ConfigError(
+                f"value for obs component '{name}' has {v.shape[-1]} entries, the component has {_numel(segs[name])}"
+            )
         out[..., sl[name]] = v
     return out

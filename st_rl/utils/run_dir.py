@@ -28,14 +28,18 @@ def checkpoints_by_iteration(run: str | Path) -> list[Path]:
     found = []
     for p in Path(run).glob("model_*.pt"):
         m = re.fullmatch(r"model_(\d{1,10})\.pt", p.name)
-        if m and int(m.group(1)) <= MAX_ITERATION and p.is_file() and not p.is_symlink(): found.append((int(m.group(1)), p))
+        if m and int(m.group(1)) <= MAX_ITERATION and p.is_file() and not p.is_symlink():
+            found.append((int(m.group(1)), p))
     return [p for _, p in sorted(found)]
 
 def holds_run(run: str | Path) -> bool:
     """Whether `run` already holds a training run (a config, metrics or checkpoints)."""
     run = Path(run)
     if not run.is_dir(): return False
-    return any((run / n).exists() or (run / n).is_symlink() for n in ("config.json", "metrics.jsonl")) or bool(checkpoints_by_iteration(run))
+    return any((run / n).exists() or (run / n).is_symlink() for n in ("config.json", "metrics.jsonl")) or bool(
+        checkpoints_by_iteration(run)
+    )
+
 
 # %% ../../nbs/01b_run_dir.ipynb #882ea842
 class RunLock:
@@ -59,11 +63,16 @@ class RunLock:
         path = run / "run.lock"
         try: fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError as e: raise ConfigError(f"cannot lock run directory {run} ({path}: {e.strerror})") from None
-        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            try: owner = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-            finally: os.close(fd)
-            raise ConfigError(f"run directory {run} is in use by {owner}; wait for it to finish or choose another --log_dir") from None
+            try:
+                owner = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            finally:
+                os.close(fd)
+            raise ConfigError(
+                f"run directory {run} is in use by {owner}; wait for it to finish or choose another --log_dir"
+            ) from None
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()} on host {socket.gethostname()}\n".encode(), 0)
@@ -91,7 +100,8 @@ def clean_temp_files(run: str | Path) -> list[str]:
 
 def _metrics_path(run: str | Path) -> Path:
     f = Path(run) / "metrics.jsonl"
-    if f.is_symlink(): raise CheckpointError(f"{f} is a symbolic link; st_rl does not write through links out of a run directory")
+    if f.is_symlink():
+        raise CheckpointError(f"{f} is a symbolic link; st_rl does not write through links out of a run directory")
     return f
 
 def append_metrics(run: str | Path, record: dict) -> None:
@@ -130,8 +140,10 @@ def _check_archive(path: Path) -> None:
     size = path.stat().st_size
     for i in infos:
         if i.file_size > size or (i.compress_type != zipfile.ZIP_STORED and i.file_size > 64 * 2**20):
-            raise CheckpointError(f"checkpoint {path} is corrupt: its member {i.filename!r} declares {i.file_size / 2**30:.1f} GB "
-                                  f"in a file of {size / 2**20:.1f} MB")
+            raise CheckpointError(
+                f"checkpoint {path} is corrupt: its member {i.filename!r} declares {i.file_size / 2**30:.1f} GB "
+                f"in a file of {size / 2**20:.1f} MB"
+            )
 
 def _check_checkpoint_fields(d, path: Path) -> None:
     "The fields a runner reads must have their types, and the weights must be finite."
@@ -144,9 +156,13 @@ def _check_checkpoint_fields(d, path: Path) -> None:
         v = d.get(k, 0)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**15:
             raise CheckpointError(f"checkpoint {path}: '{k}' must be a non-negative integer, got {v!r}"[:300])
-    if d.get("iter", 0) > MAX_ITERATION: raise CheckpointError(f"checkpoint {path}: 'iter' {d['iter']} is beyond {MAX_ITERATION}")
+    if d.get("iter", 0) > MAX_ITERATION:
+        raise CheckpointError(f"checkpoint {path}: 'iter' {d['iter']} is beyond {MAX_ITERATION}")
     bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad: raise CheckpointError(f"checkpoint {path} holds NaN/Inf in {', '.join(bad[:4])}: the run diverged before this save")
+    if bad:
+        raise CheckpointError(
+            f"checkpoint {path} holds NaN/Inf in {', '.join(bad[:4])}: the run diverged before this save"
+        )
     for k in ("rng_state", "runner_state", "infos"):
         if d.get(k) is not None and not isinstance(d[k], dict):
             raise CheckpointError(f"checkpoint {path}: '{k}' must be a mapping, got {type(d[k]).__name__}")
@@ -180,8 +196,11 @@ def read_run_config_dict(run: str | Path) -> dict:
     if not run.is_dir(): raise CheckpointError(f"run directory not found: {run}")
     f = run / "config.json"
     if not f.is_file(): raise CheckpointError(f"{run} is not an st_rl run directory (no config.json)")
-    if f.stat().st_size > 16 * 2**20: raise CheckpointError(f"{f} is {f.stat().st_size / 2**20:.0f} MB, not a run config")
-    try: d = json.loads(f.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f"{f} is not valid JSON: {e}") from None
+    if f.stat().st_size > 16 * 2**20:
+        raise CheckpointError(f"{f} is {f.stat().st_size / 2**20:.0f} MB, not a run config")
+    try:
+        d = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{f} is not valid JSON: {e}") from None
     if not isinstance(d, dict): raise CheckpointError(f"{f} must hold a JSON object, got {type(d).__name__}")
     return d
