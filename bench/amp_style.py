@@ -118,7 +118,7 @@ def main() -> None:
     print(f"\nHalfCheetah-v5, {a.total_steps} env steps, deterministic policy, {a.episodes} episodes; style distance = mean per-joint "
           f"Wasserstein-1 (rad) to the clip's joint angles")
     print("speed (m/s): " + ", ".join(f"seed {s} PPO {res[('ppo', s)]['speed']:.2f} APPO {res[('appo', s)]['speed']:.2f}" for s in a.seeds)
-          + f" (clip 2.11)")
+          + " (clip 2.11)")
     print(f"{'seed':>4} | {'PPO return':>10} {'APPO return':>11} | {'PPO dist':>8} {'APPO dist':>9} {'ratio':>6} | "
           f"{'PPO +body':>9} {'APPO +body':>10} | {'PPO Hz':>6} {'APPO Hz':>7} (clip {res[('appo', a.seeds[0])]['clip_stride_hz']:.2f})")
     ratios = []

@@ -70,9 +70,6 @@ def main():
             unreadable_total += unreadable
             temps = len(list(run.glob(".model_*.tmp")))
             p = st_rl("train", "--resume", str(run))
-            # the resume line names the checkpoint it starts from
-            line = ""
-            t = time.time()
             print(f"| {kills} | {delay:.2f} | {ck[-1].name if ck else '(none yet)'} | {unreadable} | {temps} | ", end="", flush=True)
             if not ck:  # killed before the first checkpoint: --resume starts the run over with its config
                 print("no checkpoint: started over |")

@@ -45,7 +45,7 @@ def train(task: str, seed: int, steps: int, fast: bool, net: str, obs_norm: bool
     t0 = time.perf_counter()
     runner.learn(steps // (8 * H["num_steps_per_env"]))
     secs = time.perf_counter() - t0
-    train_return = sum(runner.rewbuffer) / max(1, len(runner.rewbuffer))
+    train_return = sum(runner.episodes.returns) / max(1, len(runner.episodes.returns))
     params = torch.cat([p.detach().flatten() for p in runner.alg.actor_critic.parameters()])
     # deterministic evaluation: 8 episodes of 1000 steps on fresh envs
     ev = GymVecEnv(task, num_envs=8, seed=10_000 + seed, num_workers=0)

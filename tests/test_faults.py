@@ -1,7 +1,6 @@
 """Runs that survive faults: SIGINT writes a checkpoint, SIGKILL at random moments never leaves an unreadable
 checkpoint, and a resumed run ends bit-identical to an uninterrupted one."""
 import json
-import os
 import random
 import signal
 import subprocess

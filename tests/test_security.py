@@ -14,7 +14,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -278,13 +277,13 @@ def test_gymnasium_prefixed_module_id(base, tmp_path, marker):
 def test_load_run_from_python_without_consent(base, tmp_path, marker):
     run = crafted(base, tmp_path, policy__class_name="victim.evil:P")
     evil_module(run, marker)
-    r = python(f"""
+    r = python("""
         import sys
         from st_rl.runners.runs import load_run
         from st_rl.utils.core import UntrustedCodeError
         try: load_run("victim")
         except UntrustedCodeError as e:
-            print(f"st_rl: error: {{e}}", file=sys.stderr); sys.exit(2)
+            print(f"st_rl: error: {e}", file=sys.stderr); sys.exit(2)
         """, cwd=tmp_path)
     untrusted(r, marker, "victim.evil")
     assert "victim.evil" not in r.stdout
@@ -292,13 +291,13 @@ def test_load_run_from_python_without_consent(base, tmp_path, marker):
 
 def test_load_run_hubconf_from_python(base, tmp_path, marker):
     hub_run(base, tmp_path, marker)
-    r = python(f"""
+    r = python("""
         import sys
         from st_rl.runners.runs import load_run
         from st_rl.utils.core import StRlError
         try: load_run("victim")
         except StRlError as e:
-            print(f"st_rl: error: {{e}}", file=sys.stderr); sys.exit(2)
+            print(f"st_rl: error: {e}", file=sys.stderr); sys.exit(2)
         """, cwd=tmp_path)
     untrusted(r, marker, "torch.hub")
 
@@ -384,7 +383,7 @@ def test_user_factory_runs_with_trust_code(tmp_path):
 
 def test_registered_names_resolve_without_consent(tmp_path):
     """Classes and env factories registered from Python resolve by their plain names, in configs and run dirs alike."""
-    r = python(f"""
+    r = python("""
         import json, sys
         from st_rl.utils.core import register
         from st_rl.env.vec_env import PointMassEnv

@@ -4,7 +4,6 @@ dataset-only trainer on one directory."""
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 

@@ -11,11 +11,9 @@ import math
 import os
 import re
 import signal
-import statistics
 import threading
 import sys
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -29,23 +27,12 @@ from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
 from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCritic, ActorCriticCfg, NumpyRolloutPolicy
 from ..utils.config import from_dict, polymorphic, to_dict
-from st_rl.utils.core import (
-    CheckpointError,
-    ConfigError,
-    NonFiniteError,
-    StRlError,
-    atomic_torch_save,
-    atomic_write_text,
-    code_state,
-    configure_torch_threads,
-    dist_rank_world,
-    get_rng_state,
-    register,
-    resolve_class,
-    set_rng_state,
-)
+from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, StRlError, atomic_torch_save, atomic_write_text,
+                          code_state, configure_torch_threads, dist_rank_world, get_rng_state, register, resolve_class,
+                          set_rng_state)
 from ..utils.export import InferencePolicy, export_policy_as_onnx
-from ..utils.run_dir import RunLock, append_metrics, clean_temp_files, holds_run, load_checkpoint, write_run_config
+from ..utils.run_dir import RunLock, clean_temp_files, holds_run, load_checkpoint, write_run_config
+from .run_log import EpisodeStatistics, RunLogger, progress_line
 
 # %% auto #0
 __all__ = ['MAX_MAGNITUDE', 'LIVE_HYPERPARAMETERS', 'EnvCfg', 'RunnerCfg', 'OnPolicyRunner', 'runner_cfg_from_dict',
@@ -88,7 +75,8 @@ class RunnerCfg:
     run_name: str = ""
     seed: int = 1
     empirical_normalization: bool = True      # running mean/std normalisation of observations
-    logger: str = "tensorboard"               # "tensorboard" or "none" (metrics.jsonl is always written)
+    logger: str = "tensorboard"               # "tensorboard", "wandb" or "none" (metrics.jsonl is always written)
+    wandb_project: str = "st_rl"              # the W&B project of logger="wandb" (WANDB_MODE=offline: no network)
     num_threads: int = 0                      # torch threads; 0 = automatic (1 on CPU)
     # torch threads during the update (the envs are idle); 0 = automatic (see OnPolicyRunner)
     update_threads: int = 0
@@ -121,8 +109,8 @@ class RunnerCfg:
                 raise ConfigError(
                     f"{k} must be a plain folder name (letters, digits, _ . + -; not '.' or '..'), got {v!r}"
                 )
-        if self.logger not in ("tensorboard", "none"):
-            raise ConfigError(f"logger must be 'tensorboard' or 'none', got '{self.logger}'")
+        if self.logger not in RunLogger.BACKENDS:
+            raise ConfigError(f"logger must be 'tensorboard', 'wandb' or 'none', got '{self.logger}'")
         for k in ("num_threads", "update_threads"):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0 (0: automatic), got {getattr(self, k)}")
         if self.nonfinite not in ("raise", "sanitize", "ignore"):
@@ -180,15 +168,10 @@ class OnPolicyRunner:
         # data-parallel (torchrun): every rank trains on its own envs; only rank 0 logs and saves
         self.log_dir = Path(log_dir) if log_dir is not None and self.rank == 0 else None
         if self.rank != 0: self.cfg.print_interval = 0
-        self.writer = None
+        self.logger = RunLogger(self.log_dir, self.cfg.logger, self.cfg.print_interval, self.cfg.wandb_project)
+        self.episodes = EpisodeStatistics(env.num_envs, self.device)   # returns, lengths, the env's episode terms
         self.current_learning_iteration = 0
         self.tot_timesteps, self.tot_time = 0, 0.0
-        N = env.num_envs
-        self.cur_reward_sum = torch.zeros(N, device=self.device)
-        self.cur_episode_length = torch.zeros(N, device=self.device)
-        self.rewbuffer: deque = deque(maxlen=100)
-        self.lenbuffer: deque = deque(maxlen=100)
-        self.ep_infos: list[dict] = []
         self.nonfinite_steps = 0                     # steps sanitised under nonfinite="sanitize"
         self._obs = self._critic_obs = None
         self._stop_signal: int | None = None         # set by SIGINT/SIGTERM or request_stop()
@@ -285,15 +268,7 @@ def _record_step(self: OnPolicyRunner, rewards, dones, extras, **pipelined) -> N
     """Store a step's transition and count its episode statistics (raw env rewards); `pipelined`: see
     `_collect_pipelined`."""
     self.alg.process_env_step(rewards, dones, extras, **pipelined)
-    self.cur_reward_sum += rewards
-    self.cur_episode_length += 1
-    if dones.any():
-        ids = dones.nonzero().flatten()
-        self.rewbuffer.extend(self.cur_reward_sum[ids].tolist())
-        self.lenbuffer.extend(self.cur_episode_length[ids].tolist())
-        self.cur_reward_sum[ids] = 0; self.cur_episode_length[ids] = 0
-    ep = extras.get("episode", extras.get("log"))
-    if ep: self.ep_infos.append(ep)
+    self.episodes.record(rewards, dones, extras)
 
 @patch
 def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards, critic_obs=None) -> None:
@@ -430,6 +405,7 @@ def learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_
         if self.log_dir is not None: self.save(self.log_dir / f"model_{self.current_learning_iteration}.pt")
     finally:
         for sig, handler in (previous or {}).items(): signal.signal(sig, handler)
+        self.logger.close()
         self.release_run_dir()
     if self._stop_signal is not None:
         raise TrainingInterrupted(
@@ -595,9 +571,7 @@ def _init_logging(self: OnPolicyRunner) -> None:
     }
     write_run_config(self.log_dir, config)
     atomic_write_text(code_state([Path(st_rl.__file__).parent, Path.cwd()]), self.log_dir / "code_state.txt")
-    if self.cfg.logger == "tensorboard" and self.writer is None:
-        from torch.utils.tensorboard import SummaryWriter
-        self.writer = SummaryWriter(log_dir=str(self.log_dir), flush_secs=10)
+    self.logger.open(config)
 
 @patch
 def release_run_dir(self: OnPolicyRunner) -> None:
@@ -629,48 +603,24 @@ def _jsonable(x):
 
 @patch
 def log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,
-         extra: dict | None = None) -> dict:
-    """Record one iteration's metrics (metrics.jsonl, TensorBoard, console); returns them."""
+        extra: dict | None = None) -> dict:
+    """Gather one iteration's metrics and hand them to the `RunLogger` (metrics.jsonl, TensorBoard or W&B, console);
+    returns them."""
     steps = self.num_steps_per_env * self.env.num_envs * self.world_size   # global, all processes
     self.tot_timesteps += steps
     self.tot_time += collect_time + learn_time
-    m = {
-        "iteration": it + 1,
-        "env_steps": self.tot_timesteps,
-        "nonfinite_steps": self.nonfinite_steps,
-        "mean_return": statistics.fmean(self.rewbuffer) if self.rewbuffer else float("nan"),
-        "mean_episode_length": statistics.fmean(self.lenbuffer) if self.lenbuffer else float("nan"),
-        "fps": steps / max(collect_time + learn_time, 1e-9),
-        "collection_time": collect_time,
-        "learn_time": learn_time,
-        "time_elapsed": self.tot_time,
-        "action_std": self.actor_critic.current_std().mean().item(),
-        **loss_dict,
-        **(extra or {}),
-    }
-    if self.ep_infos:
-        for key in self.ep_infos[0]:
-            vals = [torch.as_tensor(e[key], dtype=torch.float32).flatten() for e in self.ep_infos if key in e]
-            vals = torch.cat(vals) if vals else torch.empty(0)
-            if vals.numel(): m[f"Episode/{key}"] = vals.mean().item()
-        self.ep_infos.clear()
+    m = {"iteration": it + 1, "env_steps": self.tot_timesteps, "nonfinite_steps": self.nonfinite_steps,
+         "mean_return": self.episodes.mean_return, "mean_episode_length": self.episodes.mean_length,
+         "fps": steps / max(collect_time + learn_time, 1e-9), "collection_time": collect_time,
+         "learn_time": learn_time, "time_elapsed": self.tot_time,
+         "action_std": self.actor_critic.current_std().mean().item(),
+         **loss_dict, **(extra or {}), **self.episodes.terms_mean()}
     self.last_metrics = m
-    if self.log_dir is not None:
-        append_metrics(self.log_dir, m)
-        if self.writer is not None:
-            for k, v in m.items():
-                if k != "iteration" and isinstance(v, (int, float)) and math.isfinite(v):
-                    self.writer.add_scalar(k if "/" in k else f"Train/{k}", v, it + 1)
+    self.logger.write(m, it + 1)
     pi = self.cfg.print_interval
     if pi and ((it + 1) % pi == 0 or it + 1 == total):
         eta = self.tot_time / max(it + 1 - getattr(self, "_first_it", 0), 1) * (total - it - 1)
-        ret = f"{m['mean_return']:9.2f}" if self.rewbuffer else " no episode ended yet"
-        length = f"{m['mean_episode_length']:7.1f}" if self.lenbuffer else "      –"
-        style = f" | style {loss_dict['style_reward']:.3f}" if "style_reward" in loss_dict else ""   # AMP
-        print(f"[{it + 1:>5}/{total}] steps {self.tot_timesteps:>9} | return {ret} | "
-              f"len {length} | fps {m['fps']:6.0f} | value {loss_dict.get('value_loss', float('nan')):.4f} | "
-              f"kl {loss_dict.get('kl', float('nan')):.4f} | lr {m['learning_rate']:.1e} | std {m['action_std']:.3f} | "
-              f"eta {int(eta // 60)}m{int(eta % 60):02d}s{style}", flush=True)
+        print(progress_line(m, total, eta), flush=True)
     return m
 
 # %% ../../nbs/08_runner.ipynb #24c1f865
@@ -697,10 +647,7 @@ def save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> P
 def _runner_state(self: OnPolicyRunner) -> dict:
     "The runner's own bookkeeping, as tensors and numbers."
     return {
-        "cur_reward_sum": self.cur_reward_sum.cpu().clone(),
-        "cur_episode_length": self.cur_episode_length.cpu().clone(),
-        "rewbuffer": torch.tensor(list(self.rewbuffer), dtype=torch.float64),
-        "lenbuffer": torch.tensor(list(self.lenbuffer), dtype=torch.float64),
+        **self.episodes.state_dict(),
         "tot_time": self.tot_time,
         "nonfinite_steps": self.nonfinite_steps,
     }
@@ -728,9 +675,7 @@ def resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = Non
         if "rng_state" in d: set_rng_state(d["rng_state"])
         rs = d.get("runner_state")
         if rs is not None:
-            self.cur_reward_sum.copy_(rs["cur_reward_sum"]); self.cur_episode_length.copy_(rs["cur_episode_length"])
-            self.rewbuffer.clear(); self.rewbuffer.extend(rs["rewbuffer"].tolist())
-            self.lenbuffer.clear(); self.lenbuffer.extend(rs["lenbuffer"].tolist())
+            self.episodes.load_state_dict(rs)
             self.tot_time, self.nonfinite_steps = float(rs["tot_time"]), int(rs["nonfinite_steps"])
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
         raise CheckpointError(
@@ -755,7 +700,7 @@ def resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = Non
                 file=sys.stderr,
                 flush=True,
             )
-        self.env.reset(); self.cur_reward_sum.zero_(); self.cur_episode_length.zero_()
+        self.env.reset(); self.episodes.restart()
         self.resumed_env_state = False
     self._obs = None
     return d.get("infos", {})
