@@ -12,7 +12,7 @@ import ipywidgets as W
 import numpy as np
 
 from .runners.background import BackgroundTrainer
-from .runners.on_policy_runner import LIVE_HYPERPARAMETERS
+from .runners.on_policy_runner import live_hyperparameters
 from .workbench import (BufferInspector, HyperparameterController, RolloutStepper, TrainingMonitor, figure_png,
                              frame_jpeg, new_figure)
 
@@ -181,7 +181,7 @@ class HyperparameterPanel(_Panel):
         )
         self.boxes: dict[str, W.Widget] = {}
         for name, value in c.values().items():
-            typ = LIVE_HYPERPARAMETERS[name][0]
+            typ = live_hyperparameters(c.runner.alg)[name][0]
             style = {"description_width": "150px"}
             lay = W.Layout(width="300px")
             if name == "schedule":

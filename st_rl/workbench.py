@@ -90,7 +90,8 @@ def _render_env() -> None:
 
 # %% ../nbs/13_workbench.ipynb #cc6dc253
 class RolloutStepper:
-    """Step a policy in a `VecEnv` and record one env's observations, actions, rewards, reward terms, values and frames."""
+    """Step a policy in a `VecEnv` and record one env's observations, actions, rewards, reward terms, values and
+    frames."""
 
     def __init__(self, env: VecEnv, policy=None, env_index: int = 0, deterministic: bool = True, render: bool = True,
                  max_history: int = 5000, seed: int = 0):
@@ -190,7 +191,8 @@ class RolloutStepper:
         return rec
 
     def step(self, n: int = 1) -> StepRecord:
-        """Take `n` steps (all envs step; the watched one is recorded); render once at the end. Returns the last record."""
+        """Take `n` steps (all envs step; the watched one is recorded); render once at the end. Returns the last
+        record."""
         if n < 1: raise StRlError(f"n must be >= 1, got {n}")
         for _ in range(n): rec = self._step_once()
         self._render()

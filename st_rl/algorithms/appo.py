@@ -8,7 +8,7 @@ from fastcore.basics import patch
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -34,6 +34,13 @@ class _AmpAlgFields:
     discriminator_trunk_weight_decay: float = 1e-3
     discriminator_head_weight_decay: float = 1e-1
     amp_normalizer_clip: float = 10.0         # the AMP normaliser clips to +-this
+
+    # (not a field) PPO's live hyperparameters and the style reward's mix: reward = (1 - lerp) style + lerp task
+    live_hyperparameters: ClassVar[dict] = {
+        **PPOCfg.live_hyperparameters,
+        "task_reward_lerp": (float, lambda v: 0 <= v <= 1, "in [0, 1]"),
+        "style_reward_coef": (float, lambda v: v >= 0, ">= 0"),
+    }
 
     def validate(self):
         super().validate()

@@ -13,12 +13,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import ppo as _ppo
-from .ppo import PPO
+from .ppo import PPO, check_optimizer_state
 from ..modules.actor_critic import _LOG_SQRT_2PI, ActorCritic, MlpModel, NumpyRolloutPolicy, Tanh, _has_hooks
 from ..storage.rollout_storage import Batch
 
 # %% auto #0
-__all__ = ['LOSS_FUNCTIONS', 'replaced_loss_functions', 'PPOManualGradients', 'CpuAccelerator']
+__all__ = ['LOSS_FUNCTIONS', 'replaced_loss_functions', 'PPOManualGradients', 'EagerAdam', 'CpuAccelerator']
 
 # %% ../../nbs/06d_cpu_accel.ipynb #cfd734cf
 LOSS_FUNCTIONS = ("surrogate_loss", "value_loss", "gaussian_kl")
@@ -185,13 +185,116 @@ class PPOManualGradients:
         `zero_grad(set_to_none=True)`)."""
         for p, g in zip(self.params, self.grads): p.grad = g
 
+# %% ../../nbs/06d_cpu_accel.ipynb #ee78fd89
+def _eager(fn):
+    "The method under torch's `_disable_dynamo` wrapper, which imports `torch._dynamo` on its first call."
+    return getattr(fn, "__wrapped__", fn)
+
+class EagerAdam(torch.optim.Adam):
+    """`torch.optim.Adam(fused=True)` whose methods never import `torch._dynamo`: bit-identical steps, the same state
+    dict. `torch.optim.Adam`'s `RuntimeError` where the device has no fused kernel."""
+    add_param_group = _eager(torch.optim.Optimizer.add_param_group)
+    zero_grad = _eager(torch.optim.Optimizer.zero_grad)
+    state_dict = _eager(torch.optim.Optimizer.state_dict)
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=True)
+        self._one = torch.ones(())
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        "torch's `load_state_dict` after `check_optimizer_state` (a misfit: `ValueError`, this optimiser unchanged)."
+        check_optimizer_state(self, state_dict)
+        _eager(torch.optim.Optimizer.load_state_dict)(self, state_dict)
+
+    def _kernel_groups(self) -> list[tuple[dict, list[list[torch.Tensor]]]] | None:
+        "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
+        out = []
+        for g in self.param_groups:
+            if (
+                g["amsgrad"]
+                or g["maximize"]
+                or g["differentiable"]
+                or g["capturable"]
+                or g.get("decoupled_weight_decay")
+            ):
+                return None
+            ps = [p for p in g["params"] if p.grad is not None]
+            if not ps: continue
+            if any(q.device != ps[0].device or q.dtype != ps[0].dtype or q.is_complex() for q in ps): return None
+            for q in ps:
+                st = self.state[q]
+                if not st:                               # torch's fused initial state
+                    st["step"] = torch.zeros((), dtype=torch.float32, device=q.device)
+                    st["exp_avg"] = torch.zeros_like(q, memory_format=torch.preserve_format)
+                    st["exp_avg_sq"] = torch.zeros_like(q, memory_format=torch.preserve_format)
+            sts = [self.state[q] for q in ps]
+            out.append((g, [ps, [q.grad for q in ps], [s["exp_avg"] for s in sts], [s["exp_avg_sq"] for s in sts],
+                            [s["step"] for s in sts]]))
+        return out
+
+    def step(self, closure=None):
+        if "torch._dynamo" in sys.modules and torch.compiler.is_compiling(): return super().step(closure)
+        loss = None
+        if closure is not None:
+            with torch.enable_grad(): loss = closure()
+        with torch.no_grad():
+            groups = self._kernel_groups()
+            if groups is None:
+                super().step()
+                return loss
+            for g, (ps, grads, m, v, steps) in groups:
+                # torch's fast CPU form, the same sums
+                if steps[0].is_cpu: torch._foreach_add_(steps, self._one, alpha=1.0)
+                else: torch._foreach_add_(steps, 1)
+                b1, b2 = g["betas"]
+                torch._fused_adam_(
+                    ps,
+                    grads,
+                    m,
+                    v,
+                    [],
+                    steps,
+                    amsgrad=False,
+                    lr=g["lr"],
+                    beta1=b1,
+                    beta2=b2,
+                    weight_decay=g["weight_decay"],
+                    eps=g["eps"],
+                    maximize=False,
+                    grad_scale=None,
+                    found_inf=None,
+                )
+        return loss
+
 # %% ../../nbs/06d_cpu_accel.ipynb #7b7ddeda
 class CpuAccelerator:
-    """The CPU speed devices of a run, chosen once: the numpy rollout and PPO's gradients in closed form. Each applies
-    only where it computes what the reference computes, and says in one line when it steps aside."""
-    def __init__(self, numpy_rollout: bool = True, manual_gradients: bool = True):
+    """The CPU speed devices of a run, chosen once: the numpy rollout, PPO's gradients in closed form and an Adam
+    without the compiler import. Each applies only where it computes what the reference computes, and says in one line
+    when it steps aside."""
+    def __init__(self, numpy_rollout: bool = True, manual_gradients: bool = True, eager_adam: bool = True):
         self.numpy_rollout, self.manual_gradients = bool(numpy_rollout), bool(manual_gradients)
+        self.eager_adam = bool(eager_adam)
         self._said: set[str] = set()
+
+    def install(self, alg) -> None:
+        "Attach to `alg`: its `update` and the runner's rollout ask this accelerator for their kernels."
+        alg.accelerator = self
+
+    def make_optimizer(self, params, lr: float, device: torch.device | str = "cpu") -> torch.optim.Optimizer:
+        """The optimiser a PPO built for this run uses (its `make_optimizer`): `EagerAdam` on the CPU, else the
+        reference's `make_adam`."""
+        if self.eager_adam and torch.device(device).type == "cpu":
+            params = list(params)
+            try: return EagerAdam(params, lr=lr)
+            except (RuntimeError, TypeError, ValueError): pass
+        return _ppo.make_adam(params, lr, device)
+
+    def optimizer_why_not(self, alg) -> str | None:
+        "Why `alg`'s optimiser is not `EagerAdam`, or None where it is."
+        if not self.eager_adam: return "switched off"
+        opt = getattr(alg, "optimizer", None)
+        return None if isinstance(opt, EagerAdam) else f"the optimiser is {type(opt).__name__}"
 
     def _aside(self, device: str, reason: str, quiet: bool = False) -> None:
         "Say once per reason that `device` steps aside (the reference runs)."
@@ -240,6 +343,7 @@ class CpuAccelerator:
         "One line: what the accelerator does for `alg` and where it steps aside (nothing printed)."
         parts = []
         for name, on, why in (("numpy rollout", self.numpy_rollout, self.rollout_why_not(alg)),
-                              ("closed-form gradients", self.manual_gradients, PPOManualGradients.why_not(alg))):
+                              ("closed-form gradients", self.manual_gradients, PPOManualGradients.why_not(alg)),
+                              ("eager Adam", self.eager_adam, self.optimizer_why_not(alg))):
             parts.append(f"{name} off" if not on else f"{name} on" if why is None else f"{name} steps aside ({why})")
         return "CPU accelerator: " + "; ".join(parts)

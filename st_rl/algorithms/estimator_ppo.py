@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .ppo import PPO, PPOCfg, make_adam
+from .ppo import PPO, PPOCfg
 from ..storage.rollout_storage import Batch, unpad_trajectories
 from ..utils.config import check_range
 from ..utils.core import ConfigError, register
@@ -65,7 +65,7 @@ def init_estimator_training(alg, estimator_loss_func: str, estimator_loss_coef: 
     if hasattr(ac, "actor_encoders"): parts.append(ac.actor_encoders)
     alg.estimator_params = [p for m in parts for p in m.parameters()]
     alg.estimator_optimizer = (
-        make_adam(alg.estimator_params, estimator_learning_rate or alg.learning_rate, alg.device)
+        alg.make_optimizer(alg.estimator_params, estimator_learning_rate or alg.learning_rate, alg.device)
         if estimator_update == "after"
         else None
     )

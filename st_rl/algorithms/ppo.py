@@ -9,6 +9,7 @@ from fastcore.basics import patch
 import math
 import sys
 from dataclasses import dataclass
+from typing import Callable, ClassVar
 
 import torch
 from torch import nn
@@ -17,12 +18,12 @@ from ..modules.actor_critic import (NORMALIZER_MAX_ABS, ActorCritic, EmpiricalNo
                                     _check_saved_statistics)
 from ..storage.rollout_storage import RolloutStorage, Transition, Batch
 from ..utils.config import check_range
-from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, all_reduce_sum_, dist_rank_world, is_distributed,
-                          register)
+from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, all_reduce_sum_, dist_rank_world,
+                          is_distributed, register)
 
 # %% auto #0
-__all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'DiscountedReturnScaler', 'Adam', 'make_adam',
-           'PPOCfg', 'PPO']
+__all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'LearningRateSchedule', 'DiscountedReturnScaler',
+           'check_optimizer_state', 'make_adam', 'PPOCfg', 'PPO']
 
 # %% ../../nbs/06_ppo.ipynb #e44e9068
 def surrogate_loss(
@@ -48,6 +49,58 @@ def adapt_lr_from_kl(lr: float, kl: float, desired_kl: float, min_lr: float = 1e
     if kl > 2.0 * desired_kl: return max(min_lr, lr / 1.5)
     if 0.0 < kl < 0.5 * desired_kl: return min(max_lr, lr * 1.5)
     return lr
+
+class LearningRateSchedule:
+    """The one owner of an optimiser's learning rate (every param group), by `kind`: "fixed"; "adaptive" (raised or
+    lowered from each minibatch's KL, `adapt_lr_from_kl`); "linear" (`initial` down to 0 at iteration
+    `num_iterations`, or, once re-planned, from `anchor = (i₀, lr₀, initial₀)`)."""
+    def __init__(self, optimizer, lr: float, kind: str = "linear", desired_kl: float = 0.01, min_lr: float = 1e-5,
+                 max_lr: float = 1e-2):
+        self.optimizer, self.kind, self.lr, self.initial = optimizer, kind, lr, lr
+        self.desired_kl, self.min_lr, self.max_lr = desired_kl, min_lr, max_lr
+        self.num_iterations: int | None = None      # the linear schedule's horizon (the runner's total)
+        self.anchor: tuple[int, float, float] | None = None
+
+    def apply(self, lr: float) -> None:
+        "Set the learning rate now (the optimiser's param groups too)."
+        self.lr = lr
+        for g in self.optimizer.param_groups: g["lr"] = lr
+
+    def set(self, lr: float) -> None:
+        "A new learning rate from outside (a live change): a linear schedule decays from it from now on."
+        self.apply(lr); self.initial = lr
+
+    def linear(self, iteration: int) -> float:
+        "The linear schedule's lr at `iteration` (a re-planned curve is scaled by `initial / initial₀`)."
+        if self.anchor is None: lr = self.initial * (1.0 - iteration / self.num_iterations)
+        else:
+            it0, lr0, init0 = self.anchor
+            span = self.num_iterations - it0
+            lr = lr0 * (self.initial / init0) * ((1.0 - (iteration - it0) / span) if span > 0 else 0.0)
+        return max(lr, 1e-7)
+
+    def start_iteration(self, iteration: int | None) -> None:
+        "Before an update: the linear schedule's lr for `iteration`."
+        if self.kind == "linear" and iteration is not None and self.num_iterations: self.apply(self.linear(iteration))
+
+    def after_kl(self, kl: float) -> None:
+        "After a minibatch's KL: the adaptive schedule's step."
+        if self.kind == "adaptive": self.apply(adapt_lr_from_kl(self.lr, kl, self.desired_kl, self.min_lr, self.max_lr))
+
+    def replan(self, iteration: int, new_total: int | None) -> str | None:
+        """Continue the linear schedule over a new total (a run resumed with another `max_iterations`): from the lr in
+        force at `iteration` down to 0 at `new_total`, without a jump. Returns a line for the run log, or None where
+        nothing changes (another schedule, the same total, or no iteration left)."""
+        if self.kind != "linear" or new_total is None or new_total <= iteration: return None
+        old_total = self.num_iterations
+        if old_total == new_total: return None
+        lr = self.linear(iteration) if old_total else self.lr      # no horizon known: the last lr applied
+        self.anchor = (int(iteration), float(lr), float(self.initial))
+        self.num_iterations = new_total
+        self.apply(lr)
+        was = f" (was 0 at iteration {old_total})" if old_total else ""
+        return (f"the linear learning-rate decay is re-planned: {lr:.2e} at iteration {iteration} -> 0 at iteration "
+                f"{new_total}{was}")
 
 # %% ../../nbs/06_ppo.ipynb #8cc46a89
 class DiscountedReturnScaler(nn.Module):
@@ -106,103 +159,28 @@ class DiscountedReturnScaler(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 # %% ../../nbs/06_ppo.ipynb #b02abc1d
-def _eager(fn):
-    "The method under torch's `_disable_dynamo` wrapper, which imports `torch._dynamo` on its first call."
-    return getattr(fn, "__wrapped__", fn)
-
-class Adam(torch.optim.Adam):
-    """`torch.optim.Adam(fused=True)` whose methods never import `torch._dynamo`: bit-identical steps, the same state
-    dict. `torch.optim.Adam`'s `RuntimeError` where the device has no fused kernel (`make_adam` falls back)."""
-    add_param_group = _eager(torch.optim.Optimizer.add_param_group)
-    zero_grad = _eager(torch.optim.Optimizer.zero_grad)
-    state_dict = _eager(torch.optim.Optimizer.state_dict)
-
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=True)
-        self._one = torch.ones(())
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """torch's `load_state_dict`, after checking that the moments fit the parameters (torch's own check counts the
-        parameters only, and a misfit would surface as a kernel error at the next step): `ValueError` naming the
-        parameter, with this optimiser unchanged."""
-        params = [p for g in self.param_groups for p in g["params"]]
-        saved = [i for g in state_dict.get("param_groups", []) for i in g.get("params", [])]
-        if len(saved) == len(params):                # (a different count: torch's own error)
-            for i, p in zip(saved, params):
-                for name, t in state_dict.get("state", {}).get(i, {}).items():
-                    if name != "step" and isinstance(t, torch.Tensor) and t.shape != p.shape:
-                        raise ValueError(f"optimizer state of parameter {i}: {name} has shape {tuple(t.shape)}, "
-                                         f"the parameter {tuple(p.shape)}")
-        _eager(torch.optim.Optimizer.load_state_dict)(self, state_dict)
-
-    def _kernel_groups(self) -> list[tuple[dict, list[list[torch.Tensor]]]] | None:
-        "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
-        out = []
-        for g in self.param_groups:
-            if (
-                g["amsgrad"]
-                or g["maximize"]
-                or g["differentiable"]
-                or g["capturable"]
-                or g.get("decoupled_weight_decay")
-            ):
-                return None
-            ps = [p for p in g["params"] if p.grad is not None]
-            if not ps: continue
-            if any(q.device != ps[0].device or q.dtype != ps[0].dtype or q.is_complex() for q in ps): return None
-            for q in ps:
-                st = self.state[q]
-                if not st:                               # torch's fused initial state
-                    st["step"] = torch.zeros((), dtype=torch.float32, device=q.device)
-                    st["exp_avg"] = torch.zeros_like(q, memory_format=torch.preserve_format)
-                    st["exp_avg_sq"] = torch.zeros_like(q, memory_format=torch.preserve_format)
-            sts = [self.state[q] for q in ps]
-            out.append((g, [ps, [q.grad for q in ps], [s["exp_avg"] for s in sts], [s["exp_avg_sq"] for s in sts],
-                            [s["step"] for s in sts]]))
-        return out
-
-    def step(self, closure=None):
-        if "torch._dynamo" in sys.modules and torch.compiler.is_compiling(): return super().step(closure)
-        loss = None
-        if closure is not None:
-            with torch.enable_grad(): loss = closure()
-        with torch.no_grad():
-            groups = self._kernel_groups()
-            if groups is None:
-                super().step()
-                return loss
-            for g, (ps, grads, m, v, steps) in groups:
-                # torch's fast CPU form, the same sums
-                if steps[0].is_cpu: torch._foreach_add_(steps, self._one, alpha=1.0)
-                else: torch._foreach_add_(steps, 1)
-                b1, b2 = g["betas"]
-                torch._fused_adam_(
-                    ps,
-                    grads,
-                    m,
-                    v,
-                    [],
-                    steps,
-                    amsgrad=False,
-                    lr=g["lr"],
-                    beta1=b1,
-                    beta2=b2,
-                    weight_decay=g["weight_decay"],
-                    eps=g["eps"],
-                    maximize=False,
-                    grad_scale=None,
-                    found_inf=None,
-                )
-        return loss
+def check_optimizer_state(optimizer: torch.optim.Optimizer, state_dict: dict) -> None:
+    """`ValueError` naming the parameter where a saved optimiser state's moments do not fit `optimizer`'s parameters
+    (a different parameter count is left to torch's own error)."""
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    saved = [i for g in state_dict.get("param_groups", []) for i in g.get("params", [])]
+    if len(saved) != len(params): return
+    for i, p in zip(saved, params):
+        for name, t in state_dict.get("state", {}).get(i, {}).items():
+            if name != "step" and isinstance(t, torch.Tensor) and t.shape != p.shape:
+                raise ValueError(f"optimizer state of parameter {i}: {name} has shape {tuple(t.shape)}, "
+                                 f"the parameter {tuple(p.shape)}")
 
 def make_adam(params, lr: float, device: torch.device | str = "cpu") -> torch.optim.Adam:
-    """`Adam` (fused, no compiler import) where the device has torch's fused kernel, else `torch.optim.Adam`."""
+    """`torch.optim.Adam(fused=True)` where the device has torch's fused kernel, else `torch.optim.Adam`."""
     params = list(params)
-    try: return Adam(params, lr=lr)
+    try: return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError): return torch.optim.Adam(params, lr=lr)
 
 # %% ../../nbs/06_ppo.ipynb #341de838
+def _positive(v): return v > 0
+def _non_negative(v): return v >= 0
+
 @dataclass
 class PPOCfg:
     class_name: str = "PPO"                   # algorithm class
@@ -226,6 +204,21 @@ class PPOCfg:
     # stop the update's remaining minibatches once the KL exceeds 1.5x this (0: off)
     target_kl: float = 0.0
 
+    live_hyperparameters: ClassVar[dict[str, tuple[type, Callable, str]]] = {
+        "learning_rate": (float, _positive, "> 0"),
+        "entropy_coef": (float, _non_negative, ">= 0"),
+        "value_loss_coef": (float, _non_negative, ">= 0"),
+        "clip_param": (float, lambda v: 0 < v < 1, "in (0, 1)"),
+        "max_grad_norm": (float, _positive, "> 0"),
+        "gamma": (float, lambda v: 0 < v <= 1, "in (0, 1]"),
+        "lam": (float, lambda v: 0 <= v <= 1, "in [0, 1]"),
+        "desired_kl": (float, _positive, "> 0"),
+        "num_learning_epochs": (int, lambda v: 1 <= v <= 100, "an integer in [1, 100]"),
+        "num_mini_batches": (int, _positive, "an integer >= 1 that divides num_envs x num_steps_per_env"),
+        "schedule": (str, lambda v: v in ("fixed", "adaptive", "linear"), "'fixed', 'adaptive' or 'linear'"),
+    }
+    "(not a field) What may change while training: name → (type, check, what the check wants), like `validate`."
+
     def validate(self):
         if self.schedule not in ("fixed", "adaptive", "linear"):
             raise ConfigError(f"algorithm.schedule must be 'fixed', 'adaptive' or 'linear', got '{self.schedule}'")
@@ -241,6 +234,11 @@ class PPOCfg:
             raise ConfigError(f"algorithm.min_lr must be <= algorithm.max_lr ({self.max_lr}), got {self.min_lr}")
 
 # %% ../../nbs/06_ppo.ipynb #3c41a6fb
+def _schedule_field(name: str, doc: str) -> property:
+    "A PPO attribute that is the `lr_schedule`'s `name`."
+    return property(lambda self: getattr(self.lr_schedule, name), lambda self, v: setattr(self.lr_schedule, name, v),
+                    doc=doc)
+
 @register
 class PPO:
     """Proximal policy optimisation over a `RolloutStorage`."""
@@ -250,6 +248,15 @@ class PPO:
     bc_loss_coef = 0.0
     accelerator = None          # a `CpuAccelerator` (cpu_accel) the runner may set; None: this reference alone
     rollout_kernel = None       # a `NumpyRolloutPolicy` of the policy for one rollout, from the runner's accelerator
+    # the learning rate and its schedule live in `lr_schedule` (a `LearningRateSchedule`); these names read and write it
+    learning_rate = _schedule_field("lr", "The learning rate in force.")
+    initial_learning_rate = _schedule_field("initial", "The lr a linear schedule decays from.")
+    schedule = _schedule_field("kind", "'fixed', 'adaptive' or 'linear'.")
+    num_iterations = _schedule_field("num_iterations", "The linear schedule's horizon (the runner sets it).")
+    lr_anchor = _schedule_field("anchor", "(iteration, lr, initial lr) a re-planned linear decay starts from.")
+    desired_kl = _schedule_field("desired_kl", "The adaptive schedule's KL target.")
+    min_lr = _schedule_field("min_lr", "The adaptive schedule's lower bound.")
+    max_lr = _schedule_field("max_lr", "The adaptive schedule's upper bound.")
 
     def __init__(
         self,
@@ -274,25 +281,20 @@ class PPO:
         target_kl: float = 0.0,
         empirical_normalization: bool = False,
         device: str | torch.device = "cpu",
+        make_optimizer: Callable | None = None,
     ):
         self.device = torch.device(device)
         self.actor_critic = actor_critic.to(self.device)
         self.num_learning_epochs, self.num_mini_batches = num_learning_epochs, num_mini_batches
         self.clip_param, self.gamma, self.lam = clip_param, gamma, lam
         self.value_loss_coef, self.entropy_coef = value_loss_coef, entropy_coef
-        self.learning_rate = self.initial_learning_rate = learning_rate
         self.max_grad_norm, self.use_clipped_value_loss = max_grad_norm, use_clipped_value_loss
-        self.schedule, self.desired_kl, self.min_lr, self.max_lr = schedule, desired_kl, min_lr, max_lr
-        self.normalize_advantage, self.reward_normalization, self.min_std = (
-            normalize_advantage,
-            reward_normalization,
-            min_std,
-        )
-        self.target_kl = target_kl
-        self.num_iterations: int | None = None      # horizon of the linear schedule, set by the runner
-        # (iteration, lr, initial lr) a re-planned linear decay starts from
-        self.lr_anchor: tuple[int, float, float] | None = None
-        self.optimizer = make_adam(self.actor_critic.parameters(), learning_rate, self.device)
+        self.normalize_advantage, self.reward_normalization = normalize_advantage, reward_normalization
+        self.min_std, self.target_kl = min_std, target_kl
+        # (params, lr, device) -> optimiser: `make_adam`, or an accelerator's (e.g. the CPU accelerator's EagerAdam)
+        self.make_optimizer = make_optimizer or make_adam
+        self.optimizer = self.make_optimizer(self.actor_critic.parameters(), learning_rate, self.device)
+        self.lr_schedule = LearningRateSchedule(self.optimizer, learning_rate, schedule, desired_kl, min_lr, max_lr)
         self.empirical_normalization = empirical_normalization
         self.obs_normalizer = (EmpiricalNormalization(actor_critic.num_actor_obs, name="observations").to(self.device)
                                if empirical_normalization else nn.Identity())
@@ -480,53 +482,32 @@ def compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
 
 @patch
 def weighted_loss(self: PPO, losses: dict):
-    """Σ coef × term over the terms whose `<name>_coef` (default 1) is not 0 (a switched-off term may be inf: 0 · inf =
-    nan)."""
+    """Σ coef × term over the terms whose `<name>_coef` (default 1) is not 0 (a switched-off term may be inf:
+    0 · inf = nan)."""
     coefs = {k: getattr(self, f"{k}_coef", 1.0) for k in losses}
     return sum(coefs[k] * v for k, v in losses.items() if coefs[k] != 0)
 
 # %% ../../nbs/06_ppo.ipynb #43b030f9
 @patch
 def set_learning_rate(self: PPO, lr: float) -> None:
-    self.learning_rate = lr
-    for g in self.optimizer.param_groups: g["lr"] = lr
+    "Set the learning rate now (`lr_schedule.apply`)."
+    self.lr_schedule.apply(lr)
 
 @patch
 def linear_learning_rate(self: PPO, iteration: int) -> float:
-    """The linear schedule's lr at `iteration`: `initial_learning_rate · (1 − iteration / num_iterations)`, or, once
-    re-planned (`lr_anchor = (i₀, lr₀, initial₀)`), from lr₀ at i₀ down to 0 at `num_iterations`, scaled by
-    `initial_learning_rate / initial₀` (a live change of the learning rate rescales the curve, as without an anchor)."""
-    anchor = getattr(self, "lr_anchor", None)
-    if anchor is None: lr = self.initial_learning_rate * (1.0 - iteration / self.num_iterations)
-    else:
-        it0, lr0, init0 = anchor
-        span = self.num_iterations - it0
-        lr = lr0 * (self.initial_learning_rate / init0) * ((1.0 - (iteration - it0) / span) if span > 0 else 0.0)
-    return max(lr, 1e-7)
+    "The linear schedule's lr at `iteration` (`lr_schedule.linear`)."
+    return self.lr_schedule.linear(iteration)
 
 @patch
 def replan_linear_schedule(self: PPO, iteration: int, new_total: int) -> str | None:
-    """Continue the linear schedule over a new total (a run resumed with another `max_iterations`): from the lr in force
-    at `iteration` down to 0 at `new_total`, so the curve has no jump. Returns a line for the run log, or None where
-    nothing changes (another schedule, the same total, or no iteration left)."""
-    if self.schedule != "linear" or new_total is None or new_total <= iteration: return None
-    old_total = self.num_iterations
-    if old_total == new_total: return None
-    # no horizon known: the last lr applied
-    lr = self.linear_learning_rate(iteration) if old_total else self.learning_rate
-    self.lr_anchor = (int(iteration), float(lr), float(self.initial_learning_rate))
-    self.num_iterations = new_total
-    self.set_learning_rate(lr)
-    was = f" (was 0 at iteration {old_total})" if old_total else ""
-    return (f"the linear learning-rate decay is re-planned: {lr:.2e} at iteration {iteration} "
-            f"-> 0 at iteration {new_total}{was}")
+    "Continue the linear schedule over a new total (`lr_schedule.replan`); a line for the run log, or None."
+    return self.lr_schedule.replan(iteration, new_total)
 
 
 @patch
 def update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     """One PPO update over the stored rollout; returns mean losses/stats and the learning rate."""
-    if self.schedule == "linear" and iteration is not None and self.num_iterations:
-        self.set_learning_rate(self.linear_learning_rate(iteration))
+    self.lr_schedule.start_iteration(iteration)
     gen = (self.storage.recurrent_mini_batch_generator if self.actor_critic.is_recurrent
            else self.storage.mini_batch_generator)(self.num_mini_batches, self.num_learning_epochs)
     sums: dict[str, torch.Tensor] = {}
@@ -563,8 +544,7 @@ def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
     if self.schedule != "adaptive" and self.target_kl <= 0: return False
     kl = (all_reduce_sum_(inter_vars["kl"].detach().clone()) / self.world_size).item()   # every process agrees
     if self.target_kl > 0 and kl > 1.5 * self.target_kl and n > 0: return True          # early stop (SB3's target_kl)
-    if self.schedule == "adaptive":
-        self.set_learning_rate(adapt_lr_from_kl(self.learning_rate, kl, self.desired_kl, self.min_lr, self.max_lr))
+    self.lr_schedule.after_kl(kl)
     return False
 
 @patch
@@ -601,6 +581,8 @@ def load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     """Restore what `state_dict` saved. Malformed schedule fields and invalid normaliser statistics (NaN/Inf, negative
     variance) are a `CheckpointError`, found before the policy or the optimiser change."""
     schedule = _lr_schedule_from(d.get("lr_schedule")) if load_optimizer else None   # (checked first)
+    if load_optimizer and isinstance(d.get("optimizer_state_dict"), dict):
+        check_optimizer_state(self.optimizer, d["optimizer_state_dict"])
     lr = d.get("learning_rate") if load_optimizer else None
     if isinstance(lr, torch.Tensor) and lr.numel() == 1: lr = lr.item()
     if lr is not None and (

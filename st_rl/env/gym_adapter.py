@@ -46,8 +46,8 @@ def _shared_array(shape, dtype) -> np.ndarray:
     return np.frombuffer(buf, dtype=dtype, count=n).reshape(shape)
 
 def _step_slice(envs, lo, act, obs, final_obs, rew, term, trunc, ep_len, max_len, infos=None):
-    """Step `envs` (global indices lo, lo+1, ...) in place; an env that ends keeps its last obs in `final_obs` and resets.
-    `infos` (key → array): the step's numeric info entries to keep (NaN where an env's info lacks one)."""
+    """Step `envs` (global indices lo, lo+1, ...) in place; an env that ends keeps its last obs in `final_obs` and
+    resets. `infos` (key → array): the step's numeric info entries to keep (NaN where an env's info lacks one)."""
     for j, e in enumerate(envs):
         i = lo + j
         ep_len[i] += 1
@@ -101,7 +101,8 @@ def _die_with_parent() -> None:
     except Exception: pass
 
 SPIN_SECONDS = 2e-3
-"How long an env worker busy-waits for the next step before it sleeps on its pipe (a rollout's steps come sooner; an update does not)."
+"""How long an env worker busy-waits for the next step before it sleeps on its pipe (a rollout's steps come sooner;
+an update does not)."""
 
 
 def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched, spin=SPIN_SECONDS):
@@ -199,7 +200,8 @@ class MujocoWarning(UserWarning):
     "A warning from MuJoCo's C library (e.g. a deprecated model attribute), routed through Python's `warnings`."
 
 SHOW_MUJOCO_DEPRECATIONS = False
-"Whether MuJoCo's model-compiler deprecation notices (about a model file's XML, e.g. gymnasium's bundled ones) are shown."
+"""Whether MuJoCo's model-compiler deprecation notices (about a model file's XML, e.g. gymnasium's bundled ones) are
+shown."""
 
 
 def _mujoco_warning(msg: str) -> None:
@@ -253,7 +255,8 @@ class GymVecEnv(VecEnv):
     ):
         if not 1 <= num_envs <= self.MAX_ENVS:
             raise EnvError(
-                f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator each), got {num_envs}"
+                f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator each), "
+                f"got {num_envs}"
             )
         route_mujoco_warnings()
         self.task = env if isinstance(env, str) else getattr(env, "__name__", "custom")
@@ -278,7 +281,8 @@ class GymVecEnv(VecEnv):
             raise EnvError(f"GymVecEnv needs a continuous (Box) action space, {self.task} has {act_space}")
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
             raise EnvError(
-                f"GymVecEnv needs a flat Box observation space, {self.task} has {obs_space}; wrap it (e.g. FlattenObservation)"
+                f"GymVecEnv needs a flat Box observation space, {self.task} has {obs_space}; "
+                "wrap it (e.g. FlattenObservation)"
             )
         self.num_envs, self.device = num_envs, torch.device(device)
         full = obs_segments_of(self.envs[0])                 # named components of the full (critic) observation
@@ -469,7 +473,8 @@ class GymVecEnv(VecEnv):
         compute values for the transition); `step_wait` steps this process's slice and returns `step`'s outputs."""
         if tuple(actions.shape) != (self.num_envs, self.num_actions):
             raise EnvError(
-                f"GymVecEnv({self.task}).step: actions have shape {tuple(actions.shape)}, expected {(self.num_envs, self.num_actions)}"
+                f"GymVecEnv({self.task}).step: actions have shape {tuple(actions.shape)}, "
+                f"expected {(self.num_envs, self.num_actions)}"
             )
         if self._asked:
             raise EnvError(f"GymVecEnv({self.task}).step_async: the previous step_async has no step_wait yet")
@@ -537,7 +542,8 @@ class GymVecEnv(VecEnv):
         """Restore a state from `get_state` (same task and number of envs)."""
         if state.get("task") != self.task or len(state["envs"]) != self.num_envs:
             raise EnvError(
-                f"env state is for {state.get('task')!r} x {len(state['envs'])}, this env is {self.task!r} x {self.num_envs}"
+                f"env state is for {state.get('task')!r} x {len(state['envs'])}, "
+                f"this env is {self.task!r} x {self.num_envs}"
             )
         self._finish_pending()
         sims = [{"mujoco": s["mujoco"].numpy(), "np_random": s["np_random"]} for s in state["envs"]]

@@ -223,7 +223,8 @@ def _policy_from_isaaclab(a: dict) -> tuple[dict, bool]:
     dist = actor.get("distribution_cfg") or {}
     if dist.get("class_name", "GaussianDistribution") != "GaussianDistribution" or actor.get("state_dependent_std"):
         raise ConfigError(
-            f"actor distribution '{dist.get('class_name', 'state-dependent')}' is not supported; st_rl's policies are Gaussian with a learned std"
+            f"actor distribution '{dist.get('class_name', 'state-dependent')}' is not supported; "
+            "st_rl's policies are Gaussian with a learned std"
         )
     recurrent = actor.get("class_name") == "RNNModel"
     out = {"class_name": "ActorCriticRecurrent" if recurrent else "ActorCritic",
@@ -273,7 +274,8 @@ def runner_cfg_from_isaaclab(agent_cfg) -> tuple[dict, dict | None]:
             raise ConfigError(f"algorithm.{k} (rsl_rl's {k[:-4].upper()} extension) is not supported by st_rl")
     if alg.get("normalize_advantage_per_mini_batch"):
         raise ConfigError(
-            "algorithm.normalize_advantage_per_mini_batch=True is not supported: st_rl normalises advantages over the rollout"
+            "algorithm.normalize_advantage_per_mini_batch=True is not supported: "
+            "st_rl normalises advantages over the rollout"
         )
     if alg.get("optimizer", "adam") != "adam":
         raise ConfigError(f"algorithm.optimizer '{alg['optimizer']}': st_rl's PPO uses Adam")

@@ -91,7 +91,8 @@ def _check_clip(
         if dup: raise MotionFileError(f"motion file {where}: {k} lists {dup} more than once")
     if joint_names is not None and len(joint_names) > len(feature_names):
         raise MotionFileError(
-            f"motion file {where}: joint_names lists {len(joint_names)} joints, more than the {len(feature_names)} features"
+            f"motion file {where}: joint_names lists {len(joint_names)} joints, "
+            f"more than the {len(feature_names)} features"
         )
     if not np.isfinite(frames).all():
         bad = np.argwhere(~np.isfinite(frames))[0]
@@ -124,7 +125,8 @@ def load_motion(path: str | Path) -> MotionClip:
         shape, dtype = heads[k]
         if dtype.kind not in kinds or len(shape) != ndim:
             raise MotionFileError(
-                f"{where}: {k} must be {what}, got {'an array of shape ' + str(shape) if shape else 'a scalar'} of {dtype}"
+                f"{where}: {k} must be {what}, "
+                f"got {'an array of shape ' + str(shape) if shape else 'a scalar'} of {dtype}"
             )
     try:
         with np.load(path, allow_pickle=False) as z: d = {k: z[k] for k in MOTION_KEYS}

@@ -356,7 +356,8 @@ def get_state(self: QuadrupedEnv) -> dict:
 def set_state(self: QuadrupedEnv, st: dict) -> None:
     if st.get("task") != "Quadruped" or tuple(st["state"].shape) != self.state.shape:
         raise EnvError(
-            f"env state is for {st.get('task')!r} x {tuple(st['state'].shape)}, this env is 'Quadruped' x {self.state.shape}"
+            f"env state is for {st.get('task')!r} x {tuple(st['state'].shape)}, "
+            f"this env is 'Quadruped' x {self.state.shape}"
         )
     for k in (
         "state",

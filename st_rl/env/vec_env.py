@@ -97,7 +97,8 @@ def check_vec_env(env: VecEnv, step: bool = True) -> None:
         ) from None
     if not (isinstance(out, tuple) and len(out) == 4):
         raise EnvError(
-            f"{name}.step must return (obs, rewards, dones, extras), got {type(out).__name__} of length {len(out) if isinstance(out, tuple) else '?'}"
+            f"{name}.step must return (obs, rewards, dones, extras), got {type(out).__name__} "
+            f"of length {len(out) if isinstance(out, tuple) else '?'}"
         )
     obs, rew, dones, extras = out
     check_obs(obs, extras, "step()")
@@ -114,7 +115,8 @@ def check_vec_env(env: VecEnv, step: bool = True) -> None:
             raise EnvError(f"{name}.step {what} are on {t.device}, env.device is {env.device}")
     if not torch.isfinite(rew).all():
         raise EnvError(
-            f"{name}.step rewards contain NaN/Inf (env indices {(~torch.isfinite(rew)).nonzero().flatten()[:5].tolist()})"
+            f"{name}.step rewards contain NaN/Inf "
+            f"(env indices {(~torch.isfinite(rew)).nonzero().flatten()[:5].tolist()})"
         )
     to = extras.get("time_outs")
     if to is not None:
@@ -188,7 +190,8 @@ class PointMassEnv(VecEnv):
     def step(self, actions):
         if actions.shape != (self.num_envs, self.num_actions):
             raise EnvError(
-                f"PointMassEnv.step: actions have shape {tuple(actions.shape)}, expected {(self.num_envs, self.num_actions)}"
+                f"PointMassEnv.step: actions have shape {tuple(actions.shape)}, "
+                f"expected {(self.num_envs, self.num_actions)}"
             )
         force = actions.clamp(-1, 1)
         self.vel = 0.9 * self.vel + self.dt * force

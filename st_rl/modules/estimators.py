@@ -59,7 +59,8 @@ class EstimatorMixin:
         for c in targets:
             if c in segs and segs[c] != csegs[c]:
                 raise ConfigError(
-                    f"estimator target '{c}' has shape {csegs[c]} in the critic observation but {segs[c]} in the actor's"
+                    f"estimator target '{c}' has shape {csegs[c]} in the critic observation "
+                    f"but {segs[c]} in the actor's"
                 )
         acts = list(actor_obs_components) if actor_obs_components else list(segs)
         unknown = [c for c in acts if c not in segs]

@@ -118,7 +118,8 @@ def load_frozen_policy(run: str | Path, checkpoint: str | Path | int | None = No
             normalizer.load_state_dict(d["obs_norm_state_dict"])
         except (RuntimeError, TypeError, AttributeError, KeyError) as e:
             raise CheckpointError(
-                f"{role} checkpoint {ckpt}: its observation normaliser does not fit {num_obs} observations: {str(e)[:200]}"
+                f"{role} checkpoint {ckpt}: its observation normaliser does not fit {num_obs} observations: "
+                f"{str(e)[:200]}"
             ) from None
     for m in (ac, normalizer):
         m.to(device).eval()

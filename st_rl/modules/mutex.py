@@ -26,7 +26,8 @@ __all__ = ['ActorCriticMutex', 'ActorCriticFieldMutex', 'SubPolicy', 'ActorCriti
 
 # %% ../../nbs/05f_mutex.ipynb #7bbb1d18
 class SubPolicy(nn.Module):
-    """A frozen, deterministic policy from a run directory: normalisation + `act_inference`, on its own obs components."""
+    """A frozen, deterministic policy from a run directory: normalisation + `act_inference`, on its own obs
+    components."""
 
     def __init__(self, run: str | Path, checkpoint: str | Path | None = None):
         super().__init__()
@@ -34,7 +35,8 @@ class SubPolicy(nn.Module):
         fp = load_frozen_policy(run, checkpoint, role="sub-policy")
         if fp.is_recurrent:
             raise ConfigError(
-                f"sub-policy {run}: recurrent policies ({type(fp.actor_critic).__name__}) are not supported as Mutex sub-policies yet"
+                f"sub-policy {run}: recurrent policies ({type(fp.actor_critic).__name__}) "
+                "are not supported as Mutex sub-policies yet"
             )
         self.policy, self.normalizer, self.obs_segments = fp.actor_critic, fp.normalizer, fp.obs_segments
         self.num_obs, self.num_actions, self.run, self.checkpoint = (
@@ -180,7 +182,8 @@ class ActorCriticFieldMutex(ActorCriticMutex):
         segs = check_obs_segments(obs_segments or {"obs": (num_actor_obs,)}, num_actor_obs)
         if selector_component not in segs:
             raise ConfigError(
-                f"selector_component '{selector_component}' is not an observation component; the observation has {list(segs)}"
+                f"selector_component '{selector_component}' is not an observation component; "
+                f"the observation has {list(segs)}"
             )
         sl = segment_slices(segs)
         self._sel_slice = sl[selector_component]

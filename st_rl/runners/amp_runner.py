@@ -81,7 +81,8 @@ class AmpPolicyRunner(OnPolicyRunner):
 @patch
 @torch.no_grad()
 def evaluate(self: AmpPolicyRunner, env: VecEnv | None = None, episodes: int | None = None) -> dict:
-    """Deterministic episodes on `env` (default `eval_env`): `eval/return`, `eval/episode_length`, `eval/style_reward`."""
+    """Deterministic episodes on `env` (default `eval_env`): `eval/return`, `eval/episode_length`,
+    `eval/style_reward`."""
     env = env or self.eval_env
     if env is None: raise ConfigError("AmpPolicyRunner.evaluate needs an evaluation env (eval_env=...)")
     episodes = episodes or self.cfg.eval_episodes

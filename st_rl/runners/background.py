@@ -106,7 +106,8 @@ class BackgroundTrainer:
         return self.state
 
     def stop(self, wait: bool = True, timeout: float | None = 300.0) -> str:
-        """Finish the current iteration, save a checkpoint (if the runner has a `log_dir`) and end; returns the state."""
+        """Finish the current iteration, save a checkpoint (if the runner has a `log_dir`) and end; returns the
+        state."""
         if not self.is_alive: return self.state
         self.runner.request_stop()
         self.resume()
@@ -139,4 +140,5 @@ class BackgroundTrainer:
             self.runner.iteration_hooks.remove(self._between_iterations)
 
     def __repr__(self):
-        return f"BackgroundTrainer({self.state}, iteration {self.runner.current_learning_iteration}, {len(self.history)} iterations recorded)"
+        return (f"BackgroundTrainer({self.state}, iteration {self.runner.current_learning_iteration}, "
+                f"{len(self.history)} iterations recorded)")

@@ -28,7 +28,8 @@ class EpisodeStatistics:
         self.length = torch.zeros(num_envs, device=device)           # (N,) its length so far
         self.returns: deque = deque(maxlen=window)                    # the last `window` finished episodes
         self.lengths: deque = deque(maxlen=window)
-        self.terms: list[dict] = []                                   # the env's episode dicts since the last `terms_mean`
+        # the env's episode dicts since the last `terms_mean`
+        self.terms: list[dict] = []
 
     def record(self, rewards: torch.Tensor, dones: torch.Tensor, extras: dict) -> None:
         """Count one step of every env: `rewards (N,)`, `dones (N,)`."""
@@ -130,5 +131,6 @@ def progress_line(m: dict, total: int, eta_s: float) -> str:
     length = f"{m['mean_episode_length']:7.1f}" if math.isfinite(m["mean_episode_length"]) else "      –"
     style = f" | style {m['style_reward']:.3f}" if "style_reward" in m else ""
     return (f"[{m['iteration']:>5}/{total}] steps {m['env_steps']:>9} | return {ret} | len {length} | "
-            f"fps {m['fps']:6.0f} | value {m.get('value_loss', float('nan')):.4f} | kl {m.get('kl', float('nan')):.4f} | "
-            f"lr {m['learning_rate']:.1e} | std {m['action_std']:.3f} | eta {int(eta_s // 60)}m{int(eta_s % 60):02d}s{style}")
+            f"fps {m['fps']:6.0f} | value {m.get('value_loss', float('nan')):.4f} | "
+            f"kl {m.get('kl', float('nan')):.4f} | lr {m['learning_rate']:.1e} | std {m['action_std']:.3f} | "
+            f"eta {int(eta_s // 60)}m{int(eta_s % 60):02d}s{style}")

@@ -104,9 +104,9 @@ def evaluate_policy(policy, env, episodes: int, frames: list | None = None) -> d
 def demonstrations_from_run(run: str | Path, save_dir: str | Path, num_envs: int = 8, demo_by_sample: bool = False,
                             checkpoint=None, seed: int = 20_000, device: str = "cpu", env_overrides: Sequence[str] = (),
                             **kwargs) -> DemonstrationSaver:
-    """A `DemonstrationSaver` whose policy is a trained run's (mean action, or a sample with `demo_by_sample`), in the run's env,
-    or in that env changed by `env_overrides` (`"env.wrappers=[...]"`, e.g. the student's observation layout:
-    the policy then acts on the components it knows, taken by name from the critic group)."""
+    """A `DemonstrationSaver` whose policy is a trained run's (mean action, or a sample with `demo_by_sample`), in the
+    run's env, or in that env changed by `env_overrides` (`"env.wrappers=[...]"`, e.g. the student's observation
+    layout: the policy then acts on the components it knows, taken by name from the critic group)."""
     teacher = Teacher(run, checkpoint, by_sample=demo_by_sample, device=device)
     cfg = read_run_config(Path(run))
     env_cfg = apply_overrides({"env": to_dict(cfg.env)}, list(env_overrides))["env"]

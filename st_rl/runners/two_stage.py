@@ -35,7 +35,8 @@ class TwoStageRunnerCfg(RunnerCfg):
         super().validate()
         if not self.pretrain_dataset.get("data_dir"):
             raise ConfigError(
-                "pretrain_dataset.data_dir is required for TwoStageRunner (a directory written by st_rl collect / dagger)"
+                "pretrain_dataset.data_dir is required for TwoStageRunner "
+                "(a directory written by st_rl collect / dagger)"
             )
         allowed = {
             "data_dir",
@@ -81,7 +82,8 @@ class TwoStageRunner(OnPolicyRunner):
             crit = self.alg.storage.privileged_observations
             if m["num_obs"] != self.env.num_obs or m["num_actions"] != self.env.num_actions:
                 raise DatasetError(
-                    f"{ds.dir} holds obs {m['num_obs']} / actions {m['num_actions']}, the env has {self.env.num_obs} / {self.env.num_actions}"
+                    f"{ds.dir} holds obs {m['num_obs']} / actions {m['num_actions']}, "
+                    f"the env has {self.env.num_obs} / {self.env.num_actions}"
                 )
             if crit is not None and m.get("num_critic_obs") != crit.shape[-1]:
                 held = f"critic obs of {m['num_critic_obs']}" if m.get("num_critic_obs") else "no critic obs"
@@ -105,7 +107,8 @@ class TwoStageRunner(OnPolicyRunner):
 # %% ../../nbs/08b_two_stage.ipynb #4f9c2153
 @patch
 def collect_transition_from_dataset(self: TwoStageRunner) -> None:
-    """One rollout step from the dataset: stored obs through the policy, stored actions/labels/rewards/dones recorded."""
+    """One rollout step from the dataset: stored obs through the policy, stored actions/labels/rewards/dones
+    recorded."""
     try: b = self.open_dataset().get_transition_batch()
     except DatasetWaitInterrupted as e: raise self._interrupted(e.signum) from None
     obs = b["obs"]

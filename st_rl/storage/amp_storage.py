@@ -64,14 +64,16 @@ def load_state_dict(self: ReplayBuffer, d: dict) -> None:
     n = int(d["num_samples"])
     if n > self.buffer_size or d["states"].shape != (n, self.states.shape[1]):
         raise StRlError(
-            f"ReplayBuffer state holds {tuple(d['states'].shape)} rows; this buffer takes up to ({self.buffer_size}, {self.states.shape[1]})"
+            f"ReplayBuffer state holds {tuple(d['states'].shape)} rows; "
+            f"this buffer takes up to ({self.buffer_size}, {self.states.shape[1]})"
         )
     self.states[:n] = d["states"].to(self.states); self.next_states[:n] = d["next_states"].to(self.states)
     self.step, self.num_samples = int(d["step"]) % self.buffer_size, n
 
 # %% ../../nbs/04c_amp_storage.ipynb #91ca332f
 class AmpRolloutStorage(RolloutStorage):
-    """`RolloutStorage` plus the policy's reference observations and the expert's reference motion, `(T, N, ref_dim)`."""
+    """`RolloutStorage` plus the policy's reference observations and the expert's reference motion,
+    `(T, N, ref_dim)`."""
 
     def __init__(self, num_envs: int, num_transitions_per_env: int, obs_shape, privileged_obs_shape, actions_shape,
                  ref_obs_shape, ref_motion_shape=None, device: str | torch.device = "cpu"):

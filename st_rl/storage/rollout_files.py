@@ -219,7 +219,8 @@ def read_metadata(data_dir: str | Path) -> dict:
     return check_metadata(_read_json(p, "metadata"), p)
 
 def read_marker(traj_dir: str | Path) -> dict:
-    """A trajectory's checked `trajectory.json` (`length`, `files`); `DatasetError` naming the file and key otherwise."""
+    """A trajectory's checked `trajectory.json` (`length`, `files`); `DatasetError` naming the file and key
+    otherwise."""
     p = Path(traj_dir) / "trajectory.json"
     marker = _read_json(p, "marker")
     if not isinstance(marker, dict): raise DatasetError(f"{p}: must be a JSON object, got {type(marker).__name__}")
@@ -401,7 +402,8 @@ class RolloutDataset(RolloutFileBase):
         with _signals_interrupt(message):                       # installed before the warning anyone may react to
             if not self._warned:
                 print(
-                    f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} (a collector may be starting)",
+                    f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} "
+                    "(a collector may be starting)",
                     file=sys.stderr,
                     flush=True,
                 )

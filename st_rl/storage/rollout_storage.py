@@ -247,7 +247,8 @@ def mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs
 
 # %% ../../nbs/04_storage.ipynb #f0f3eefc
 def split_and_pad_trajectories(tensor: torch.Tensor, dones: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """`(T, N, ...)` → padded trajectories `(T, n_traj, ...)` and masks `(T, n_traj)`; a trajectory ends at each done."""
+    """`(T, N, ...)` → padded trajectories `(T, n_traj, ...)` and masks `(T, n_traj)`; a trajectory ends at each
+    done."""
     T = tensor.shape[0]
     dones = dones.clone().bool(); dones[-1] = True
     flat_dones = dones.transpose(1, 0).reshape(-1)                         # env-major

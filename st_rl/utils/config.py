@@ -132,7 +132,8 @@ def check_sizes(key: str, value, allow_empty: bool = False) -> None:
           and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value))
     if not ok:
         raise ConfigError(
-            f"{key} must be a {'' if allow_empty else 'non-empty '}list of layer widths, each an integer >= 1, got {value!r}"
+            f"{key} must be a {'' if allow_empty else 'non-empty '}list of layer widths, each an integer >= 1, "
+            f"got {value!r}"
         )
 
 
@@ -151,7 +152,8 @@ def _load_yaml(text: str):
     return yaml.load(text, Loader=ConfigLoader)
 
 def parse_value(text: str):
-    """Parse a command-line value as YAML with `ConfigLoader`: scalars and lists (`1e-3` is a float, `[64,64]` a list)."""
+    """Parse a command-line value as YAML with `ConfigLoader`: scalars and lists (`1e-3` is a float, `[64,64]` a
+    list)."""
     try: return _load_yaml(text)
     except yaml.YAMLError as e: raise ConfigError(f"cannot parse value {text!r}: {e}") from None
 
@@ -180,7 +182,8 @@ def load_config_file(path: str | Path) -> dict:
         d = json.loads(text) if path.suffix == ".json" else _load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ConfigError(
-            f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {' '.join(str(e).split())}"
+            f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
+            f"{' '.join(str(e).split())}"
         ) from None
     if d is None: d = {}
     if not isinstance(d, dict): raise ConfigError(f"config file {path} must hold a mapping at the top level")

@@ -95,9 +95,9 @@ def import_trusted(module: str, what: str):
     """Import `module` for `what` only with consent (`set_trust_code` / `trusted_code` / `--trust_code`), saying so."""
     if not _trusts(module):
         raise UntrustedCodeError(
-            f"refusing to import module '{module}' for {what}: a name read from a file resolves only against registered "
-            "names (st_rl.register, installed entry points); pass --trust_code (trust_code=True in Python) if you trust "
-            "its source"
+            f"refusing to import module '{module}' for {what}: a name read from a file resolves only against "
+            "registered names (st_rl.register, installed entry points); pass --trust_code (trust_code=True in Python) "
+            "if you trust its source"
         )
     print(f"st_rl: warning: trusting code: importing module '{module}' for {what}", file=sys.stderr, flush=True)
     try: return importlib.import_module(module)
@@ -237,7 +237,8 @@ def code_state(paths: Iterable[str | Path]) -> str:
             return r.stdout
 
         out.append(
-            f"# {root}\n# commit {git('rev-parse', 'HEAD').strip()}\n# status\n{git('status', '--short')}\n# diff\n{git('diff', 'HEAD')}"
+            f"# {root}\n# commit {git('rev-parse', 'HEAD').strip()}\n# status\n{git('status', '--short')}\n"
+            f"# diff\n{git('diff', 'HEAD')}"
         )
     return "\n".join(out) if out else "# no git repository found\n"
 

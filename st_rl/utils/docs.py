@@ -19,8 +19,10 @@ __all__ = ['build_docs', 'readme_from_index', 'write_readme']
 
 # %% ../../nbs/11_docs.ipynb #8ee04de2
 _NAV_CSS = """<style>
-#st-nav{position:fixed;top:0;left:0;width:230px;height:100%;overflow:auto;background:#f6f8fa;border-right:1px solid #ddd;
-padding:12px;font:14px/1.5 system-ui,sans-serif;z-index:10}#st-nav a{display:block;color:#0b5394;text-decoration:none;padding:2px 0}
+#st-nav{position:fixed;top:0;left:0;width:230px;height:100%;overflow:auto;\
+background:#f6f8fa;border-right:1px solid #ddd;
+padding:12px;font:14px/1.5 system-ui,sans-serif;z-index:10}\
+#st-nav a{display:block;color:#0b5394;text-decoration:none;padding:2px 0}
 #st-nav a.cur{font-weight:bold}body{margin-left:250px!important}</style>"""
 
 def _front_matter(nb) -> dict:

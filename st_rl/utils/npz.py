@@ -44,7 +44,8 @@ def npz_headers(path: str | Path, error: type[Exception] = StRlError, where: str
             packed = sum(i.compress_size for i in infos)
             if packed > size:
                 raise error(
-                    f"{where}: truncated or not an npz file (its members declare {readable_size(packed)}, the file has {readable_size(size)})"
+                    f"{where}: truncated or not an npz file (its members declare {readable_size(packed)}, "
+                    f"the file has {readable_size(size)})"
                 )
             out = {}
             for info in infos:
@@ -60,7 +61,8 @@ def npz_headers(path: str | Path, error: type[Exception] = StRlError, where: str
                     elif version == (2, 0): shape, _, dtype = np.lib.format.read_array_header_2_0(f)
                     else:
                         raise error(
-                            f"{where}: array '{name}' is in .npy format {version[0]}.{version[1]}; st_rl reads 1.0 and 2.0"
+                            f"{where}: array '{name}' is in .npy format {version[0]}.{version[1]}; "
+                            "st_rl reads 1.0 and 2.0"
                         )
                     header = f.tell()
                 if dtype.hasobject:
@@ -69,7 +71,8 @@ def npz_headers(path: str | Path, error: type[Exception] = StRlError, where: str
                 declared, held = math.prod(shape) * dtype.itemsize, max(0, info.file_size - header)
                 if declared != held:
                     raise error(
-                        f"{where}: array '{name}' declares shape {shape} = {readable_size(declared)} but the file holds {readable_size(held)}"
+                        f"{where}: array '{name}' declares shape {shape} = {readable_size(declared)} "
+                        f"but the file holds {readable_size(held)}"
                     )
                 if declared > max_array_bytes:
                     raise error(

@@ -110,7 +110,8 @@ def append_metrics(run: str | Path, record: dict) -> None:
     with os.fdopen(fd, "a") as f: f.write(json.dumps(record) + "\n")
 
 def read_metrics(run: str | Path) -> list[dict]:
-    """The iterations recorded in `run/metrics.jsonl`; lines that are not JSON objects (a torn last line) are skipped."""
+    """The iterations recorded in `run/metrics.jsonl`; lines that are not JSON objects (a torn last line) are
+    skipped."""
     f = _metrics_path(run)
     if not f.exists(): return []
     rows, bad = [], 0
@@ -178,7 +179,8 @@ def load_checkpoint(path: str | Path) -> dict:
     except Exception as e:
         msg = str(e).strip()
         if "weights_only" in msg or "Unsupported global" in msg or "Weights only load failed" in msg:
-            reason = "it holds Python objects other than tensors and plain values; loading them could run code, so st_rl refuses"
+            reason = ("it holds Python objects other than tensors and plain values; loading them could run code, "
+                      "so st_rl refuses")
         else: reason = f"{type(e).__name__}: {(msg.splitlines()[0] if msg else '')[:200]}"
         raise CheckpointError(f"checkpoint {path} is corrupt or not a torch checkpoint ({reason})") from None
     _check_checkpoint_fields(d, path)
