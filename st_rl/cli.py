@@ -4,6 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #075ad29a
 from __future__ import annotations
+from fastcore.basics import patch
 
 import argparse
 import json
@@ -17,12 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from contextlib import nullcontext
 
-from .utils.config import apply_overrides, from_dict, load_config_file, to_dict
+from .utils.config import apply_overrides, load_config_file
 from .utils.core import (CheckpointError, ConfigError, StRlError, init_distributed_from_env, resolve_class, set_seed,
-                         set_trust_code, trusted_code)
-from .utils.run_dir import RunLock, checkpoints_by_iteration, holds_run, read_run_config_dict, truncate_metrics
+                         set_trust_code)
+from .utils.run_dir import RunLock, checkpoints_by_iteration, holds_run, truncate_metrics
 
 # %% auto #0
 __all__ = ['SEED', 'TRUST_HELP', 'build_train_cfg', 'default_log_dir', 'cmd_train', 'cmd_play', 'OnnxPolicy', 'cmd_export',
@@ -86,6 +86,7 @@ def _resume_target(args, lock: bool = True):
     ckpt, d = (target, load_checkpoint(target)) if target.is_file() else newest_intact_checkpoint(run, contents=True)
     return run, (ckpt, d), cfg
 
+# %% ../nbs/09_cli.ipynb #c4a35488
 def _new_run_dir(args, cfg) -> Path:
     "The run directory of a new training run: refused if it already holds a run, locked before anything is written."
     if not args.log_dir:                   # the default name: two runs started in the same second take _2, _3, ...
@@ -117,10 +118,11 @@ def _discard_unused_run_dir(args) -> None:
     try: run.rmdir()
     except OSError: pass
 
+# %% ../nbs/09_cli.ipynb #b82cf761
 def cmd_train(args) -> int:
     """Train a policy (or `--resume` one); prints a JSON summary as the last line."""
     from st_rl.env.gym_adapter import make_vec_env
-    from st_rl.runners.on_policy_runner import OnPolicyRunner, TrainingInterrupted
+    from st_rl.runners.on_policy_runner import TrainingInterrupted
     rank, world, device = init_distributed_from_env(args.device)     # torchrun: one process per rank
     if args.resume:
         log_dir, (ckpt, ckpt_contents), cfg = _resume_target(args, lock=rank == 0)
@@ -182,6 +184,7 @@ def cmd_train(args) -> int:
     )
     return 0
 
+# %% ../nbs/09_cli.ipynb #f827d1f9
 def cmd_play(args) -> int:
     """Replay the deterministic policy; prints a JSON object (mean_return, episodes, ...) as the last line."""
     from st_rl.runners.runs import evaluate_policy, load_run
@@ -209,6 +212,7 @@ def _write_video(args, env, frames, result) -> None:
         imageio.mimsave(args.video, frames, fps=fps)
         result["video"] = str(args.video)
 
+# %% ../nbs/09_cli.ipynb #d507f7fa
 class OnnxPolicy:
     """An exported policy run by onnxruntime (feed-forward, or recurrent with its state carried), as torch in, torch
     out. With `reference` (the torch inference policy) it also records the largest action difference on the way."""
@@ -225,32 +229,36 @@ class OnnxPolicy:
         self.recurrent = len(self.names) > 1
         self.path, self.reference, self.max_abs_diff, self.state = path, reference, 0.0, None
 
-    def __call__(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs.detach().cpu().numpy().astype(np.float32)
-        if isinstance(self.num_obs, int) and x.shape[-1] != self.num_obs:
-            raise StRlError(f"ONNX policy {self.path.name} takes observations of {self.num_obs} numbers; "
-                            f"the env gives {x.shape[-1]}")
-        if self.recurrent:
-            if self.state is None:
-                shapes = [i.shape for i in self.sess.get_inputs()[1:]]
-                self.state = [np.zeros((s[0], x.shape[0], s[2]), np.float32) for s in shapes]
-            out = self.sess.run(None, dict(zip(self.names, [x, *self.state])))
-            act, self.state = out[0], list(out[1:])
-        else: act = self.sess.run(None, {self.names[0]: x})[0]
-        act = torch.from_numpy(act)
-        if self.reference is not None:
-            with torch.inference_mode(): ref = self.reference(obs)
-            self.max_abs_diff = max(self.max_abs_diff, float((ref - act).abs().max()))
-        return act
+@patch
+def __call__(self: OnnxPolicy, obs: torch.Tensor) -> torch.Tensor:
+    x = obs.detach().cpu().numpy().astype(np.float32)
+    if isinstance(self.num_obs, int) and x.shape[-1] != self.num_obs:
+        raise StRlError(f"ONNX policy {self.path.name} takes observations of {self.num_obs} numbers; "
+                        f"the env gives {x.shape[-1]}")
+    if self.recurrent:
+        if self.state is None:
+            shapes = [i.shape for i in self.sess.get_inputs()[1:]]
+            self.state = [np.zeros((s[0], x.shape[0], s[2]), np.float32) for s in shapes]
+        out = self.sess.run(None, dict(zip(self.names, [x, *self.state])))
+        act, self.state = out[0], list(out[1:])
+    else: act = self.sess.run(None, {self.names[0]: x})[0]
+    act = torch.from_numpy(act)
+    if self.reference is not None:
+        with torch.inference_mode(): ref = self.reference(obs)
+        self.max_abs_diff = max(self.max_abs_diff, float((ref - act).abs().max()))
+    return act
 
-    def reset(self, dones=None) -> None:
-        if self.reference is not None and hasattr(self.reference, "reset"): self.reference.reset(dones)
-        if self.state is None: return
-        if dones is None: self.state = None
-        else:
-            m = dones.cpu().numpy().astype(bool).reshape(-1)
-            for s in self.state: s[:, m] = 0.0
+# %% ../nbs/09_cli.ipynb #530b7f4a
+@patch
+def reset(self: OnnxPolicy, dones=None) -> None:
+    if self.reference is not None and hasattr(self.reference, "reset"): self.reference.reset(dones)
+    if self.state is None: return
+    if dones is None: self.state = None
+    else:
+        m = dones.cpu().numpy().astype(bool).reshape(-1)
+        for s in self.state: s[:, m] = 0.0
 
+# %% ../nbs/09_cli.ipynb #661b318b
 def _play_onnx(args, env_kwargs: dict) -> int:
     """Sim-to-sim: the exported ONNX policy drives a MuJoCo task through onnxruntime. With --run, the run's torch policy
     is compared on the way (`max_abs_action_diff`) and replayed on the same episodes (`torch_mean_return`)."""
@@ -290,6 +298,7 @@ def _play_onnx(args, env_kwargs: dict) -> int:
     print(json.dumps(result))
     return 0
 
+# %% ../nbs/09_cli.ipynb #b6ad7b38
 def cmd_export(args) -> int:
     """Export the run's inference policy to ONNX (default `<run>/policy.onnx`)."""
     from st_rl.runners.runs import load_run
@@ -329,6 +338,7 @@ def cmd_collect(args) -> int:
     print(json.dumps({"out": str(args.out), **out}))
     return 0
 
+# %% ../nbs/09_cli.ipynb #d70f6fc7
 def cmd_dagger(args) -> int:
     """Follow a training run: act with its newest checkpoint (or the teacher), label with the teacher, write
     trajectories."""
@@ -368,6 +378,7 @@ def _int_in(lo: int, hi: int | None = None):
         return v
     return integer
 
+# %% ../nbs/09_cli.ipynb #69ae2f3f
 def _positive_float(text: str) -> float:
     try: v = float(text)
     except ValueError: raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
@@ -390,15 +401,16 @@ def check_device(device: str) -> str:
     return device
 
 SEED = _int_in(0, 2**32 - 1)
+
 TRUST_HELP = (
     "let names in the run's or config's files import the modules they name (only for files whose source you trust)"
 )
-
 
 def _run_options(p) -> None:
     "The options every verb that opens a run directory shares."
     p.add_argument("--trust_code", action="store_true", help=TRUST_HELP)
 
+# %% ../nbs/09_cli.ipynb #d0c277cd
 def make_parser() -> argparse.ArgumentParser:
     import st_rl
     p = _Parser(prog="st_rl", description="st_rl: reinforcement learning for robots")
@@ -484,6 +496,7 @@ def make_parser() -> argparse.ArgumentParser:
     dc.set_defaults(func=cmd_docs)
     return p
 
+# %% ../nbs/09_cli.ipynb #34799c03
 def _consent(args) -> None:
     """Trust in code comes from the command line only: `--trust_code` for every module, and a `--task pkg.mod:factory`
     typed here for that one module. Nothing read from a file adds to it."""

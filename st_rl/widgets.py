@@ -4,9 +4,9 @@
 
 # %% ../nbs/14_widgets.ipynb #da95a280
 from __future__ import annotations
+from fastcore.basics import patch
 
 import html
-import time
 
 import ipywidgets as W
 import numpy as np
@@ -14,7 +14,7 @@ import numpy as np
 from .runners.background import BackgroundTrainer
 from .runners.on_policy_runner import live_hyperparameters
 from .workbench import (BufferInspector, HyperparameterController, RolloutStepper, TrainingMonitor, figure_png,
-                             frame_jpeg, new_figure)
+                             frame_jpeg)
 
 # %% auto #0
 __all__ = ['RolloutStepperPanel', 'BufferInspectorPanel', 'HyperparameterPanel', 'TrainingDashboard']
@@ -81,32 +81,35 @@ class RolloutStepperPanel(_Panel):
         _classes(self, "st-rl-stepper")
         self.refresh()
 
-    def _run(self, fn, *args) -> None:
-        try:
-            fn(*args)
-        except Exception as e:
-            self.status.value = f"<b style='color:#b00'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</b>"
-            return
-        self.refresh()
+# %% ../nbs/14_widgets.ipynb #ed9108c9
+@patch
+def _run(self: RolloutStepperPanel, fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception as e:
+        self.status.value = f"<b style='color:#b00'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</b>"
+        return
+    self.refresh()
 
-    def refresh(self) -> None:
-        """Redraw from the stepper's state."""
-        st = self.stepper
-        if st.frame is not None: self.image.value = frame_jpeg(st.frame)
-        rec = st.last
-        rows = []
-        if rec is not None:
-            rows += [("reward", _fmt(rec.reward)), ("value", _fmt(rec.value) if rec.value is not None else "–")]
-            rows += [(k, _fmt(v)) for k, v in rec.terms.items()]
-            rows += [(f"action[{i}]", _fmt(float(a))) for i, a in enumerate(rec.action)]
-            rows += [(n, _fmt(float(o))) for n, o in zip(st.obs_names, rec.obs)]
-        self.details.value = _table(rows, ["", "last step"], max_rows=60)
-        done = st.episode_returns[-5:]
-        self.status.value = (
-            f"step {st.t} of the episode · return {st.episode_return:+.2f} · {st.total_steps} steps in all"
-            + (f" · finished episodes: {', '.join(f'{r:.1f}' for r in done)}" if done else "")
-            + (f" · <i>no frame: {html.escape(st.render_error)}</i>" if st.render_error else "")
-        )
+@patch
+def refresh(self: RolloutStepperPanel) -> None:
+    """Redraw from the stepper's state."""
+    st = self.stepper
+    if st.frame is not None: self.image.value = frame_jpeg(st.frame)
+    rec = st.last
+    rows = []
+    if rec is not None:
+        rows += [("reward", _fmt(rec.reward)), ("value", _fmt(rec.value) if rec.value is not None else "–")]
+        rows += [(k, _fmt(v)) for k, v in rec.terms.items()]
+        rows += [(f"action[{i}]", _fmt(float(a))) for i, a in enumerate(rec.action)]
+        rows += [(n, _fmt(float(o))) for n, o in zip(st.obs_names, rec.obs)]
+    self.details.value = _table(rows, ["", "last step"], max_rows=60)
+    done = st.episode_returns[-5:]
+    self.status.value = (
+        f"step {st.t} of the episode · return {st.episode_return:+.2f} · {st.total_steps} steps in all"
+        + (f" · finished episodes: {', '.join(f'{r:.1f}' for r in done)}" if done else "")
+        + (f" · <i>no frame: {html.escape(st.render_error)}</i>" if st.render_error else "")
+    )
 
 # %% ../nbs/14_widgets.ipynb #b94aff1d
 class BufferInspectorPanel(_Panel):
@@ -141,36 +144,39 @@ class BufferInspectorPanel(_Panel):
         _classes(self, "st-rl-buffer", status=self.ends)
         self.refresh()
 
-    def redraw_plot(self) -> None:
-        bi = self.inspector
-        self._fig = bi.figure(self.env.value, self.fields.value or bi.fields[:1], fig=self._fig)
-        self.plot.value = figure_png(self._fig)
-        ends = bi.episode_ends(self.env.value) if "dones" in bi.data else []
-        self.ends.value = (
-            f"env {self.env.value}: episodes ended at steps {ends}"
-            if ends
-            else f"env {self.env.value}: no episode ended in this rollout"
+# %% ../nbs/14_widgets.ipynb #a67f668d
+@patch
+def redraw_plot(self: BufferInspectorPanel) -> None:
+    bi = self.inspector
+    self._fig = bi.figure(self.env.value, self.fields.value or bi.fields[:1], fig=self._fig)
+    self.plot.value = figure_png(self._fig)
+    ends = bi.episode_ends(self.env.value) if "dones" in bi.data else []
+    self.ends.value = (
+        f"env {self.env.value}: episodes ended at steps {ends}"
+        if ends
+        else f"env {self.env.value}: no episode ended in this rollout"
+    )
+
+@patch
+def redraw_hist(self: BufferInspectorPanel) -> None:
+    self._hfig = self.inspector.histogram_figure(self.hist_field.value, fig=self._hfig)
+    self.hist.value = figure_png(self._hfig)
+
+@patch
+def refresh(self: BufferInspectorPanel, copy: bool = False) -> None:
+    """Redraw everything (with `copy`, take a new copy of the source buffer first)."""
+    bi = self.inspector
+    if copy: bi.refresh()
+    self.env.max = bi.num_envs - 1
+    self.redraw_plot(); self.redraw_hist()
+    s = bi.summary()
+    self.summary.value = (
+        _table(
+            [(f, *(f"{v[k]:.4g}" for k in ("mean", "std", "min", "max"))) for f, v in s.items()],
+            ["field", "mean", "std", "min", "max"],
         )
-
-    def redraw_hist(self) -> None:
-        self._hfig = self.inspector.histogram_figure(self.hist_field.value, fig=self._hfig)
-        self.hist.value = figure_png(self._hfig)
-
-    def refresh(self, copy: bool = False) -> None:
-        """Redraw everything (with `copy`, take a new copy of the source buffer first)."""
-        bi = self.inspector
-        if copy: bi.refresh()
-        self.env.max = bi.num_envs - 1
-        self.redraw_plot(); self.redraw_hist()
-        s = bi.summary()
-        self.summary.value = (
-            _table(
-                [(f, *(f"{v[k]:.4g}" for k in ("mean", "std", "min", "max"))) for f, v in s.items()],
-                ["field", "mean", "std", "min", "max"],
-            )
-            + f"<div>{bi.num_steps} steps × {bi.num_envs} envs</div>"
-        )
-
+        + f"<div>{bi.num_steps} steps × {bi.num_envs} envs</div>"
+    )
 
 # %% ../nbs/14_widgets.ipynb #2e141945
 class HyperparameterPanel(_Panel):
@@ -204,31 +210,34 @@ class HyperparameterPanel(_Panel):
         )
         _classes(self, "st-rl-hyperparameters")
 
-    def edited(self) -> dict:
-        "The boxes whose value differs from the current one (or from the pending one)."
-        cur = {**self.controller.values(), **self.controller.pending()}
-        return {k: b.value for k, b in self.boxes.items() if b.value != cur.get(k)}
+@patch
+def edited(self: HyperparameterPanel) -> dict:
+    "The boxes whose value differs from the current one (or from the pending one)."
+    cur = {**self.controller.values(), **self.controller.pending()}
+    return {k: b.value for k, b in self.boxes.items() if b.value != cur.get(k)}
 
-    def apply(self) -> bool:
-        """Validate and queue the edited values; returns whether they were accepted."""
-        changes = self.edited()
-        if not changes:
-            self.status.value = "nothing changed"; return True
-        ok, msg = self.controller.update(changes)
-        if ok: self.status.value = f"<span style='color:#060'>queued: {html.escape(msg)}</span>"
-        else:
-            self.status.value = f"<b style='color:#b00'>refused: {html.escape(msg)}</b>"
-            cur = {**self.controller.values(), **self.controller.pending()}
-            for k in changes: self.boxes[k].value = cur[k]
-        self.history.value = (
-            _table(
-                [(ch["iteration"] + 1, ch["name"], ch["value"]) for ch in self.controller.changes[-8:]],
-                ["from iteration", "name", "value"],
-            )
-            if self.controller.changes
-            else ""
+# %% ../nbs/14_widgets.ipynb #46748050
+@patch
+def apply(self: HyperparameterPanel) -> bool:
+    """Validate and queue the edited values; returns whether they were accepted."""
+    changes = self.edited()
+    if not changes:
+        self.status.value = "nothing changed"; return True
+    ok, msg = self.controller.update(changes)
+    if ok: self.status.value = f"<span style='color:#060'>queued: {html.escape(msg)}</span>"
+    else:
+        self.status.value = f"<b style='color:#b00'>refused: {html.escape(msg)}</b>"
+        cur = {**self.controller.values(), **self.controller.pending()}
+        for k in changes: self.boxes[k].value = cur[k]
+    self.history.value = (
+        _table(
+            [(ch["iteration"] + 1, ch["name"], ch["value"]) for ch in self.controller.changes[-8:]],
+            ["from iteration", "name", "value"],
         )
-        return ok
+        if self.controller.changes
+        else ""
+    )
+    return ok
 
 # %% ../nbs/14_widgets.ipynb #da04c7fe
 class TrainingDashboard(_Panel):
@@ -263,48 +272,57 @@ class TrainingDashboard(_Panel):
         self._message = ""
         self.update_status()
 
-    def start(self) -> None:
-        self._do(self.trainer.start, self.iterations.value)
+@patch
+def start(self: TrainingDashboard) -> None:
+    self._do(self.trainer.start, self.iterations.value)
 
-    def _on_finish(self, state: str) -> None:
-        "Trainer finish listener: the final curves and the final state."
-        self.redraw(); self.update_status()
+@patch
+def _on_finish(self: TrainingDashboard, state: str) -> None:
+    "Trainer finish listener: the final curves and the final state."
+    self.redraw(); self.update_status()
 
-    def _do(self, fn, *args) -> None:
-        try: fn(*args); self._message = ""
-        except Exception as e: self._message = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
-        self.update_status()
+# %% ../nbs/14_widgets.ipynb #fd0475c8
+@patch
+def _do(self: TrainingDashboard, fn, *args) -> None:
+    try: fn(*args); self._message = ""
+    except Exception as e: self._message = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
+    self.update_status()
 
-    def _save(self) -> None:
-        try: self._message = f"saved {html.escape(str(self.trainer.save()))}"
-        except Exception as e: self._message = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
-        self.update_status()
+@patch
+def _save(self: TrainingDashboard) -> None:
+    try: self._message = f"saved {html.escape(str(self.trainer.save()))}"
+    except Exception as e: self._message = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
+    self.update_status()
 
-    def _on_iteration(self, metrics: dict) -> None:
-        "Trainer listener (training thread): record, update the status line, redraw when due."
-        self.monitor.add(metrics)
-        self.update_status(metrics)
-        png = self.monitor.draw_if_due()
-        if png is not None: self.plot.value = png
+@patch
+def _on_iteration(self: TrainingDashboard, metrics: dict) -> None:
+    "Trainer listener (training thread): record, update the status line, redraw when due."
+    self.monitor.add(metrics)
+    self.update_status(metrics)
+    png = self.monitor.draw_if_due()
+    if png is not None: self.plot.value = png
 
-    def redraw(self) -> None:
-        """Draw the curves now."""
-        self.plot.value = self.monitor.draw()
+@patch
+def redraw(self: TrainingDashboard) -> None:
+    """Draw the curves now."""
+    self.plot.value = self.monitor.draw()
 
-    def update_status(self, metrics: dict | None = None) -> None:
-        t = self.trainer
-        m = metrics or (t.history[-1] if t.history else {})
-        state = t.state if not (t.state == "running" and t._pause_requested) else "pausing"
-        parts = [f"<b>{state}</b>", f"iteration {t.runner.current_learning_iteration}"]
-        if m: parts += [f"{m.get('env_steps', 0):,} env steps", f"return {m.get('mean_return', float('nan')):.2f}",
-                        f"{m.get('fps', 0):.0f} steps/s"]
-        if t.error is not None:
-            parts.append(
-                f"<b style='color:#b00'>{html.escape(type(t.error).__name__)}: {html.escape(str(t.error))}</b>"
-            )
-        self.status.value = " · ".join(parts) + (f" · {self._message}" if self._message else "")
-        running = t.is_alive and t.state in ("running", "paused")   # a finish listener runs while the thread ends
-        self.start_button.disabled = running
-        self.pause_button.disabled = not running or t.state == "paused"
-        self.resume_button.disabled = t.state != "paused"
-        self.stop_button.disabled = not running
+# %% ../nbs/14_widgets.ipynb #0e576cd1
+@patch
+def update_status(self: TrainingDashboard, metrics: dict | None = None) -> None:
+    t = self.trainer
+    m = metrics or (t.history[-1] if t.history else {})
+    state = t.state if not (t.state == "running" and t._pause_requested) else "pausing"
+    parts = [f"<b>{state}</b>", f"iteration {t.runner.current_learning_iteration}"]
+    if m: parts += [f"{m.get('env_steps', 0):,} env steps", f"return {m.get('mean_return', float('nan')):.2f}",
+                    f"{m.get('fps', 0):.0f} steps/s"]
+    if t.error is not None:
+        parts.append(
+            f"<b style='color:#b00'>{html.escape(type(t.error).__name__)}: {html.escape(str(t.error))}</b>"
+        )
+    self.status.value = " · ".join(parts) + (f" · {self._message}" if self._message else "")
+    running = t.is_alive and t.state in ("running", "paused")   # a finish listener runs while the thread ends
+    self.start_button.disabled = running
+    self.pause_button.disabled = not running or t.state == "paused"
+    self.resume_button.disabled = t.state != "paused"
+    self.stop_button.disabled = not running

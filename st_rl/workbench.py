@@ -4,6 +4,7 @@
 
 # %% ../nbs/13_workbench.ipynb #1e0da0a3
 from __future__ import annotations
+from fastcore.basics import patch
 
 import copy
 import io
@@ -11,9 +12,7 @@ import os
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -120,32 +119,6 @@ class RolloutStepper:
                         render_mode="rgb_array", width=width, height=height)
         return cls(env, policy, seed=seed, **kwargs)
 
-    def sync_policy(self) -> None:
-        """Take a fresh snapshot of the policy (and critic) from the runner given as `policy`."""
-        src = self.source
-        self._critic = self._critic_norm = None
-        self._std = None
-        if src is None: self.policy = None
-        elif hasattr(src, "get_inference_policy"):                  # a runner
-            self.policy = src.get_inference_policy("cpu")
-            ac = src.actor_critic
-            self._std = ac.current_std().detach().cpu().clone() if hasattr(ac, "current_std") else None
-            if not ac.is_recurrent:
-                self._critic = copy.deepcopy(ac).cpu().eval()
-                norm = src.alg.critic_obs_normalizer if src.has_critic_group else src.alg.obs_normalizer
-                self._critic_norm = copy.deepcopy(norm).cpu().eval()
-        else: self.policy = src
-        self._has_critic_group = getattr(src, "has_critic_group", False)
-
-    def reset(self) -> None:
-        """Start fresh episodes (all envs) and clear the current episode's record."""
-        obs, extras = self.env.reset()
-        self._obs, self._critic_obs = obs, extras.get("observations", {}).get("critic", obs)
-        if hasattr(self.policy, "reset"): self.policy.reset()
-        self.t, self.episode_return = 0, 0.0
-        self.episode: list[StepRecord] = []
-        self._render()
-
     @torch.inference_mode()
     def _actions(self, obs: torch.Tensor) -> torch.Tensor:
         if self.policy is None:
@@ -161,59 +134,96 @@ class RolloutStepper:
         x = critic_obs[self.env_index:self.env_index + 1].cpu()
         return float(self._critic.evaluate(self._critic_norm(x)).item())
 
-    def _render(self) -> None:
-        if not self.render or not hasattr(self.env, "render"): return
-        try: self.frame = self.env.render(self.env_index)
-        except Exception as e: self.frame, self.render_error = None, f"{type(e).__name__}: {e}"
-
-    def _terms(self, extras: dict) -> dict:
-        terms = {**extras.get("info", {}), **extras.get("reward_terms", {})}
-        return {k: float(v[self.env_index]) for k, v in terms.items()}
-
-    def _step_once(self) -> StepRecord:
-        i = self.env_index
-        obs, critic_obs = self._obs, self._critic_obs
-        value = self._value(critic_obs)
-        actions = self._actions(obs)
-        nobs, rewards, dones, extras = self.env.step(actions.to(self.env.device))
-        self.t += 1; self.total_steps += 1
-        r, done = float(rewards[i]), bool(dones[i])
-        self.episode_return += r
-        tos = extras.get("time_outs")
-        rec = StepRecord(self.t, obs[i].cpu().numpy().copy(), actions[i].cpu().numpy().copy(), r, self._terms(extras),
-                         value, done, bool(tos[i]) if tos is not None else False, self.episode_return)
-        self.history.append(rec); self.episode.append(rec)
-        if hasattr(self.policy, "reset") and dones.any(): self.policy.reset(dones.cpu())
-        self._obs, self._critic_obs = nobs, extras.get("observations", {}).get("critic", nobs)
-        if done:
-            self.episode_returns.append(self.episode_return)
-            self.t, self.episode_return, self.episode = 0, 0.0, []
-        return rec
-
-    def step(self, n: int = 1) -> StepRecord:
-        """Take `n` steps (all envs step; the watched one is recorded); render once at the end. Returns the last
-        record."""
-        if n < 1: raise StRlError(f"n must be >= 1, got {n}")
-        for _ in range(n): rec = self._step_once()
-        self._render()
-        return rec
-
-    def run_episode(self, max_steps: int = 100_000) -> list[StepRecord]:
-        """Step until the watched env's episode ends (or `max_steps`); returns that episode's records."""
-        records = []
-        for _ in range(max_steps):
-            records.append(self._step_once())
-            if records[-1].done: break
-        self._render()
-        return records
-
     @property
     def last(self) -> StepRecord | None:
         "The newest record."
         return self.history[-1] if self.history else None
 
-    def close(self) -> None:
-        self.env.close()
+# %% ../nbs/13_workbench.ipynb #a543634e
+@patch
+def sync_policy(self: RolloutStepper) -> None:
+    """Take a fresh snapshot of the policy (and critic) from the runner given as `policy`."""
+    src = self.source
+    self._critic = self._critic_norm = None
+    self._std = None
+    if src is None: self.policy = None
+    elif hasattr(src, "get_inference_policy"):                  # a runner
+        self.policy = src.get_inference_policy("cpu")
+        ac = src.actor_critic
+        self._std = ac.current_std().detach().cpu().clone() if hasattr(ac, "current_std") else None
+        if not ac.is_recurrent:
+            self._critic = copy.deepcopy(ac).cpu().eval()
+            norm = src.alg.critic_obs_normalizer if src.has_critic_group else src.alg.obs_normalizer
+            self._critic_norm = copy.deepcopy(norm).cpu().eval()
+    else: self.policy = src
+    self._has_critic_group = getattr(src, "has_critic_group", False)
+
+@patch
+def reset(self: RolloutStepper) -> None:
+    """Start fresh episodes (all envs) and clear the current episode's record."""
+    obs, extras = self.env.reset()
+    self._obs, self._critic_obs = obs, extras.get("observations", {}).get("critic", obs)
+    if hasattr(self.policy, "reset"): self.policy.reset()
+    self.t, self.episode_return = 0, 0.0
+    self.episode: list[StepRecord] = []
+    self._render()
+
+@patch
+def _render(self: RolloutStepper) -> None:
+    if not self.render or not hasattr(self.env, "render"): return
+    try: self.frame = self.env.render(self.env_index)
+    except Exception as e: self.frame, self.render_error = None, f"{type(e).__name__}: {e}"
+
+@patch
+def _terms(self: RolloutStepper, extras: dict) -> dict:
+    terms = {**extras.get("info", {}), **extras.get("reward_terms", {})}
+    return {k: float(v[self.env_index]) for k, v in terms.items()}
+
+# %% ../nbs/13_workbench.ipynb #325b8992
+@patch
+def _step_once(self: RolloutStepper) -> StepRecord:
+    i = self.env_index
+    obs, critic_obs = self._obs, self._critic_obs
+    value = self._value(critic_obs)
+    actions = self._actions(obs)
+    nobs, rewards, dones, extras = self.env.step(actions.to(self.env.device))
+    self.t += 1; self.total_steps += 1
+    r, done = float(rewards[i]), bool(dones[i])
+    self.episode_return += r
+    tos = extras.get("time_outs")
+    rec = StepRecord(self.t, obs[i].cpu().numpy().copy(), actions[i].cpu().numpy().copy(), r, self._terms(extras),
+                     value, done, bool(tos[i]) if tos is not None else False, self.episode_return)
+    self.history.append(rec); self.episode.append(rec)
+    if hasattr(self.policy, "reset") and dones.any(): self.policy.reset(dones.cpu())
+    self._obs, self._critic_obs = nobs, extras.get("observations", {}).get("critic", nobs)
+    if done:
+        self.episode_returns.append(self.episode_return)
+        self.t, self.episode_return, self.episode = 0, 0.0, []
+    return rec
+
+@patch
+def step(self: RolloutStepper, n: int = 1) -> StepRecord:
+    """Take `n` steps (all envs step; the watched one is recorded); render once at the end. Returns the last
+    record."""
+    if n < 1: raise StRlError(f"n must be >= 1, got {n}")
+    for _ in range(n): rec = self._step_once()
+    self._render()
+    return rec
+
+@patch
+def run_episode(self: RolloutStepper, max_steps: int = 100_000) -> list[StepRecord]:
+    """Step until the watched env's episode ends (or `max_steps`); returns that episode's records."""
+    records = []
+    for _ in range(max_steps):
+        records.append(self._step_once())
+        if records[-1].done: break
+    self._render()
+    return records
+
+# %% ../nbs/13_workbench.ipynb #ab0eaad0
+@patch
+def close(self: RolloutStepper) -> None:
+    self.env.close()
 
 # %% ../nbs/13_workbench.ipynb #40160cdc
 BUFFER_FIELDS = ("rewards", "dones", "values", "returns", "advantages", "raw_advantages", "actions_log_prob")
@@ -224,91 +234,100 @@ class BufferInspector:
         self.source = source
         self.refresh()
 
-    def refresh(self) -> None:
-        """Copy the fields from the source again (after a new rollout)."""
-        src = self.source
-        storage = src.alg.storage if hasattr(src, "alg") else src
-        if isinstance(storage, dict):
-            data = {k: torch.as_tensor(v) for k, v in storage.items()}
-        else:
-            data = {
-                k: getattr(storage, k)
-                for k in ("rewards", "dones", "values", "returns", "advantages", "actions_log_prob")
-            }
-            data["actions"] = storage.actions
-        self.data = {k: v.detach().cpu().clone().float() if k != "dones" else v.detach().cpu().clone().bool()
-                     for k, v in data.items() if v is not None}
-        if "returns" in self.data and "values" in self.data:
-            self.data["raw_advantages"] = self.data["returns"] - self.data["values"]
-        shape = {tuple(v.shape[:2]) for v in self.data.values()}
-        if len(shape) != 1: raise StRlError(f"buffer fields disagree on (steps, envs): {sorted(shape)}")
-        self.num_steps, self.num_envs = shape.pop()
-
     @property
     def fields(self) -> list[str]:
         "The fields present, in the usual order."
         return [f for f in BUFFER_FIELDS if f in self.data]
 
-    def series(self, field: str, env: int = 0) -> np.ndarray:
-        """One field over the steps of env `env` (actions: all dims, `(T, A)`)."""
-        if field not in self.data: raise StRlError(f"unknown buffer field '{field}'; known: {', '.join(self.data)}")
-        if not 0 <= env < self.num_envs: raise StRlError(f"env {env} out of range for {self.num_envs} envs")
-        return self.data[field][:, env].numpy()
+@patch
+def refresh(self: BufferInspector) -> None:
+    """Copy the fields from the source again (after a new rollout)."""
+    src = self.source
+    storage = src.alg.storage if hasattr(src, "alg") else src
+    if isinstance(storage, dict):
+        data = {k: torch.as_tensor(v) for k, v in storage.items()}
+    else:
+        data = {
+            k: getattr(storage, k)
+            for k in ("rewards", "dones", "values", "returns", "advantages", "actions_log_prob")
+        }
+        data["actions"] = storage.actions
+    self.data = {k: v.detach().cpu().clone().float() if k != "dones" else v.detach().cpu().clone().bool()
+                 for k, v in data.items() if v is not None}
+    if "returns" in self.data and "values" in self.data:
+        self.data["raw_advantages"] = self.data["returns"] - self.data["values"]
+    shape = {tuple(v.shape[:2]) for v in self.data.values()}
+    if len(shape) != 1: raise StRlError(f"buffer fields disagree on (steps, envs): {sorted(shape)}")
+    self.num_steps, self.num_envs = shape.pop()
 
-    def episode_ends(self, env: int = 0) -> list[int]:
-        """Steps at which env `env`'s episodes ended."""
-        return np.flatnonzero(self.series("dones", env)).tolist()
+@patch
+def series(self: BufferInspector, field: str, env: int = 0) -> np.ndarray:
+    """One field over the steps of env `env` (actions: all dims, `(T, A)`)."""
+    if field not in self.data: raise StRlError(f"unknown buffer field '{field}'; known: {', '.join(self.data)}")
+    if not 0 <= env < self.num_envs: raise StRlError(f"env {env} out of range for {self.num_envs} envs")
+    return self.data[field][:, env].numpy()
 
-    def summary(self) -> dict[str, dict[str, float]]:
-        """mean / std / min / max of each field over all envs and steps, and the number of episode ends."""
-        out = {}
-        for f in self.fields:
-            v = self.data[f].float()
-            out[f] = {
-                "mean": v.mean().item(),
-                "std": v.std(correction=0).item(),
-                "min": v.min().item(),
-                "max": v.max().item(),
-            }
-        if "dones" in self.data: out["dones"]["count"] = int(self.data["dones"].sum())
-        return out
+# %% ../nbs/13_workbench.ipynb #500f66fc
+@patch
+def episode_ends(self: BufferInspector, env: int = 0) -> list[int]:
+    """Steps at which env `env`'s episodes ended."""
+    return np.flatnonzero(self.series("dones", env)).tolist()
 
-    def check_gae(self, gamma: float, lam: float, last_values: torch.Tensor | None = None) -> float:
-        """Largest |returns − GAE(rewards, values, dones)| recomputed step by step (a plain loop, the textbook way)."""
-        r, v, d = self.data["rewards"], self.data["values"], self.data["dones"].float()
-        T, N = r.shape
-        nxt = torch.zeros(N) if last_values is None else last_values.view(-1).cpu().float()
-        adv, gae = torch.zeros(T, N), torch.zeros(N)
-        for t in reversed(range(T)):
-            not_done = 1.0 - d[t]
-            delta = r[t] + gamma * nxt * not_done - v[t]
-            gae = delta + gamma * lam * not_done * gae
-            adv[t], nxt = gae, v[t]
-        return (adv + v - self.data["returns"]).abs().max().item()
+@patch
+def summary(self: BufferInspector) -> dict[str, dict[str, float]]:
+    """mean / std / min / max of each field over all envs and steps, and the number of episode ends."""
+    out = {}
+    for f in self.fields:
+        v = self.data[f].float()
+        out[f] = {
+            "mean": v.mean().item(),
+            "std": v.std(correction=0).item(),
+            "min": v.min().item(),
+            "max": v.max().item(),
+        }
+    if "dones" in self.data: out["dones"]["count"] = int(self.data["dones"].sum())
+    return out
 
-    def figure(self, env: int = 0, fields=("rewards", "values", "returns", "raw_advantages"), fig=None):
-        """Time plot of `fields` for env `env`, one row each, episode ends as dashed lines."""
-        fields = [f for f in fields if f in self.data]
-        fig = fig or new_figure(7.0, 1.4 * len(fields) + 0.4)
-        fig.clear()
-        axes = fig.subplots(len(fields), 1, sharex=True, squeeze=False)[:, 0]
-        ends = self.episode_ends(env) if "dones" in self.data else []
-        for ax, f in zip(axes, fields):
-            ax.plot(self.series(f, env), lw=1.2)
-            for e in ends: ax.axvline(e, color="tab:red", ls="--", lw=0.8)
-            ax.set_ylabel(f, fontsize=8); ax.tick_params(labelsize=7); ax.grid(alpha=0.3)
-        axes[-1].set_xlabel(f"step (env {env}; dashed: episode ends)", fontsize=8)
-        return fig
+@patch
+def check_gae(self: BufferInspector, gamma: float, lam: float, last_values: torch.Tensor | None = None) -> float:
+    """Largest |returns − GAE(rewards, values, dones)| recomputed step by step (a plain loop, the textbook way)."""
+    r, v, d = self.data["rewards"], self.data["values"], self.data["dones"].float()
+    T, N = r.shape
+    nxt = torch.zeros(N) if last_values is None else last_values.view(-1).cpu().float()
+    adv, gae = torch.zeros(T, N), torch.zeros(N)
+    for t in reversed(range(T)):
+        not_done = 1.0 - d[t]
+        delta = r[t] + gamma * nxt * not_done - v[t]
+        gae = delta + gamma * lam * not_done * gae
+        adv[t], nxt = gae, v[t]
+    return (adv + v - self.data["returns"]).abs().max().item()
 
-    def histogram_figure(self, field: str = "raw_advantages", bins: int = 40, fig=None):
-        """Histogram of `field` over all envs and steps."""
-        if field not in self.data: raise StRlError(f"unknown buffer field '{field}'; known: {', '.join(self.data)}")
-        fig = fig or new_figure(4.0, 2.6)
-        fig.clear()
-        ax = fig.subplots()
-        ax.hist(self.data[field].flatten().numpy(), bins=bins, color="tab:blue", alpha=0.8)
-        ax.set_title(field, fontsize=9); ax.tick_params(labelsize=7); ax.grid(alpha=0.3)
-        return fig
+# %% ../nbs/13_workbench.ipynb #75e6f17e
+@patch
+def figure(self: BufferInspector, env: int = 0, fields=("rewards", "values", "returns", "raw_advantages"), fig=None):
+    """Time plot of `fields` for env `env`, one row each, episode ends as dashed lines."""
+    fields = [f for f in fields if f in self.data]
+    fig = fig or new_figure(7.0, 1.4 * len(fields) + 0.4)
+    fig.clear()
+    axes = fig.subplots(len(fields), 1, sharex=True, squeeze=False)[:, 0]
+    ends = self.episode_ends(env) if "dones" in self.data else []
+    for ax, f in zip(axes, fields):
+        ax.plot(self.series(f, env), lw=1.2)
+        for e in ends: ax.axvline(e, color="tab:red", ls="--", lw=0.8)
+        ax.set_ylabel(f, fontsize=8); ax.tick_params(labelsize=7); ax.grid(alpha=0.3)
+    axes[-1].set_xlabel(f"step (env {env}; dashed: episode ends)", fontsize=8)
+    return fig
+
+@patch
+def histogram_figure(self: BufferInspector, field: str = "raw_advantages", bins: int = 40, fig=None):
+    """Histogram of `field` over all envs and steps."""
+    if field not in self.data: raise StRlError(f"unknown buffer field '{field}'; known: {', '.join(self.data)}")
+    fig = fig or new_figure(4.0, 2.6)
+    fig.clear()
+    ax = fig.subplots()
+    ax.hist(self.data[field].flatten().numpy(), bins=bins, color="tab:blue", alpha=0.8)
+    ax.set_title(field, fontsize=9); ax.tick_params(labelsize=7); ax.grid(alpha=0.3)
+    return fig
 
 # %% ../nbs/13_workbench.ipynb #68ab797f
 class HyperparameterController:
@@ -352,7 +371,6 @@ MONITOR_PLOTS = (
     ("fps", "steps/s"),
 )
 
-
 class TrainingMonitor:
     """Training curves from per-iteration metrics, redrawn at most every `refresh_s` s and within `max_fraction` of the
     time."""
@@ -367,60 +385,69 @@ class TrainingMonitor:
         self.fig = None
         self.draws = 0
 
-    def add(self, metrics: dict) -> None:
-        """Record one iteration's metrics (thread-safe)."""
-        with self._lock: self.metrics.append(metrics)
+@patch
+def add(self: TrainingMonitor, metrics: dict) -> None:
+    """Record one iteration's metrics (thread-safe)."""
+    with self._lock: self.metrics.append(metrics)
 
-    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """(env steps, values) of one metric; iterations where it is missing or not finite are skipped."""
-        with self._lock: ms = list(self.metrics)
-        pts = [(m.get("env_steps", m.get("iteration", i)), m[key]) for i, m in enumerate(ms)
-               if isinstance(m.get(key), (int, float)) and np.isfinite(m[key])]
-        if not pts: return np.zeros(0), np.zeros(0)
-        x, y = zip(*pts)
-        return np.asarray(x, float), np.asarray(y, float)
+@patch
+def series(self: TrainingMonitor, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """(env steps, values) of one metric; iterations where it is missing or not finite are skipped."""
+    with self._lock: ms = list(self.metrics)
+    pts = [(m.get("env_steps", m.get("iteration", i)), m[key]) for i, m in enumerate(ms)
+           if isinstance(m.get(key), (int, float)) and np.isfinite(m[key])]
+    if not pts: return np.zeros(0), np.zeros(0)
+    x, y = zip(*pts)
+    return np.asarray(x, float), np.asarray(y, float)
 
-    def due(self, now: float | None = None) -> bool:
-        """Whether a redraw is allowed now (see above)."""
-        wait = max(self.refresh_s, self.last_draw_seconds / self.max_fraction if self.max_fraction > 0 else 0.0)
-        return (time.monotonic() if now is None else now) - self._last_draw >= wait
+# %% ../nbs/13_workbench.ipynb #c7da4906
+@patch
+def due(self: TrainingMonitor, now: float | None = None) -> bool:
+    """Whether a redraw is allowed now (see above)."""
+    wait = max(self.refresh_s, self.last_draw_seconds / self.max_fraction if self.max_fraction > 0 else 0.0)
+    return (time.monotonic() if now is None else now) - self._last_draw >= wait
 
-    def _build(self) -> None:
-        from matplotlib.ticker import MaxNLocator
-        w, h, dpi = self._size
-        self.fig = new_figure(w, h, dpi, layout=None)
-        n = len(self.plots)
-        cols = 4 if n > 4 else n
-        rows = (n + cols - 1) // cols
-        axes = self.fig.subplots(rows, cols, squeeze=False).flatten()
-        self.fig.subplots_adjust(left=0.06, right=0.99, top=0.93, bottom=0.08, wspace=0.32, hspace=0.4)
-        self._lines = []
-        for ax, (key, title) in zip(axes, self.plots):
-            line, = ax.plot([], [], lw=1.3)
-            ax.set_title(title, fontsize=8); ax.tick_params(labelsize=6); ax.grid(alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(3)); ax.yaxis.set_major_locator(MaxNLocator(4))
-            self._lines.append((ax, line, key))
-        for ax in axes[n:]: ax.set_visible(False)
+@patch
+def _build(self: TrainingMonitor) -> None:
+    from matplotlib.ticker import MaxNLocator
+    w, h, dpi = self._size
+    self.fig = new_figure(w, h, dpi, layout=None)
+    n = len(self.plots)
+    cols = 4 if n > 4 else n
+    rows = (n + cols - 1) // cols
+    axes = self.fig.subplots(rows, cols, squeeze=False).flatten()
+    self.fig.subplots_adjust(left=0.06, right=0.99, top=0.93, bottom=0.08, wspace=0.32, hspace=0.4)
+    self._lines = []
+    for ax, (key, title) in zip(axes, self.plots):
+        line, = ax.plot([], [], lw=1.3)
+        ax.set_title(title, fontsize=8); ax.tick_params(labelsize=6); ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(3)); ax.yaxis.set_major_locator(MaxNLocator(4))
+        self._lines.append((ax, line, key))
+    for ax in axes[n:]: ax.set_visible(False)
 
-    def draw(self) -> bytes:
-        """Update the curves and return the figure as PNG bytes (thread-safe)."""
-        with self._draw_lock: return self._draw()
+@patch
+def draw(self: TrainingMonitor) -> bytes:
+    """Update the curves and return the figure as PNG bytes (thread-safe)."""
+    with self._draw_lock: return self._draw()
 
-    def _draw(self) -> bytes:
-        if self.fig is None: self._build()                # once; not counted in the drawing time
-        t0 = time.perf_counter()
-        for ax, line, key in self._lines:
-            x, y = self.series(key)
-            line.set_data(x, y)
-            line.set_marker("o" if len(x) < 30 else "")   # a few points are visible as dots
-            line.set_markersize(3)
-            if len(x):
-                ax.relim(); ax.autoscale_view()
-        png = figure_png(self.fig)
-        self._last_draw, self.last_draw_seconds = time.monotonic(), time.perf_counter() - t0
-        self.draws += 1
-        return png
+# %% ../nbs/13_workbench.ipynb #67a47825
+@patch
+def _draw(self: TrainingMonitor) -> bytes:
+    if self.fig is None: self._build()                # once; not counted in the drawing time
+    t0 = time.perf_counter()
+    for ax, line, key in self._lines:
+        x, y = self.series(key)
+        line.set_data(x, y)
+        line.set_marker("o" if len(x) < 30 else "")   # a few points are visible as dots
+        line.set_markersize(3)
+        if len(x):
+            ax.relim(); ax.autoscale_view()
+    png = figure_png(self.fig)
+    self._last_draw, self.last_draw_seconds = time.monotonic(), time.perf_counter() - t0
+    self.draws += 1
+    return png
 
-    def draw_if_due(self) -> bytes | None:
-        """`draw()` when due, else None."""
-        return self.draw() if self.due() else None
+@patch
+def draw_if_due(self: TrainingMonitor) -> bytes | None:
+    """`draw()` when due, else None."""
+    return self.draw() if self.due() else None

@@ -8,7 +8,9 @@ from fastcore.basics import patch
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
+# the annotations of inherited dataclass fields resolve in this module (e.g. for the docs)
+from typing import Any  # noqa: F401
 
 import torch
 from torch import nn
@@ -54,6 +56,7 @@ class _AmpAlgFields:
         check_range("algorithm.amp_replay_buffer_size", self.amp_replay_buffer_size, 0, integer=True)
         check_range("algorithm.amp_normalizer_clip", self.amp_normalizer_clip, 0, lo_open=True)
 
+# %% ../../nbs/06c_appo.ipynb #f68aa205
 class AmpPPOMixin:
     """Adversarial motion priors on a PPO-family algorithm: style reward, discriminator loss, AMP normaliser, replay."""
     def __init__(self, actor_critic, *args, discriminator_loss_coef: float = 1.0, gradient_penalty_coef: float = 10.0,
@@ -98,16 +101,21 @@ class AmpPPOMixin:
     style_reward_coef = property(lambda self: self.discriminator.style_reward_coef,
                                  lambda self, v: setattr(self.discriminator, "style_reward_coef", v))
 
-    def init_storage(self, num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape) -> None:
-        super().init_storage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape)
-        d = (self.discriminator.input_dim,)
-        self.storage = AmpRolloutStorage(
-            num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape, d, d, self.device
-        )
+# %% ../../nbs/06c_appo.ipynb #a0a8805d
+@patch
+def init_storage(self: AmpPPOMixin, num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape,
+                 action_shape) -> None:
+    super(AmpPPOMixin, self).init_storage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape,
+                                          action_shape)
+    d = (self.discriminator.input_dim,)
+    self.storage = AmpRolloutStorage(
+        num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape, d, d, self.device
+    )
 
-    def clip_gradients(self, params: list) -> None:
-        nn.utils.clip_grad_norm_(self._policy_params, self.max_grad_norm, foreach=True)
-        nn.utils.clip_grad_norm_(self._disc_params, self.max_grad_norm, foreach=True)
+@patch
+def clip_gradients(self: AmpPPOMixin, params: list) -> None:
+    nn.utils.clip_grad_norm_(self._policy_params, self.max_grad_norm, foreach=True)
+    nn.utils.clip_grad_norm_(self._disc_params, self.max_grad_norm, foreach=True)
 
 # %% ../../nbs/06c_appo.ipynb #7fa6d92e
 @patch
@@ -176,13 +184,13 @@ def state_dict(self: AmpPPOMixin) -> dict:
     if self.amp_replay is not None: d["amp_replay_state_dict"] = self.amp_replay.state_dict()   # exact resume
     return d
 
+# %% ../../nbs/06c_appo.ipynb #84db3ef3
 @patch
 def load_state_dict(self: AmpPPOMixin, d: dict, load_optimizer: bool = True) -> None:
     super(AmpPPOMixin, self).load_state_dict(d, load_optimizer)
     if "amp_normalizer_state_dict" in d: self.amp_normalizer.load_state_dict(d["amp_normalizer_state_dict"])
     if self.amp_replay is not None and "amp_replay_state_dict" in d:
         self.amp_replay.load_state_dict(d["amp_replay_state_dict"])
-
 
 # %% ../../nbs/06c_appo.ipynb #3e82cc25
 @dataclass

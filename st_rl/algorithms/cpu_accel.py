@@ -4,6 +4,7 @@
 
 # %% ../../nbs/06d_cpu_accel.ipynb #4457636e
 from __future__ import annotations
+from fastcore.basics import patch
 
 import sys
 
@@ -22,6 +23,7 @@ __all__ = ['LOSS_FUNCTIONS', 'replaced_loss_functions', 'PPOManualGradients', 'E
 
 # %% ../../nbs/06d_cpu_accel.ipynb #cfd734cf
 LOSS_FUNCTIONS = ("surrogate_loss", "value_loss", "gaussian_kl")
+
 _SHIPPED = {n: getattr(_ppo, n) for n in LOSS_FUNCTIONS}      # as `st_rl.algorithms.ppo` ships them
 
 def replaced_loss_functions() -> list[str]:
@@ -61,6 +63,7 @@ def _forward(layers: list, x: torch.Tensor) -> tuple[torch.Tensor, list]:
         hs.append(x)
     return x, hs
 
+# %% ../../nbs/06d_cpu_accel.ipynb #feb0a2ef
 class PPOManualGradients:
     """PPO's minibatch loss terms for a plain MLP `ActorCritic` on the CPU, with their gradients computed in closed
     form (autograd off) into buffers of its own; `assign` makes them the parameters' `.grad`. See above."""
@@ -110,80 +113,86 @@ class PPOManualGradients:
         ac = alg.actor_critic
         return cls(ac, _grad_layers(ac.actor), _grad_layers(ac.critic))
 
-    def _backward(self, layers: list, hs: list, g: torch.Tensor) -> None:
-        "Back through `layers` from `g` = ∂L/∂output, writing each linear layer's weight and bias gradients."
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]; kind = layer[0]
-            if kind == "linear":
-                torch.mm(g.t(), hs[i], out=self._grad[id(layer[1])])
-                torch.sum(g, 0, out=self._grad[id(layer[2])])
-                if i > 0: g = torch.mm(g, layer[1])
-            elif kind == "tanh":
-                y = hs[i + 1].numpy(); gn = g.numpy()
-                gn *= np.float32(1) - y * y                  # torch's tanh_backward: grad · (1 − y²)
-            elif kind == "torch_tanh": g = torch.ops.aten.tanh_backward(g, hs[i + 1])
-            elif kind == "relu": g = torch.ops.aten.threshold_backward(g, hs[i + 1], 0)
-            elif kind == "elu": g = torch.ops.aten.elu_backward(g, layer[1], 1, 1, False, hs[i])
-            elif kind == "lrelu": g = torch.ops.aten.leaky_relu_backward(g, hs[i], layer[1], False)
+# %% ../../nbs/06d_cpu_accel.ipynb #25ff0a6e
+@patch
+def _backward(self: PPOManualGradients, layers: list, hs: list, g: torch.Tensor) -> None:
+    "Back through `layers` from `g` = ∂L/∂output, writing each linear layer's weight and bias gradients."
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]; kind = layer[0]
+        if kind == "linear":
+            torch.mm(g.t(), hs[i], out=self._grad[id(layer[1])])
+            torch.sum(g, 0, out=self._grad[id(layer[2])])
+            if i > 0: g = torch.mm(g, layer[1])
+        elif kind == "tanh":
+            y = hs[i + 1].numpy(); gn = g.numpy()
+            gn *= np.float32(1) - y * y                  # torch's tanh_backward: grad · (1 − y²)
+        elif kind == "torch_tanh": g = torch.ops.aten.tanh_backward(g, hs[i + 1])
+        elif kind == "relu": g = torch.ops.aten.threshold_backward(g, hs[i + 1], 0)
+        elif kind == "elu": g = torch.ops.aten.elu_backward(g, layer[1], 1, 1, False, hs[i])
+        elif kind == "lrelu": g = torch.ops.aten.leaky_relu_backward(g, hs[i], layer[1], False)
 
-    def __call__(self, alg: PPO, mb: Batch) -> tuple[dict, dict, dict]:
-        """`compute_losses(mb)` of `alg`, `(losses, inter_vars, stats)`, with the weighted loss's gradients in
-        `grads`."""
-        torch.randn(mb.actions.shape, dtype=torch.float32)     # the noise `actor_losses` draws through `ac.act`
-        f32 = np.float32
-        with torch.no_grad():
-            mu_t, ha = _forward(self.actor, mb.obs)
-            v_t, hc = _forward(self.critic, mb.critic_obs)
-            sig_t = self.ac.current_std().detach()
-            sig, logsig = sig_t.numpy(), sig_t.log().numpy()
-            mu, a = mu_t.numpy(), mb.actions.numpy()
-            B, c = a.shape[0], alg.clip_param
-            z = (a - mu) / sig
-            logp = -(f32(0.5) * (z * z) + logsig + f32(_LOG_SQRT_2PI)).sum(-1)
-            adv = mb.advantages.numpy().reshape(-1)
-            ratio = np.exp(logp - mb.old_actions_log_prob.numpy().reshape(-1))
-            unclipped, clipped = ratio * adv, np.clip(ratio, f32(1.0 - c), f32(1.0 + c)) * adv
-            surrogate = -np.minimum(unclipped, clipped).mean()
-            g_logp = np.where(unclipped <= clipped, adv * ratio, f32(0)) * f32(-alg.surrogate_loss_coef / B)
-            gz = g_logp[:, None] * z
-            g_mu = gz / sig
-            g_sig = (gz * z).sum(0) / sig - g_logp.sum() / sig
-            if alg.entropy_coef != 0: g_sig = g_sig - f32(alg.entropy_coef) / sig
-            g_std = g_sig if self.scalar_std else g_sig * sig            # log σ: ∂σ/∂ log σ = σ
-            self._grad[id(self.std_param)].copy_(torch.from_numpy(np.asarray(g_std, dtype=np.float32)))
-            v, ret = v_t.numpy()[:, 0], mb.returns.numpy().reshape(-1)
-            vc = alg.value_loss_coef
-            if alg.use_clipped_value_loss:
-                old_v = mb.values.numpy().reshape(-1)
-                dv = v - old_v
-                v_clip = old_v + np.clip(dv, f32(-c), f32(c))
-                e, e_clip = (v - ret) ** 2, (v_clip - ret) ** 2
-                vloss = np.maximum(e, e_clip).mean()
-                w = np.where(e > e_clip, f32(1), np.where(e == e_clip, f32(0.5), f32(0)))
-                inside = (dv >= -c) & (dv <= c)
-                g_v = (w * 2 * (v - ret) + (1 - w) * 2 * (v_clip - ret) * inside) * f32(vc / B)
-            else:
-                vloss = ((ret - v) ** 2).mean()
-                g_v = (ret - v) * f32(-2.0 * vc / B)
-            self._backward(self.actor, ha, torch.from_numpy(np.asarray(g_mu, dtype=np.float32)))
-            self._backward(self.critic, hc, torch.from_numpy(np.asarray(g_v, dtype=np.float32)[:, None]))
-            old_mu, old_sig = mb.old_mu.numpy(), mb.old_sigma.numpy()
-            kl = (
-                (np.log(sig / old_sig) + (old_sig * old_sig + (old_mu - mu) ** 2) / (f32(2.0) * (sig * sig)) - f32(0.5))
-                .sum(-1)
-                .mean()
-            )
-            clip_fraction = (np.abs(ratio - 1) > c).mean(dtype=np.float32)
-            entropy = (f32(0.5 + _LOG_SQRT_2PI) + logsig).sum()
-        t = lambda x: torch.tensor(x, dtype=torch.float32)
-        kl = t(kl)
-        return ({"surrogate_loss": t(surrogate), "value_loss": t(vloss), "entropy": t(-entropy)},
-                {"kl": kl}, {"kl": kl, "clip_fraction": t(clip_fraction)})
+# %% ../../nbs/06d_cpu_accel.ipynb #1e3d0fd9
+@patch
+def __call__(self: PPOManualGradients, alg: PPO, mb: Batch) -> tuple[dict, dict, dict]:
+    """`compute_losses(mb)` of `alg`, `(losses, inter_vars, stats)`, with the weighted loss's gradients in
+    `grads`."""
+    torch.randn(mb.actions.shape, dtype=torch.float32)     # the noise `actor_losses` draws through `ac.act`
+    f32 = np.float32
+    with torch.no_grad():
+        mu_t, ha = _forward(self.actor, mb.obs)
+        v_t, hc = _forward(self.critic, mb.critic_obs)
+        sig_t = self.ac.current_std().detach()
+        sig, logsig = sig_t.numpy(), sig_t.log().numpy()
+        mu, a = mu_t.numpy(), mb.actions.numpy()
+        B, c = a.shape[0], alg.clip_param
+        z = (a - mu) / sig
+        logp = -(f32(0.5) * (z * z) + logsig + f32(_LOG_SQRT_2PI)).sum(-1)
+        adv = mb.advantages.numpy().reshape(-1)
+        ratio = np.exp(logp - mb.old_actions_log_prob.numpy().reshape(-1))
+        unclipped, clipped = ratio * adv, np.clip(ratio, f32(1.0 - c), f32(1.0 + c)) * adv
+        surrogate = -np.minimum(unclipped, clipped).mean()
+        g_logp = np.where(unclipped <= clipped, adv * ratio, f32(0)) * f32(-alg.surrogate_loss_coef / B)
+        gz = g_logp[:, None] * z
+        g_mu = gz / sig
+        g_sig = (gz * z).sum(0) / sig - g_logp.sum() / sig
+        if alg.entropy_coef != 0: g_sig = g_sig - f32(alg.entropy_coef) / sig
+        g_std = g_sig if self.scalar_std else g_sig * sig            # log σ: ∂σ/∂ log σ = σ
+        self._grad[id(self.std_param)].copy_(torch.from_numpy(np.asarray(g_std, dtype=np.float32)))
+        v, ret = v_t.numpy()[:, 0], mb.returns.numpy().reshape(-1)
+        vc = alg.value_loss_coef
+        if alg.use_clipped_value_loss:
+            old_v = mb.values.numpy().reshape(-1)
+            dv = v - old_v
+            v_clip = old_v + np.clip(dv, f32(-c), f32(c))
+            e, e_clip = (v - ret) ** 2, (v_clip - ret) ** 2
+            vloss = np.maximum(e, e_clip).mean()
+            w = np.where(e > e_clip, f32(1), np.where(e == e_clip, f32(0.5), f32(0)))
+            inside = (dv >= -c) & (dv <= c)
+            g_v = (w * 2 * (v - ret) + (1 - w) * 2 * (v_clip - ret) * inside) * f32(vc / B)
+        else:
+            vloss = ((ret - v) ** 2).mean()
+            g_v = (ret - v) * f32(-2.0 * vc / B)
+        self._backward(self.actor, ha, torch.from_numpy(np.asarray(g_mu, dtype=np.float32)))
+        self._backward(self.critic, hc, torch.from_numpy(np.asarray(g_v, dtype=np.float32)[:, None]))
+        old_mu, old_sig = mb.old_mu.numpy(), mb.old_sigma.numpy()
+        kl = (
+            (np.log(sig / old_sig) + (old_sig * old_sig + (old_mu - mu) ** 2) / (f32(2.0) * (sig * sig)) - f32(0.5))
+            .sum(-1)
+            .mean()
+        )
+        clip_fraction = (np.abs(ratio - 1) > c).mean(dtype=np.float32)
+        entropy = (f32(0.5 + _LOG_SQRT_2PI) + logsig).sum()
+    t = lambda x: torch.tensor(x, dtype=torch.float32)
+    kl = t(kl)
+    return ({"surrogate_loss": t(surrogate), "value_loss": t(vloss), "entropy": t(-entropy)},
+            {"kl": kl}, {"kl": kl, "clip_fraction": t(clip_fraction)})
 
-    def assign(self) -> None:
-        """Make the computed gradients the parameters' `.grad` (what `backward` leaves after
-        `zero_grad(set_to_none=True)`)."""
-        for p, g in zip(self.params, self.grads): p.grad = g
+# %% ../../nbs/06d_cpu_accel.ipynb #ef261970
+@patch
+def assign(self: PPOManualGradients) -> None:
+    """Make the computed gradients the parameters' `.grad` (what `backward` leaves after
+    `zero_grad(set_to_none=True)`)."""
+    for p, g in zip(self.params, self.grads): p.grad = g
 
 # %% ../../nbs/06d_cpu_accel.ipynb #ee78fd89
 def _eager(fn):
@@ -202,70 +211,75 @@ class EagerAdam(torch.optim.Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=True)
         self._one = torch.ones(())
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        "torch's `load_state_dict` after `check_optimizer_state` (a misfit: `ValueError`, this optimiser unchanged)."
-        check_optimizer_state(self, state_dict)
-        _eager(torch.optim.Optimizer.load_state_dict)(self, state_dict)
+@patch
+def load_state_dict(self: EagerAdam, state_dict: dict) -> None:
+    "torch's `load_state_dict` after `check_optimizer_state` (a misfit: `ValueError`, this optimiser unchanged)."
+    check_optimizer_state(self, state_dict)
+    _eager(torch.optim.Optimizer.load_state_dict)(self, state_dict)
 
-    def _kernel_groups(self) -> list[tuple[dict, list[list[torch.Tensor]]]] | None:
-        "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
-        out = []
-        for g in self.param_groups:
-            if (
-                g["amsgrad"]
-                or g["maximize"]
-                or g["differentiable"]
-                or g["capturable"]
-                or g.get("decoupled_weight_decay")
-            ):
-                return None
-            ps = [p for p in g["params"] if p.grad is not None]
-            if not ps: continue
-            if any(q.device != ps[0].device or q.dtype != ps[0].dtype or q.is_complex() for q in ps): return None
-            for q in ps:
-                st = self.state[q]
-                if not st:                               # torch's fused initial state
-                    st["step"] = torch.zeros((), dtype=torch.float32, device=q.device)
-                    st["exp_avg"] = torch.zeros_like(q, memory_format=torch.preserve_format)
-                    st["exp_avg_sq"] = torch.zeros_like(q, memory_format=torch.preserve_format)
-            sts = [self.state[q] for q in ps]
-            out.append((g, [ps, [q.grad for q in ps], [s["exp_avg"] for s in sts], [s["exp_avg_sq"] for s in sts],
-                            [s["step"] for s in sts]]))
-        return out
+# %% ../../nbs/06d_cpu_accel.ipynb #cc603eb1
+@patch
+def _kernel_groups(self: EagerAdam) -> list[tuple[dict, list[list[torch.Tensor]]]] | None:
+    "Per group: (group, [params, grads, exp_avgs, exp_avg_sqs, steps]) for the fused call; None: torch's step."
+    out = []
+    for g in self.param_groups:
+        if (
+            g["amsgrad"]
+            or g["maximize"]
+            or g["differentiable"]
+            or g["capturable"]
+            or g.get("decoupled_weight_decay")
+        ):
+            return None
+        ps = [p for p in g["params"] if p.grad is not None]
+        if not ps: continue
+        if any(q.device != ps[0].device or q.dtype != ps[0].dtype or q.is_complex() for q in ps): return None
+        for q in ps:
+            st = self.state[q]
+            if not st:                               # torch's fused initial state
+                st["step"] = torch.zeros((), dtype=torch.float32, device=q.device)
+                st["exp_avg"] = torch.zeros_like(q, memory_format=torch.preserve_format)
+                st["exp_avg_sq"] = torch.zeros_like(q, memory_format=torch.preserve_format)
+        sts = [self.state[q] for q in ps]
+        out.append((g, [ps, [q.grad for q in ps], [s["exp_avg"] for s in sts], [s["exp_avg_sq"] for s in sts],
+                        [s["step"] for s in sts]]))
+    return out
 
-    def step(self, closure=None):
-        if "torch._dynamo" in sys.modules and torch.compiler.is_compiling(): return super().step(closure)
-        loss = None
-        if closure is not None:
-            with torch.enable_grad(): loss = closure()
-        with torch.no_grad():
-            groups = self._kernel_groups()
-            if groups is None:
-                super().step()
-                return loss
-            for g, (ps, grads, m, v, steps) in groups:
-                # torch's fast CPU form, the same sums
-                if steps[0].is_cpu: torch._foreach_add_(steps, self._one, alpha=1.0)
-                else: torch._foreach_add_(steps, 1)
-                b1, b2 = g["betas"]
-                torch._fused_adam_(
-                    ps,
-                    grads,
-                    m,
-                    v,
-                    [],
-                    steps,
-                    amsgrad=False,
-                    lr=g["lr"],
-                    beta1=b1,
-                    beta2=b2,
-                    weight_decay=g["weight_decay"],
-                    eps=g["eps"],
-                    maximize=False,
-                    grad_scale=None,
-                    found_inf=None,
-                )
-        return loss
+# %% ../../nbs/06d_cpu_accel.ipynb #9df7d024
+@patch
+def step(self: EagerAdam, closure=None):
+    if "torch._dynamo" in sys.modules and torch.compiler.is_compiling(): return super(EagerAdam, self).step(closure)
+    loss = None
+    if closure is not None:
+        with torch.enable_grad(): loss = closure()
+    with torch.no_grad():
+        groups = self._kernel_groups()
+        if groups is None:
+            super(EagerAdam, self).step()
+            return loss
+        for g, (ps, grads, m, v, steps) in groups:
+            # torch's fast CPU form, the same sums
+            if steps[0].is_cpu: torch._foreach_add_(steps, self._one, alpha=1.0)
+            else: torch._foreach_add_(steps, 1)
+            b1, b2 = g["betas"]
+            torch._fused_adam_(
+                ps,
+                grads,
+                m,
+                v,
+                [],
+                steps,
+                amsgrad=False,
+                lr=g["lr"],
+                beta1=b1,
+                beta2=b2,
+                weight_decay=g["weight_decay"],
+                eps=g["eps"],
+                maximize=False,
+                grad_scale=None,
+                found_inf=None,
+            )
+    return loss
 
 # %% ../../nbs/06d_cpu_accel.ipynb #7b7ddeda
 class CpuAccelerator:
@@ -277,73 +291,84 @@ class CpuAccelerator:
         self.eager_adam = bool(eager_adam)
         self._said: set[str] = set()
 
-    def install(self, alg) -> None:
-        "Attach to `alg`: its `update` and the runner's rollout ask this accelerator for their kernels."
-        alg.accelerator = self
+@patch
+def install(self: CpuAccelerator, alg) -> None:
+    "Attach to `alg`: its `update` and the runner's rollout ask this accelerator for their kernels."
+    alg.accelerator = self
 
-    def make_optimizer(self, params, lr: float, device: torch.device | str = "cpu") -> torch.optim.Optimizer:
-        """The optimiser a PPO built for this run uses (its `make_optimizer`): `EagerAdam` on the CPU, else the
-        reference's `make_adam`."""
-        if self.eager_adam and torch.device(device).type == "cpu":
-            params = list(params)
-            try: return EagerAdam(params, lr=lr)
-            except (RuntimeError, TypeError, ValueError): pass
-        return _ppo.make_adam(params, lr, device)
+@patch
+def make_optimizer(self: CpuAccelerator, params, lr: float,
+                   device: torch.device | str = "cpu") -> torch.optim.Optimizer:
+    """The optimiser a PPO built for this run uses (its `make_optimizer`): `EagerAdam` on the CPU, else the
+    reference's `make_adam`."""
+    if self.eager_adam and torch.device(device).type == "cpu":
+        params = list(params)
+        try: return EagerAdam(params, lr=lr)
+        except (RuntimeError, TypeError, ValueError): pass
+    return _ppo.make_adam(params, lr, device)
 
-    def optimizer_why_not(self, alg) -> str | None:
-        "Why `alg`'s optimiser is not `EagerAdam`, or None where it is."
-        if not self.eager_adam: return "switched off"
-        opt = getattr(alg, "optimizer", None)
-        return None if isinstance(opt, EagerAdam) else f"the optimiser is {type(opt).__name__}"
+@patch
+def optimizer_why_not(self: CpuAccelerator, alg) -> str | None:
+    "Why `alg`'s optimiser is not `EagerAdam`, or None where it is."
+    if not self.eager_adam: return "switched off"
+    opt = getattr(alg, "optimizer", None)
+    return None if isinstance(opt, EagerAdam) else f"the optimiser is {type(opt).__name__}"
 
-    def _aside(self, device: str, reason: str, quiet: bool = False) -> None:
-        "Say once per reason that `device` steps aside (the reference runs)."
-        if quiet or (device, reason) in self._said: return
-        self._said.add((device, reason))
-        print(
-            f"st_rl: the CPU accelerator's {device} steps aside ({reason}); the reference PPO runs",
-            file=sys.stderr,
-            flush=True,
-        )
+# %% ../../nbs/06d_cpu_accel.ipynb #06195342
+@patch
+def _aside(self: CpuAccelerator, device: str, reason: str, quiet: bool = False) -> None:
+    "Say once per reason that `device` steps aside (the reference runs)."
+    if quiet or (device, reason) in self._said: return
+    self._said.add((device, reason))
+    print(
+        f"st_rl: the CPU accelerator's {device} steps aside ({reason}); the reference PPO runs",
+        file=sys.stderr,
+        flush=True,
+    )
 
-    def rollout_why_not(self, alg) -> str | None:
-        "Why the numpy rollout cannot act for `alg`, or None where it can."
-        if not self.numpy_rollout: return "switched off"
-        if not isinstance(alg, PPO): return f"{type(alg).__name__} is not PPO"
-        t = type(alg)
-        own = [
-            n
-            for n in ("act", "act_sample", "act_evaluate")
-            if getattr(t, n) is not getattr(PPO, n) or n in alg.__dict__
-        ]
-        if own: return f"{t.__name__} has its own {', '.join(own)}"
-        if alg.device.type != "cpu": return f"the rollout runs on {alg.device.type}"
-        if NumpyRolloutPolicy.of(alg.actor_critic) is None:
-            return f"{type(alg.actor_critic).__name__} is not a plain CPU float32 MLP ActorCritic without hooks"
+@patch
+def rollout_why_not(self: CpuAccelerator, alg) -> str | None:
+    "Why the numpy rollout cannot act for `alg`, or None where it can."
+    if not self.numpy_rollout: return "switched off"
+    if not isinstance(alg, PPO): return f"{type(alg).__name__} is not PPO"
+    t = type(alg)
+    own = [
+        n
+        for n in ("act", "act_sample", "act_evaluate")
+        if getattr(t, n) is not getattr(PPO, n) or n in alg.__dict__
+    ]
+    if own: return f"{t.__name__} has its own {', '.join(own)}"
+    if alg.device.type != "cpu": return f"the rollout runs on {alg.device.type}"
+    if NumpyRolloutPolicy.of(alg.actor_critic) is None:
+        return f"{type(alg.actor_critic).__name__} is not a plain CPU float32 MLP ActorCritic without hooks"
+    return None
+
+@patch
+def rollout_kernel(self: CpuAccelerator, alg, quiet: bool = False) -> NumpyRolloutPolicy | None:
+    """The numpy policy for `alg`'s next rollout, or None (the torch policy acts)."""
+    why = self.rollout_why_not(alg)
+    if why is not None:
+        if self.numpy_rollout: self._aside("numpy rollout", why, quiet)
         return None
+    return NumpyRolloutPolicy.of(alg.actor_critic)
 
-    def rollout_kernel(self, alg, quiet: bool = False) -> NumpyRolloutPolicy | None:
-        """The numpy policy for `alg`'s next rollout, or None (the torch policy acts)."""
-        why = self.rollout_why_not(alg)
-        if why is not None:
-            if self.numpy_rollout: self._aside("numpy rollout", why, quiet)
-            return None
-        return NumpyRolloutPolicy.of(alg.actor_critic)
+# %% ../../nbs/06d_cpu_accel.ipynb #22645082
+@patch
+def gradient_kernel(self: CpuAccelerator, alg, quiet: bool = False) -> PPOManualGradients | None:
+    """The closed-form gradients for `alg`'s next update, or None (autograd runs)."""
+    if not self.manual_gradients: return None
+    why = PPOManualGradients.why_not(alg)
+    if why is not None:
+        self._aside("closed-form gradients", why, quiet)
+        return None
+    return PPOManualGradients.of(alg)
 
-    def gradient_kernel(self, alg, quiet: bool = False) -> PPOManualGradients | None:
-        """The closed-form gradients for `alg`'s next update, or None (autograd runs)."""
-        if not self.manual_gradients: return None
-        why = PPOManualGradients.why_not(alg)
-        if why is not None:
-            self._aside("closed-form gradients", why, quiet)
-            return None
-        return PPOManualGradients.of(alg)
-
-    def describe(self, alg) -> str:
-        "One line: what the accelerator does for `alg` and where it steps aside (nothing printed)."
-        parts = []
-        for name, on, why in (("numpy rollout", self.numpy_rollout, self.rollout_why_not(alg)),
-                              ("closed-form gradients", self.manual_gradients, PPOManualGradients.why_not(alg)),
-                              ("eager Adam", self.eager_adam, self.optimizer_why_not(alg))):
-            parts.append(f"{name} off" if not on else f"{name} on" if why is None else f"{name} steps aside ({why})")
-        return "CPU accelerator: " + "; ".join(parts)
+@patch
+def describe(self: CpuAccelerator, alg) -> str:
+    "One line: what the accelerator does for `alg` and where it steps aside (nothing printed)."
+    parts = []
+    for name, on, why in (("numpy rollout", self.numpy_rollout, self.rollout_why_not(alg)),
+                          ("closed-form gradients", self.manual_gradients, PPOManualGradients.why_not(alg)),
+                          ("eager Adam", self.eager_adam, self.optimizer_why_not(alg))):
+        parts.append(f"{name} off" if not on else f"{name} on" if why is None else f"{name} steps aside ({why})")
+    return "CPU accelerator: " + "; ".join(parts)

@@ -47,6 +47,7 @@ def check_estimator_cfg(cfg) -> None:
     check_range("algorithm.estimator_loss_coef", cfg.estimator_loss_coef, 0)
     check_range("algorithm.estimator_learning_rate", cfg.estimator_learning_rate, 0)   # 0: PPO's learning_rate
 
+# %% ../../nbs/06a_estimator_ppo.ipynb #40ca46ad
 def init_estimator_training(alg, estimator_loss_func: str, estimator_loss_coef: float, estimator_update: str,
                             estimator_learning_rate: float) -> None:
     "Set up `alg` (a PPO) to train its policy's estimator: the loss and, for 'after', the estimator's own Adam."
@@ -82,7 +83,7 @@ class EstimatorPPO(PPO):
             self, estimator_loss_func, estimator_loss_coef, estimator_update, estimator_learning_rate
         )
 
-
+# %% ../../nbs/06a_estimator_ppo.ipynb #faa402e8
 def estimator_pairs(
     estimate: torch.Tensor, target: torch.Tensor, masks: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,6 +125,7 @@ def train_estimator(alg) -> dict[str, float]:
         n += 1
     return {k: (v / max(n, 1)).item() for k, v in sums.items()}
 
+# %% ../../nbs/06a_estimator_ppo.ipynb #b1be30e9
 @patch
 def compute_losses(self: EstimatorPPO, minibatch: Batch) -> tuple[dict, dict, dict]:
     # the forward pass sets last_estimate

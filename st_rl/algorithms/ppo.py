@@ -7,14 +7,13 @@ from __future__ import annotations
 from fastcore.basics import patch
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
 import torch
 from torch import nn
 
-from ..modules.actor_critic import (NORMALIZER_MAX_ABS, ActorCritic, EmpiricalNormalization, _bad_input_error,
+from ..modules.actor_critic import (NORMALIZER_MAX_ABS, EmpiricalNormalization, _bad_input_error,
                                     _check_saved_statistics)
 from ..storage.rollout_storage import RolloutStorage, Transition, Batch
 from ..utils.config import check_range
@@ -61,46 +60,53 @@ class LearningRateSchedule:
         self.num_iterations: int | None = None      # the linear schedule's horizon (the runner's total)
         self.anchor: tuple[int, float, float] | None = None
 
-    def apply(self, lr: float) -> None:
-        "Set the learning rate now (the optimiser's param groups too)."
-        self.lr = lr
-        for g in self.optimizer.param_groups: g["lr"] = lr
+@patch
+def apply(self: LearningRateSchedule, lr: float) -> None:
+    "Set the learning rate now (the optimiser's param groups too)."
+    self.lr = lr
+    for g in self.optimizer.param_groups: g["lr"] = lr
 
-    def set(self, lr: float) -> None:
-        "A new learning rate from outside (a live change): a linear schedule decays from it from now on."
-        self.apply(lr); self.initial = lr
+# %% ../../nbs/06_ppo.ipynb #45f07f5c
+@patch
+def set(self: LearningRateSchedule, lr: float) -> None:
+    "A new learning rate from outside (a live change): a linear schedule decays from it from now on."
+    self.apply(lr); self.initial = lr
 
-    def linear(self, iteration: int) -> float:
-        "The linear schedule's lr at `iteration` (a re-planned curve is scaled by `initial / initial₀`)."
-        if self.anchor is None: lr = self.initial * (1.0 - iteration / self.num_iterations)
-        else:
-            it0, lr0, init0 = self.anchor
-            span = self.num_iterations - it0
-            lr = lr0 * (self.initial / init0) * ((1.0 - (iteration - it0) / span) if span > 0 else 0.0)
-        return max(lr, 1e-7)
+@patch
+def linear(self: LearningRateSchedule, iteration: int) -> float:
+    "The linear schedule's lr at `iteration` (a re-planned curve is scaled by `initial / initial₀`)."
+    if self.anchor is None: lr = self.initial * (1.0 - iteration / self.num_iterations)
+    else:
+        it0, lr0, init0 = self.anchor
+        span = self.num_iterations - it0
+        lr = lr0 * (self.initial / init0) * ((1.0 - (iteration - it0) / span) if span > 0 else 0.0)
+    return max(lr, 1e-7)
 
-    def start_iteration(self, iteration: int | None) -> None:
-        "Before an update: the linear schedule's lr for `iteration`."
-        if self.kind == "linear" and iteration is not None and self.num_iterations: self.apply(self.linear(iteration))
+@patch
+def start_iteration(self: LearningRateSchedule, iteration: int | None) -> None:
+    "Before an update: the linear schedule's lr for `iteration`."
+    if self.kind == "linear" and iteration is not None and self.num_iterations: self.apply(self.linear(iteration))
 
-    def after_kl(self, kl: float) -> None:
-        "After a minibatch's KL: the adaptive schedule's step."
-        if self.kind == "adaptive": self.apply(adapt_lr_from_kl(self.lr, kl, self.desired_kl, self.min_lr, self.max_lr))
+@patch
+def after_kl(self: LearningRateSchedule, kl: float) -> None:
+    "After a minibatch's KL: the adaptive schedule's step."
+    if self.kind == "adaptive": self.apply(adapt_lr_from_kl(self.lr, kl, self.desired_kl, self.min_lr, self.max_lr))
 
-    def replan(self, iteration: int, new_total: int | None) -> str | None:
-        """Continue the linear schedule over a new total (a run resumed with another `max_iterations`): from the lr in
-        force at `iteration` down to 0 at `new_total`, without a jump. Returns a line for the run log, or None where
-        nothing changes (another schedule, the same total, or no iteration left)."""
-        if self.kind != "linear" or new_total is None or new_total <= iteration: return None
-        old_total = self.num_iterations
-        if old_total == new_total: return None
-        lr = self.linear(iteration) if old_total else self.lr      # no horizon known: the last lr applied
-        self.anchor = (int(iteration), float(lr), float(self.initial))
-        self.num_iterations = new_total
-        self.apply(lr)
-        was = f" (was 0 at iteration {old_total})" if old_total else ""
-        return (f"the linear learning-rate decay is re-planned: {lr:.2e} at iteration {iteration} -> 0 at iteration "
-                f"{new_total}{was}")
+@patch
+def replan(self: LearningRateSchedule, iteration: int, new_total: int | None) -> str | None:
+    """Continue the linear schedule over a new total (a run resumed with another `max_iterations`): from the lr in
+    force at `iteration` down to 0 at `new_total`, without a jump. Returns a line for the run log, or None where
+    nothing changes (another schedule, the same total, or no iteration left)."""
+    if self.kind != "linear" or new_total is None or new_total <= iteration: return None
+    old_total = self.num_iterations
+    if old_total == new_total: return None
+    lr = self.linear(iteration) if old_total else self.lr      # no horizon known: the last lr applied
+    self.anchor = (int(iteration), float(lr), float(self.initial))
+    self.num_iterations = new_total
+    self.apply(lr)
+    was = f" (was 0 at iteration {old_total})" if old_total else ""
+    return (f"the linear learning-rate decay is re-planned: {lr:.2e} at iteration {iteration} -> 0 at iteration "
+            f"{new_total}{was}")
 
 # %% ../../nbs/06_ppo.ipynb #8cc46a89
 class DiscountedReturnScaler(nn.Module):
@@ -117,46 +123,51 @@ class DiscountedReturnScaler(nn.Module):
         self.register_buffer("mean", torch.zeros(()))
         self.register_buffer("count", torch.tensor(1e-4))
 
-    def _refusal(self, rewards: torch.Tensor, ret: torch.Tensor, here: bool = True) -> NonFiniteError:
-        who, b = type(self).__name__, self.max_abs
-        if not here:
-            return NonFiniteError(
-                f"rewards on another process are NaN/Inf or take the discounted return beyond the normaliser's "
-                f"bound |x| <= {b:g}; {who} does not update its statistics with them"
-            )
-        rewards = rewards.detach().cpu().reshape(-1)
-        if not bool((rewards.abs() <= b).all()): return _bad_input_error(rewards, "rewards", who, b)
-        i = int((~(ret.abs() <= b)).nonzero()[0])
+@patch
+def _refusal(self: DiscountedReturnScaler, rewards: torch.Tensor, ret: torch.Tensor,
+             here: bool = True) -> NonFiniteError:
+    who, b = type(self).__name__, self.max_abs
+    if not here:
         return NonFiniteError(
-            f"rewards: the discounted return of env {i} reached {ret[i].item():g}, beyond the normaliser's "
-            f"bound |x| <= {b:g}; {who} does not update its statistics with it"
+            f"rewards on another process are NaN/Inf or take the discounted return beyond the normaliser's "
+            f"bound |x| <= {b:g}; {who} does not update its statistics with them"
         )
+    rewards = rewards.detach().cpu().reshape(-1)
+    if not bool((rewards.abs() <= b).all()): return _bad_input_error(rewards, "rewards", who, b)
+    i = int((~(ret.abs() <= b)).nonzero()[0])
+    return NonFiniteError(
+        f"rewards: the discounted return of env {i} reached {ret[i].item():g}, beyond the normaliser's "
+        f"bound |x| <= {b:g}; {who} does not update its statistics with it"
+    )
 
-    def forward(self, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
-        ret = self.ret * self.gamma          # the new returns, kept apart until they are checked
-        ret += rewards
-        if is_distributed():
-            bad = (~(ret.abs() <= self.max_abs)).sum().to(ret.dtype)     # every process learns of a bad batch
-            s = all_reduce_sum_(torch.stack([ret.sum(), ret.pow(2).sum(), ret.new_tensor(float(ret.numel())), bad]))
-            if s[3].item() > 0: raise self._refusal(rewards, ret, here=bad.item() > 0)
-            n = s[2]; bm = s[0] / n; bv = s[1] / n - bm.pow(2)
-        else:
-            if not (ret.abs().max().item() <= self.max_abs): raise self._refusal(rewards, ret)
-            n = ret.numel(); bm, bv = ret.mean(), ret.var(unbiased=False)
-        self.ret.copy_(ret)
-        total = self.count + n
-        delta = bm - self.mean
-        self.mean += delta * n / total
-        self.var.copy_((self.var * self.count + bv * n + delta ** 2 * self.count * n / total) / total)
-        self.count.copy_(total)
-        self.ret.masked_fill_(dones.bool(), 0.0)
-        return rewards / torch.sqrt(self.var + self.eps)
+# %% ../../nbs/06_ppo.ipynb #9125e09e
+@patch
+def forward(self: DiscountedReturnScaler, rewards: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:
+    ret = self.ret * self.gamma          # the new returns, kept apart until they are checked
+    ret += rewards
+    if is_distributed():
+        bad = (~(ret.abs() <= self.max_abs)).sum().to(ret.dtype)     # every process learns of a bad batch
+        s = all_reduce_sum_(torch.stack([ret.sum(), ret.pow(2).sum(), ret.new_tensor(float(ret.numel())), bad]))
+        if s[3].item() > 0: raise self._refusal(rewards, ret, here=bad.item() > 0)
+        n = s[2]; bm = s[0] / n; bv = s[1] / n - bm.pow(2)
+    else:
+        if not (ret.abs().max().item() <= self.max_abs): raise self._refusal(rewards, ret)
+        n = ret.numel(); bm, bv = ret.mean(), ret.var(unbiased=False)
+    self.ret.copy_(ret)
+    total = self.count + n
+    delta = bm - self.mean
+    self.mean += delta * n / total
+    self.var.copy_((self.var * self.count + bv * n + delta ** 2 * self.count * n / total) / total)
+    self.count.copy_(total)
+    self.ret.masked_fill_(dones.bool(), 0.0)
+    return rewards / torch.sqrt(self.var + self.eps)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        who = f"reward scaler ({type(self).__name__})"
-        _check_saved_statistics(state_dict, prefix, "mean", ("var",), "count", who, self.max_abs)
-        _check_saved_statistics(state_dict, prefix, "ret", (), "count", who, self.max_abs)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+@patch
+def _load_from_state_dict(self: DiscountedReturnScaler, state_dict, prefix, *args, **kwargs):
+    who = f"reward scaler ({type(self).__name__})"
+    _check_saved_statistics(state_dict, prefix, "mean", ("var",), "count", who, self.max_abs)
+    _check_saved_statistics(state_dict, prefix, "ret", (), "count", who, self.max_abs)
+    super(DiscountedReturnScaler, self)._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 # %% ../../nbs/06_ppo.ipynb #b02abc1d
 def check_optimizer_state(optimizer: torch.optim.Optimizer, state_dict: dict) -> None:
@@ -179,8 +190,10 @@ def make_adam(params, lr: float, device: torch.device | str = "cpu") -> torch.op
 
 # %% ../../nbs/06_ppo.ipynb #341de838
 def _positive(v): return v > 0
+
 def _non_negative(v): return v >= 0
 
+# %% ../../nbs/06_ppo.ipynb #2f3ee34d
 @dataclass
 class PPOCfg:
     class_name: str = "PPO"                   # algorithm class
@@ -239,6 +252,7 @@ def _schedule_field(name: str, doc: str) -> property:
     return property(lambda self: getattr(self.lr_schedule, name), lambda self, v: setattr(self.lr_schedule, name, v),
                     doc=doc)
 
+# %% ../../nbs/06_ppo.ipynb #db77c621
 @register
 class PPO:
     """Proximal policy optimisation over a `RolloutStorage`."""
@@ -309,11 +323,6 @@ class PPO:
         self.rank, self.world_size = dist_rank_world()
         if self.world_size > 1: self.broadcast_parameters()
 
-    def broadcast_parameters(self) -> None:
-        """Make every process start from rank 0's parameters and buffers."""
-        for t in list(self.actor_critic.parameters()) + list(self.actor_critic.buffers()):
-            torch.distributed.broadcast(t.data, src=0)
-
     @classmethod
     def from_cfg(cls, cfg: PPOCfg, actor_critic, device="cpu", **kwargs) -> "PPO":
         from st_rl.utils.config import to_dict
@@ -322,19 +331,30 @@ class PPO:
             actor_critic, device=device, **{k: v for k, v in to_dict(cfg).items() if k != "class_name"}, **kwargs
         )
 
-    def init_storage(
-        self, num_envs: int, num_transitions_per_env: int, actor_obs_shape, critic_obs_shape, action_shape
-    ) -> None:
-        """Allocate the rollout buffers; `critic_obs_shape=None` when the critic sees the policy observations."""
-        self.storage = RolloutStorage(
-            num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape, self.device
-        )
-        if self.reward_normalization: self.reward_scaler = DiscountedReturnScaler(num_envs, self.gamma).to(self.device)
+# %% ../../nbs/06_ppo.ipynb #a11e7dd6
+@patch
+def broadcast_parameters(self: PPO) -> None:
+    """Make every process start from rank 0's parameters and buffers."""
+    for t in list(self.actor_critic.parameters()) + list(self.actor_critic.buffers()):
+        torch.distributed.broadcast(t.data, src=0)
 
-    def train_mode(self):
-        self.actor_critic.train(); self.obs_normalizer.train(); self.critic_obs_normalizer.train()
-    def eval_mode(self):
-        self.actor_critic.eval(); self.obs_normalizer.eval(); self.critic_obs_normalizer.eval()
+@patch
+def init_storage(
+    self: PPO, num_envs: int, num_transitions_per_env: int, actor_obs_shape, critic_obs_shape, action_shape
+) -> None:
+    """Allocate the rollout buffers; `critic_obs_shape=None` when the critic sees the policy observations."""
+    self.storage = RolloutStorage(
+        num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape, self.device
+    )
+    if self.reward_normalization: self.reward_scaler = DiscountedReturnScaler(num_envs, self.gamma).to(self.device)
+
+@patch
+def train_mode(self: PPO):
+    self.actor_critic.train(); self.obs_normalizer.train(); self.critic_obs_normalizer.train()
+
+@patch
+def eval_mode(self: PPO):
+    self.actor_critic.eval(); self.obs_normalizer.eval(); self.critic_obs_normalizer.eval()
 
 # %% ../../nbs/06_ppo.ipynb #562a4841
 @patch
@@ -377,6 +397,7 @@ def act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
     tr.values = kernel.value(critic_n) if numpy_value else ac.evaluate(critic_n).detach()
     tr.critic_observations = critic_n
 
+# %% ../../nbs/06_ppo.ipynb #77406512
 @patch
 def _normalize_critic(self: PPO, critic_obs: torch.Tensor, shared: bool) -> torch.Tensor:
     "Normalise critic obs without updating statistics."
@@ -410,6 +431,7 @@ def process_env_step(
     tr.clear()
     self.actor_critic.reset(dones)
 
+# %% ../../nbs/06_ppo.ipynb #c314dbaa
 @patch
 def time_out_bootstrap(self: PPO, infos: dict, tr: Transition):
     "`(env ids, V(final observation))` of the envs whose episode was cut by a time limit this step, or None."
@@ -472,7 +494,6 @@ def _ppo_losses(actor: dict, critic: dict) -> dict:
         **{k: v for k, v in actor.items() if k != "surrogate_loss"},
     }
 
-
 @patch
 def compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
     """PPO's loss terms for one minibatch: `(losses, inter_vars, stats)`."""
@@ -480,6 +501,7 @@ def compute_losses(self: PPO, minibatch: Batch) -> tuple[dict, dict, dict]:
     critic, c_vars = self.critic_losses(minibatch)
     return _ppo_losses(actor, critic), {**a_vars, **c_vars}, stats
 
+# %% ../../nbs/06_ppo.ipynb #ee1c1792
 @patch
 def weighted_loss(self: PPO, losses: dict):
     """Σ coef × term over the terms whose `<name>_coef` (default 1) is not 0 (a switched-off term may be inf:
@@ -503,7 +525,7 @@ def replan_linear_schedule(self: PPO, iteration: int, new_total: int) -> str | N
     "Continue the linear schedule over a new total (`lr_schedule.replan`); a line for the run log, or None."
     return self.lr_schedule.replan(iteration, new_total)
 
-
+# %% ../../nbs/06_ppo.ipynb #d0d57ce9
 @patch
 def update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     """One PPO update over the stored rollout; returns mean losses/stats and the learning rate."""
@@ -538,6 +560,7 @@ def update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     out["learning_rate"], out["num_minibatch_updates"] = self.learning_rate, n
     return out
 
+# %% ../../nbs/06_ppo.ipynb #fe0be420
 @patch
 def _kl_step(self: PPO, inter_vars: dict, n: int) -> bool:
     "The adaptive schedule's learning-rate step from this minibatch's KL; True: stop the update (`target_kl`)."
@@ -576,6 +599,7 @@ def state_dict(self: PPO) -> dict:
     if self.reward_scaler is not None: d["reward_scaler_state_dict"] = self.reward_scaler.state_dict()
     return d
 
+# %% ../../nbs/06_ppo.ipynb #f8ab2ec6
 @patch
 def load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
     """Restore what `state_dict` saved. Malformed schedule fields and invalid normaliser statistics (NaN/Inf, negative
@@ -606,6 +630,7 @@ def load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
         total, self.lr_anchor = schedule
         if total is not None: self.num_iterations = total
 
+# %% ../../nbs/06_ppo.ipynb #a70221b7
 def _lr_schedule_from(v) -> tuple[int | None, tuple | None]:
     "`(num_iterations, lr_anchor)` from a checkpoint's `lr_schedule` (absent in older ones: no horizon, no anchor)."
     if v is None: return None, None

@@ -86,6 +86,7 @@ class Teacher(nn.Module):
         """The teacher encoder's latent of `component` (latent distillation)."""
         return self.actor_critic.get_encoder_latent(self.normalizer(obs), component)
 
+# %% ../../nbs/06b_tppo.ipynb #5d25297a
 def teacher_obs_index(
     teacher_segments: dict, source_segments: dict | None, source_size: int, teacher_size: int
 ) -> torch.Tensor | None:
@@ -144,6 +145,7 @@ class TPPOCfg(PPOCfg):
             raise ConfigError(f"algorithm.lr_scheduler needs algorithm.schedule='fixed' (it is '{self.schedule}')")
         check_range("algorithm.hidden_state_resample_prob", self.hidden_state_resample_prob, 0, 1)
 
+# %% ../../nbs/06b_tppo.ipynb #a3a99c23
 @register
 class TPPO(PPO):
     """PPO (or pure DAgger) on a student, labelled and partly driven by a frozen privileged teacher."""
@@ -199,44 +201,48 @@ class TPPO(PPO):
         self._teacher_idx = None
         self._teacher_mask: torch.Tensor | None = None
 
-    def init_storage(self, num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape) -> None:
-        super().init_storage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape)
-        # pure DAgger keeps a window of labelled steps, buffer_dilation_ratio x one iteration
-        if not self.using_ppo:
-            from st_rl.storage.queue_storage import ActionLabelRollout
-
-            self.storage = ActionLabelRollout(
-                num_envs,
-                num_transitions_per_env,
-                actor_obs_shape,
-                critic_obs_shape,
-                action_shape,
-                self.device,
-                buffer_dilation_ratio=self.buffer_dilation_ratio,
-            )
-        ac = self.actor_critic
-        src_segs = (
-            (ac.critic_obs_segments if self.teacher_obs == "critic" else ac.obs_segments)
-            if hasattr(ac, "critic_obs_segments")
-            else None
-        )
-        src_size = (critic_obs_shape or actor_obs_shape)[0] if self.teacher_obs == "critic" else actor_obs_shape[0]
-        idx = teacher_obs_index(getattr(self.teacher, "obs_segments", {"obs": (src_size,)}), src_segs, src_size,
-                                getattr(self.teacher, "num_obs", src_size))
-        self._teacher_idx = None if idx is None else idx.to(self.device)
-        self._teacher_mask = torch.zeros(num_envs, dtype=torch.bool, device=self.device)
-        self.resample_teacher_mask(None)
-
     @property
     def current_teacher_act_prob(self) -> float:
         return teacher_act_prob(self.teacher_act_prob_schedule, self.iteration, self.update_times_scale)
 
-    def resample_teacher_mask(self, dones: torch.Tensor | None) -> None:
-        """Draw which envs the teacher drives, for all envs or those that are `dones`."""
-        p = self.current_teacher_act_prob
-        draw = torch.rand(self._teacher_mask.shape, device=self.device) < p
-        if dones is None: self._teacher_mask.copy_(draw)
-        else: self._teacher_mask.copy_(torch.where(dones.to(self.device).bool().view(-1), draw, self._teacher_mask))
+# %% ../../nbs/06b_tppo.ipynb #97ef104b
+@patch
+def init_storage(self: TPPO, num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape,
+                 action_shape) -> None:
+    super(TPPO, self).init_storage(num_envs, num_transitions_per_env, actor_obs_shape, critic_obs_shape, action_shape)
+    # pure DAgger keeps a window of labelled steps, buffer_dilation_ratio x one iteration
+    if not self.using_ppo:
+        from st_rl.storage.queue_storage import ActionLabelRollout
+
+        self.storage = ActionLabelRollout(
+            num_envs,
+            num_transitions_per_env,
+            actor_obs_shape,
+            critic_obs_shape,
+            action_shape,
+            self.device,
+            buffer_dilation_ratio=self.buffer_dilation_ratio,
+        )
+    ac = self.actor_critic
+    src_segs = (
+        (ac.critic_obs_segments if self.teacher_obs == "critic" else ac.obs_segments)
+        if hasattr(ac, "critic_obs_segments")
+        else None
+    )
+    src_size = (critic_obs_shape or actor_obs_shape)[0] if self.teacher_obs == "critic" else actor_obs_shape[0]
+    idx = teacher_obs_index(getattr(self.teacher, "obs_segments", {"obs": (src_size,)}), src_segs, src_size,
+                            getattr(self.teacher, "num_obs", src_size))
+    self._teacher_idx = None if idx is None else idx.to(self.device)
+    self._teacher_mask = torch.zeros(num_envs, dtype=torch.bool, device=self.device)
+    self.resample_teacher_mask(None)
+
+@patch
+def resample_teacher_mask(self: TPPO, dones: torch.Tensor | None) -> None:
+    """Draw which envs the teacher drives, for all envs or those that are `dones`."""
+    p = self.current_teacher_act_prob
+    draw = torch.rand(self._teacher_mask.shape, device=self.device) < p
+    if dones is None: self._teacher_mask.copy_(draw)
+    else: self._teacher_mask.copy_(torch.where(dones.to(self.device).bool().view(-1), draw, self._teacher_mask))
 
 # %% ../../nbs/06b_tppo.ipynb #70effb57
 @patch
@@ -300,6 +306,7 @@ def teacher_view(self: TPPO, minibatch: Batch) -> torch.Tensor:
     if hasattr(norm, "inverse"): x = norm.inverse(x)
     return x if self._teacher_idx is None else x[..., self._teacher_idx]
 
+# %% ../../nbs/06b_tppo.ipynb #58ca15b2
 @patch
 def update(self: TPPO, iteration: int | None = None) -> dict:
     out = PPO.update(self, iteration)
@@ -325,7 +332,6 @@ def load_state_dict(self: TPPO, d: dict, load_optimizer: bool = True) -> None:
     if self.lr_scheduler is not None and "lr_scheduler_state_dict" in d:
         self.lr_scheduler.load_state_dict(d["lr_scheduler_state_dict"])
 
-
 @dataclass
 class EstimatorTPPOCfg(TPPOCfg):
     class_name: str = "EstimatorTPPO"
@@ -338,6 +344,7 @@ class EstimatorTPPOCfg(TPPOCfg):
         super().validate()
         check_estimator_cfg(self)
 
+# %% ../../nbs/06b_tppo.ipynb #e6845a00
 @register
 class EstimatorTPPO(TPPO):
     """TPPO whose student also trains its state estimator (as `EstimatorPPO`)."""

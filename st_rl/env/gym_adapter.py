@@ -4,6 +4,7 @@
 
 # %% ../../nbs/03_gym_adapter.ipynb #5b390909
 from __future__ import annotations
+from fastcore.basics import patch
 
 import mmap
 import os
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 
 from .mujoco_batch import batched_task_class, batched_task_for, batched_task_names, usable_cores
-from .vec_env import VecEnv, PointMassEnv, check_vec_env
+from .vec_env import VecEnv, PointMassEnv
 from .wrappers import actor_components_of, actor_noise_of, apply_wrappers, obs_segments_of
 from ..utils.core import EnvError, register
 from ..utils.obs_segments import segment_slices
@@ -61,6 +62,7 @@ def _step_slice(envs, lo, act, obs, final_obs, rew, term, trunc, ep_len, max_len
             o = e.reset()[0]
         obs[i] = o
 
+# %% ../../nbs/03_gym_adapter.ipynb #9d1fe359
 def _step_batched_slice(batch, envs, lo, act, obs, final_obs, rew, term, trunc, ep_len, max_len):
     """`_step_slice` for envs with a `BatchedMujocoTask`: all of them in one call, the same numbers; episodes that end
     reset through gymnasium."""
@@ -96,15 +98,18 @@ def _set_env_state(e, s: dict) -> None:
 def _die_with_parent() -> None:
     "Linux: have the kernel kill this process when its parent dies (best effort elsewhere: EOF on the pipe)."
     try:
-        import ctypes, signal
+        import ctypes
+        import signal
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))   # PR_SET_PDEATHSIG
     except Exception: pass
 
 SPIN_SECONDS = 2e-3
+
+# %% ../../nbs/03_gym_adapter.ipynb #e75d9d6a
 """How long an env worker busy-waits for the next step before it sleeps on its pipe (a rollout's steps come sooner;
 an update does not)."""
 
-
+# %% ../../nbs/03_gym_adapter.ipynb #3a47197c
 def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched, spin=SPIN_SECONDS):
     """A worker process: steps its slice of the envs through shared memory. `ctl` (shared int64): [0] the step the
     trainer asks for, [1] the step done (minus it on an error, whose text follows on the pipe), [2] 1 while asleep.
@@ -161,6 +166,7 @@ def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched, 
             conn.send_bytes(b"e" + pickle.dumps(f"{type(ex).__name__}: {ex}"))
             ctl[1] = -seq
 
+# %% ../../nbs/03_gym_adapter.ipynb #95f76201
 def _env_step_seconds(make: Callable[[], gym.Env], steps: int = 40) -> float:
     "Mean wall time of one step of a throwaway copy of the env (random actions)."
     import time
@@ -200,9 +206,10 @@ class MujocoWarning(UserWarning):
     "A warning from MuJoCo's C library (e.g. a deprecated model attribute), routed through Python's `warnings`."
 
 SHOW_MUJOCO_DEPRECATIONS = False
+
+# %% ../../nbs/03_gym_adapter.ipynb #f958ae6e
 """Whether MuJoCo's model-compiler deprecation notices (about a model file's XML, e.g. gymnasium's bundled ones) are
 shown."""
-
 
 def _mujoco_warning(msg: str) -> None:
     import warnings
@@ -233,7 +240,7 @@ def _numeric_info_keys(make: Callable[[], gym.Env], wrappers: list | None) -> li
         if np.ndim(v) == 0 and isinstance(np.asarray(v).item(), (int, float)) and not isinstance(v, bool)
     ]
 
-
+# %% ../../nbs/03_gym_adapter.ipynb #fe2e4619
 class GymVecEnv(VecEnv):
     """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker
     processes."""
@@ -347,113 +354,9 @@ class GymVecEnv(VecEnv):
         "Threads stepping this process's MuJoCo physics (batched tasks without worker processes may use several)."
         return self._batch.pool.num_threads if self._batch is not None else 1
 
-    def _use_batched_step(self, want: bool | None, wrappers) -> bool:
-        """Whether these envs are stepped by `BatchedMujocoTask`s rather than gymnasium's own `step` (see
-        `batched_step`)."""
-        blockers = [why for why, bad in (("wrappers", bool(wrappers)), ("info_keys", bool(self.info_keys)),
-                                         ("wrapped envs", any(e is not e.unwrapped for e in self.envs))) if bad]
-        if want is False or (want is None and blockers): return False
-        if blockers:
-            raise EnvError(f"GymVecEnv({self.task}): batched_step=True does not combine with {', '.join(blockers)}")
-        ok = batched_task_class([e.unwrapped for e in self.envs]) is not None
-        if not ok and want:
-            raise EnvError(
-                f"GymVecEnv({self.task}): no batched MuJoCo step for {type(self.envs[0].unwrapped).__name__} "
-                f"(batched: {', '.join(batched_task_names())}); use batched_step=None or False"
-            )
-        return ok
-
-    def _start_workers(self) -> None:
-        "Split the envs into contiguous slices: the first stays in this process, one slice per worker."
-        import multiprocessing as mp
-        bounds = np.linspace(0, self.num_envs, self.num_workers + 2).round().astype(int)
-        self._local = (int(bounds[0]), int(bounds[1]))
-        self._workers, self._ctls = [], []
-        if not self.num_workers: return
-        ctx = mp.get_context("fork")
-        for lo, hi in zip(bounds[1:-1], bounds[2:]):
-            parent, child = ctx.Pipe()
-            inherited = [parent] + [w[1] for w in self._workers]
-            ctl = _shared_array((3,), np.int64)
-            spin = SPIN_SECONDS if usable_cores() > self.num_workers else 0.0  # busy-wait only on spare cores
-            p = ctx.Process(
-                target=_worker_main,
-                args=(
-                    child,
-                    inherited,
-                    self.envs[lo:hi],
-                    int(lo),
-                    self._bufs,
-                    self.max_episode_length,
-                    self._step_infos,
-                    ctl,
-                    self.batched_step,
-                    spin,
-                ),
-                daemon=True,
-            )
-            p.start(); child.close()
-            self._workers.append((p, parent, int(lo), int(hi)))
-            self._ctls.append(ctl)
-
-    def _died(self) -> EnvError:
-        return EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)")
-
-    def _wait_step(self, k: int) -> None:
-        "Busy-wait for worker `k` to finish step `self._seq` (it takes microseconds more than our own slice)."
-        p, conn, _, _ = self._workers[k]
-        ctl, seq, n = self._ctls[k], self._seq, 0
-        while ctl[1] != seq:
-            if ctl[1] == -seq:
-                import pickle
-                try: msg = conn.recv_bytes()
-                except (EOFError, OSError): raise self._died() from None
-                raise EnvError(f"GymVecEnv({self.task}) worker failed: {pickle.loads(msg[1:])}")
-            n += 1
-            if n % 4096 == 0 and not p.is_alive(): raise self._died()
-
-    def _wait(self, conn) -> None:
-        try:
-            msg = conn.recv_bytes()
-        except (EOFError, OSError):
-            raise EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)") from None
-        if msg != b"k":
-            import pickle
-
-            raise EnvError(
-                f"GymVecEnv({self.task}) worker failed: {pickle.loads(msg[1:]) if msg[:1] == b'e' else msg!r}"
-            )
-
-    def _call(self, conn, cmd, arg=None):
-        import pickle
-        conn.send_bytes(pickle.dumps((cmd, arg)))
-        msg = conn.recv_bytes()
-        if msg[:1] == b"e": raise EnvError(f"GymVecEnv({self.task}) worker failed on {cmd}: {pickle.loads(msg[1:])}")
-        return pickle.loads(msg)[1]
-
-    def _to_device(self, a: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(a)
-        return t if self.device.type == "cpu" else t.to(self.device, non_blocking=True)
-
-    def _split(self, full: np.ndarray) -> tuple[torch.Tensor, dict]:
-        "Actor obs and the observation groups from full observations (copies)."
-        if self._actor_idx is None: return self._to_device(full.copy()), {}
-        actor = full[:, self._actor_idx]
-        if self._noise_std is not None:
-            actor += self._noise_rng.standard_normal(actor.shape, dtype=np.float32) * self._noise_std
-        return self._to_device(actor), {"critic": self._to_device(full.copy())}
-
-    def _with_groups(self, groups: dict) -> dict:
-        for k, a in self._groups.items(): groups[k] = self._to_device(a.copy())
-        return groups
-
     def get_observations(self):
         obs, groups = self._split(self._obs)
         return obs, {"observations": self._with_groups(groups)}
-
-    def _finish_pending(self) -> None:
-        "Complete a step that `step_async` started and nobody waited for (e.g. the caller raised in between)."
-        if self._asked: self.step_wait()
 
     def reset(self):
         self._finish_pending()
@@ -468,115 +371,247 @@ class GymVecEnv(VecEnv):
         self.step_async(actions)
         return self.step_wait()
 
-    def step_async(self, actions: torch.Tensor) -> None:
-        """Start a step: the worker processes begin stepping their slices at once, while the caller goes on (e.g. to
-        compute values for the transition); `step_wait` steps this process's slice and returns `step`'s outputs."""
-        if tuple(actions.shape) != (self.num_envs, self.num_actions):
-            raise EnvError(
-                f"GymVecEnv({self.task}).step: actions have shape {tuple(actions.shape)}, "
-                f"expected {(self.num_envs, self.num_actions)}"
-            )
-        if self._asked:
-            raise EnvError(f"GymVecEnv({self.task}).step_async: the previous step_async has no step_wait yet")
-        act = actions.detach().to("cpu", torch.float32).numpy()
-        if self.clip_actions: np.clip(act, self._low, self._high, out=self._act)
-        else: np.copyto(self._act, act)
-        self._seq += 1
-        self._asked = True
-        for (_, conn, _, _), ctl in zip(self._workers, self._ctls):
-            ctl[0] = self._seq
-            if ctl[2]:                                   # asleep (after an update): wake it
-                try: conn.send_bytes(b"w")
-                except OSError: raise self._died() from None
+# %% ../../nbs/03_gym_adapter.ipynb #59bbb432
+@patch
+def _use_batched_step(self: GymVecEnv, want: bool | None, wrappers) -> bool:
+    """Whether these envs are stepped by `BatchedMujocoTask`s rather than gymnasium's own `step` (see
+    `batched_step`)."""
+    blockers = [why for why, bad in (("wrappers", bool(wrappers)), ("info_keys", bool(self.info_keys)),
+                                     ("wrapped envs", any(e is not e.unwrapped for e in self.envs))) if bad]
+    if want is False or (want is None and blockers): return False
+    if blockers:
+        raise EnvError(f"GymVecEnv({self.task}): batched_step=True does not combine with {', '.join(blockers)}")
+    ok = batched_task_class([e.unwrapped for e in self.envs]) is not None
+    if not ok and want:
+        raise EnvError(
+            f"GymVecEnv({self.task}): no batched MuJoCo step for {type(self.envs[0].unwrapped).__name__} "
+            f"(batched: {', '.join(batched_task_names())}); use batched_step=None or False"
+        )
+    return ok
 
-    def step_wait(self):
-        "Finish the step `step_async` started: `(obs, rewards, dones, extras)` as `step` returns them."
-        if not self._asked: raise EnvError(f"GymVecEnv({self.task}).step_wait: no step_async before it")
-        self._asked = False
-        self._step_envs()
-        return self._step_outputs()
+# %% ../../nbs/03_gym_adapter.ipynb #27c0e231
+@patch
+def _start_workers(self: GymVecEnv) -> None:
+    "Split the envs into contiguous slices: the first stays in this process, one slice per worker."
+    import multiprocessing as mp
+    bounds = np.linspace(0, self.num_envs, self.num_workers + 2).round().astype(int)
+    self._local = (int(bounds[0]), int(bounds[1]))
+    self._workers, self._ctls = [], []
+    if not self.num_workers: return
+    ctx = mp.get_context("fork")
+    for lo, hi in zip(bounds[1:-1], bounds[2:]):
+        parent, child = ctx.Pipe()
+        inherited = [parent] + [w[1] for w in self._workers]
+        ctl = _shared_array((3,), np.int64)
+        spin = SPIN_SECONDS if usable_cores() > self.num_workers else 0.0  # busy-wait only on spare cores
+        p = ctx.Process(
+            target=_worker_main,
+            args=(
+                child,
+                inherited,
+                self.envs[lo:hi],
+                int(lo),
+                self._bufs,
+                self.max_episode_length,
+                self._step_infos,
+                ctl,
+                self.batched_step,
+                spin,
+            ),
+            daemon=True,
+        )
+        p.start(); child.close()
+        self._workers.append((p, parent, int(lo), int(hi)))
+        self._ctls.append(ctl)
 
-    def _step_envs(self) -> None:
-        "Step this process's slice of the envs while the workers step theirs (asked in `step_async`); wait for them."
-        lo, hi = self._local
-        if self._batch is not None:
-            _step_batched_slice(self._batch, self.envs[lo:hi], lo, *self._bufs, self.max_episode_length)
-        else: _step_slice(self.envs[lo:hi], lo, *self._bufs, self.max_episode_length, self._step_infos)
-        for k in range(len(self._workers)): self._wait_step(k)
+@patch
+def _died(self: GymVecEnv) -> EnvError:
+    return EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)")
 
-    def _step_outputs(self):
-        obs, rew, term, trunc, ep_len = self._obs, self._rew, self._term, self._trunc, self._ep_len
-        self._ep_ret += rew
-        dones = term | trunc
-        obs_t, groups = self._split(obs)
-        extras = {"observations": self._with_groups(groups)}
-        if dones.any():
-            idx = dones.nonzero()[0]
-            final, final_groups = self._split(self._final_obs)
-            extras["final_obs"], extras["final_critic_obs"] = final, final_groups.get("critic", final)
-            extras["episode"] = {"return": torch.from_numpy(self._ep_ret[idx].astype(np.float32)),
-                                 "length": torch.from_numpy(ep_len[idx].astype(np.float32))}
-            ep_len[idx] = 0; self._ep_ret[idx] = 0
-        extras["time_outs"] = self._to_device(trunc & ~term)
-        if self._infos: extras["info"] = {k: self._to_device(a.copy()) for k, a in self._infos.items()}
-        return (obs_t, self._to_device(rew.copy()), self._to_device(dones.copy()), extras)
+# %% ../../nbs/03_gym_adapter.ipynb #7c639ebb
+@patch
+def _wait_step(self: GymVecEnv, k: int) -> None:
+    "Busy-wait for worker `k` to finish step `self._seq` (it takes microseconds more than our own slice)."
+    p, conn, _, _ = self._workers[k]
+    ctl, seq, n = self._ctls[k], self._seq, 0
+    while ctl[1] != seq:
+        if ctl[1] == -seq:
+            import pickle
+            try: msg = conn.recv_bytes()
+            except (EOFError, OSError): raise self._died() from None
+            raise EnvError(f"GymVecEnv({self.task}) worker failed: {pickle.loads(msg[1:])}")
+        n += 1
+        if n % 4096 == 0 and not p.is_alive(): raise self._died()
 
-    def get_state(self) -> dict:
-        """Simulator states (MuJoCo integration state incl. warm-start), env RNGs, counters and current observations."""
-        self._finish_pending()
-        lo, hi = self._local
-        states = [_env_state(self.envs[i]) for i in range(lo, hi)]
-        for _, conn, _, _ in self._workers: states += self._call(conn, "get_state")
-        sims = [{"mujoco": torch.from_numpy(s["mujoco"]), "np_random": s["np_random"]} for s in states]
+@patch
+def _wait(self: GymVecEnv, conn) -> None:
+    try:
+        msg = conn.recv_bytes()
+    except (EOFError, OSError):
+        raise EnvError(f"GymVecEnv({self.task}): a worker process died (killed, or out of memory?)") from None
+    if msg != b"k":
+        import pickle
+
+        raise EnvError(
+            f"GymVecEnv({self.task}) worker failed: {pickle.loads(msg[1:]) if msg[:1] == b'e' else msg!r}"
+        )
+
+@patch
+def _call(self: GymVecEnv, conn, cmd, arg=None):
+    import pickle
+    conn.send_bytes(pickle.dumps((cmd, arg)))
+    msg = conn.recv_bytes()
+    if msg[:1] == b"e": raise EnvError(f"GymVecEnv({self.task}) worker failed on {cmd}: {pickle.loads(msg[1:])}")
+    return pickle.loads(msg)[1]
+
+@patch
+def _to_device(self: GymVecEnv, a: np.ndarray) -> torch.Tensor:
+    t = torch.from_numpy(a)
+    return t if self.device.type == "cpu" else t.to(self.device, non_blocking=True)
+
+# %% ../../nbs/03_gym_adapter.ipynb #3ed1d215
+@patch
+def _split(self: GymVecEnv, full: np.ndarray) -> tuple[torch.Tensor, dict]:
+    "Actor obs and the observation groups from full observations (copies)."
+    if self._actor_idx is None: return self._to_device(full.copy()), {}
+    actor = full[:, self._actor_idx]
+    if self._noise_std is not None:
+        actor += self._noise_rng.standard_normal(actor.shape, dtype=np.float32) * self._noise_std
+    return self._to_device(actor), {"critic": self._to_device(full.copy())}
+
+@patch
+def _with_groups(self: GymVecEnv, groups: dict) -> dict:
+    for k, a in self._groups.items(): groups[k] = self._to_device(a.copy())
+    return groups
+
+@patch
+def _finish_pending(self: GymVecEnv) -> None:
+    "Complete a step that `step_async` started and nobody waited for (e.g. the caller raised in between)."
+    if self._asked: self.step_wait()
+
+
+# %% ../../nbs/03_gym_adapter.ipynb #1f176bf5
+@patch
+def step_async(self: GymVecEnv, actions: torch.Tensor) -> None:
+    """Start a step: the worker processes begin stepping their slices at once, while the caller goes on (e.g. to
+    compute values for the transition); `step_wait` steps this process's slice and returns `step`'s outputs."""
+    if tuple(actions.shape) != (self.num_envs, self.num_actions):
+        raise EnvError(
+            f"GymVecEnv({self.task}).step: actions have shape {tuple(actions.shape)}, "
+            f"expected {(self.num_envs, self.num_actions)}"
+        )
+    if self._asked:
+        raise EnvError(f"GymVecEnv({self.task}).step_async: the previous step_async has no step_wait yet")
+    act = actions.detach().to("cpu", torch.float32).numpy()
+    if self.clip_actions: np.clip(act, self._low, self._high, out=self._act)
+    else: np.copyto(self._act, act)
+    self._seq += 1
+    self._asked = True
+    for (_, conn, _, _), ctl in zip(self._workers, self._ctls):
+        ctl[0] = self._seq
+        if ctl[2]:                                   # asleep (after an update): wake it
+            try: conn.send_bytes(b"w")
+            except OSError: raise self._died() from None
+
+@patch
+def step_wait(self: GymVecEnv):
+    "Finish the step `step_async` started: `(obs, rewards, dones, extras)` as `step` returns them."
+    if not self._asked: raise EnvError(f"GymVecEnv({self.task}).step_wait: no step_async before it")
+    self._asked = False
+    self._step_envs()
+    return self._step_outputs()
+
+@patch
+def _step_envs(self: GymVecEnv) -> None:
+    "Step this process's slice of the envs while the workers step theirs (asked in `step_async`); wait for them."
+    lo, hi = self._local
+    if self._batch is not None:
+        _step_batched_slice(self._batch, self.envs[lo:hi], lo, *self._bufs, self.max_episode_length)
+    else: _step_slice(self.envs[lo:hi], lo, *self._bufs, self.max_episode_length, self._step_infos)
+    for k in range(len(self._workers)): self._wait_step(k)
+
+# %% ../../nbs/03_gym_adapter.ipynb #b42d8d39
+@patch
+def _step_outputs(self: GymVecEnv):
+    obs, rew, term, trunc, ep_len = self._obs, self._rew, self._term, self._trunc, self._ep_len
+    self._ep_ret += rew
+    dones = term | trunc
+    obs_t, groups = self._split(obs)
+    extras = {"observations": self._with_groups(groups)}
+    if dones.any():
+        idx = dones.nonzero()[0]
+        final, final_groups = self._split(self._final_obs)
+        extras["final_obs"], extras["final_critic_obs"] = final, final_groups.get("critic", final)
+        extras["episode"] = {"return": torch.from_numpy(self._ep_ret[idx].astype(np.float32)),
+                             "length": torch.from_numpy(ep_len[idx].astype(np.float32))}
+        ep_len[idx] = 0; self._ep_ret[idx] = 0
+    extras["time_outs"] = self._to_device(trunc & ~term)
+    if self._infos: extras["info"] = {k: self._to_device(a.copy()) for k, a in self._infos.items()}
+    return (obs_t, self._to_device(rew.copy()), self._to_device(dones.copy()), extras)
+
+@patch
+def get_state(self: GymVecEnv) -> dict:
+    """Simulator states (MuJoCo integration state incl. warm-start), env RNGs, counters and current observations."""
+    self._finish_pending()
+    lo, hi = self._local
+    states = [_env_state(self.envs[i]) for i in range(lo, hi)]
+    for _, conn, _, _ in self._workers: states += self._call(conn, "get_state")
+    sims = [{"mujoco": torch.from_numpy(s["mujoco"]), "np_random": s["np_random"]} for s in states]
+    import json
+    return {
+        "task": self.task,
+        "envs": sims,
+        "obs": torch.from_numpy(self._obs.copy()),
+        "episode_length": torch.from_numpy(self._ep_len.copy()),
+        "episode_return": torch.from_numpy(self._ep_ret.copy()),
+        "noise_rng": json.dumps(self._noise_rng.bit_generator.state),
+    }
+
+# %% ../../nbs/03_gym_adapter.ipynb #d3ff9080
+@patch
+def set_state(self: GymVecEnv, state: dict) -> None:
+    """Restore a state from `get_state` (same task and number of envs)."""
+    if state.get("task") != self.task or len(state["envs"]) != self.num_envs:
+        raise EnvError(
+            f"env state is for {state.get('task')!r} x {len(state['envs'])}, "
+            f"this env is {self.task!r} x {self.num_envs}"
+        )
+    self._finish_pending()
+    sims = [{"mujoco": s["mujoco"].numpy(), "np_random": s["np_random"]} for s in state["envs"]]
+    lo, hi = self._local
+    for i in range(lo, hi): _set_env_state(self.envs[i], sims[i])
+    for _, conn, wlo, whi in self._workers: self._call(conn, "set_state", sims[wlo:whi])
+    self._obs[:] = state["obs"].numpy()
+    self._ep_len[:] = state["episode_length"].numpy()
+    self._ep_ret[:] = state["episode_return"].numpy()
+    if "noise_rng" in state:
         import json
-        return {
-            "task": self.task,
-            "envs": sims,
-            "obs": torch.from_numpy(self._obs.copy()),
-            "episode_length": torch.from_numpy(self._ep_len.copy()),
-            "episode_return": torch.from_numpy(self._ep_ret.copy()),
-            "noise_rng": json.dumps(self._noise_rng.bit_generator.state),
-        }
+        self._noise_rng.bit_generator.state = json.loads(state["noise_rng"])
 
-    def set_state(self, state: dict) -> None:
-        """Restore a state from `get_state` (same task and number of envs)."""
-        if state.get("task") != self.task or len(state["envs"]) != self.num_envs:
-            raise EnvError(
-                f"env state is for {state.get('task')!r} x {len(state['envs'])}, "
-                f"this env is {self.task!r} x {self.num_envs}"
-            )
-        self._finish_pending()
-        sims = [{"mujoco": s["mujoco"].numpy(), "np_random": s["np_random"]} for s in state["envs"]]
-        lo, hi = self._local
-        for i in range(lo, hi): _set_env_state(self.envs[i], sims[i])
-        for _, conn, wlo, whi in self._workers: self._call(conn, "set_state", sims[wlo:whi])
-        self._obs[:] = state["obs"].numpy()
-        self._ep_len[:] = state["episode_length"].numpy()
-        self._ep_ret[:] = state["episode_return"].numpy()
-        if "noise_rng" in state:
-            import json
-            self._noise_rng.bit_generator.state = json.loads(state["noise_rng"])
+@patch
+def render(self: GymVecEnv, env_index: int = 0):
+    """An RGB frame of env `env_index` (needs the env made with `render_mode="rgb_array"`)."""
+    for _, conn, wlo, whi in self._workers:
+        if wlo <= env_index < whi: return self._call(conn, "render", env_index - wlo)
+    return self.envs[env_index].render()
 
-    def render(self, env_index: int = 0):
-        """An RGB frame of env `env_index` (needs the env made with `render_mode="rgb_array"`)."""
-        for _, conn, wlo, whi in self._workers:
-            if wlo <= env_index < whi: return self._call(conn, "render", env_index - wlo)
-        return self.envs[env_index].render()
+@patch
+def close(self: GymVecEnv):
+    for p, conn, _, _ in getattr(self, "_workers", []):
+        try: self._call(conn, "close")
+        except (EnvError, EOFError, OSError, BrokenPipeError): pass
+        p.join(timeout=5)
+        if p.is_alive(): p.terminate()
+    self._workers, self._ctls = [], []
+    if getattr(self, "_batch", None) is not None: self._batch.close()
+    lo, hi = getattr(self, "_local", (0, 0))
+    for e in self.envs[lo:hi]: e.close()
 
-    def close(self):
-        for p, conn, _, _ in getattr(self, "_workers", []):
-            try: self._call(conn, "close")
-            except (EnvError, EOFError, OSError, BrokenPipeError): pass
-            p.join(timeout=5)
-            if p.is_alive(): p.terminate()
-        self._workers, self._ctls = [], []
-        if getattr(self, "_batch", None) is not None: self._batch.close()
-        lo, hi = getattr(self, "_local", (0, 0))
-        for e in self.envs[lo:hi]: e.close()
-
-    def __del__(self):
-        try: self.close()
-        except Exception: pass
+# %% ../../nbs/03_gym_adapter.ipynb #94eb1947
+@patch
+def __del__(self: GymVecEnv):
+    try: self.close()
+    except Exception: pass
 
 # %% ../../nbs/03_gym_adapter.ipynb #b218c080
 def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu", num_workers: int = -1,
@@ -612,6 +647,7 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
     except AttributeError: pass
     return env
 
+# %% ../../nbs/03_gym_adapter.ipynb #09923c07
 def _call_factory(factory, task: str, fixed: dict, kwargs: dict):
     "Call an env factory with `env.kwargs`, turning a keyword it does not take into one clear error."
     import inspect

@@ -4,13 +4,15 @@
 
 # %% ../../nbs/03b_isaaclab.ipynb #2346041e
 from __future__ import annotations
+from fastcore.basics import patch
 
 import dataclasses
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
 
+# the annotations of inherited dataclass fields resolve in this module (e.g. for the docs)
+from typing import Any  # noqa: F401
 import torch
 
 from .vec_env import VecEnv
@@ -37,6 +39,7 @@ def _groups_of(out) -> tuple[dict, dict]:
 def _default_obs_groups(groups: dict) -> dict:
     return {"actor": ["policy"], "critic": ["critic"] if "critic" in groups else ["policy"]}
 
+# %% ../../nbs/03b_isaaclab.ipynb #e979187d
 class IsaacLabVecEnv(VecEnv):
     """An Isaac Lab rsl_rl wrapper (`RslRlVecEnvWrapper`, tuple or TensorDict style) as an st_rl `VecEnv`."""
     def __init__(self, env, obs_groups: dict | None = None):
@@ -79,14 +82,6 @@ class IsaacLabVecEnv(VecEnv):
     @episode_length_buf.setter
     def episode_length_buf(self, value: torch.Tensor) -> None: self.env.episode_length_buf = value
 
-    def _flat(self, groups: dict, names: list) -> torch.Tensor:
-        return torch.cat([groups[n].reshape(self.num_envs, -1).float() for n in names], dim=-1)
-
-    def _split(self, groups: dict) -> tuple[torch.Tensor, dict]:
-        out = {n: groups[n] for n in self._others}
-        if self._has_critic: out["critic"] = self._flat(groups, self.obs_groups["critic"])
-        return self._flat(groups, self.obs_groups["actor"]), out
-
     def get_observations(self):
         groups, _ = _groups_of(self.env.get_observations())
         obs, out = self._split(groups)
@@ -107,12 +102,25 @@ class IsaacLabVecEnv(VecEnv):
         extras["time_outs"] = (to.to(self.device).bool() & dones) if to is not None else torch.zeros_like(dones)
         return obs, rew.to(self.device).float().view(-1), dones.view(-1), extras
 
-    def close(self) -> None:
-        if hasattr(self.env, "close"): self.env.close()
+# %% ../../nbs/03b_isaaclab.ipynb #697613da
+@patch
+def _flat(self: IsaacLabVecEnv, groups: dict, names: list) -> torch.Tensor:
+    return torch.cat([groups[n].reshape(self.num_envs, -1).float() for n in names], dim=-1)
+
+@patch
+def _split(self: IsaacLabVecEnv, groups: dict) -> tuple[torch.Tensor, dict]:
+    out = {n: groups[n] for n in self._others}
+    if self._has_critic: out["critic"] = self._flat(groups, self.obs_groups["critic"])
+    return self._flat(groups, self.obs_groups["actor"]), out
+
+@patch
+def close(self: IsaacLabVecEnv) -> None:
+    if hasattr(self.env, "close"): self.env.close()
 
 # %% ../../nbs/03b_isaaclab.ipynb #fdb42785
 _RUNNER_KEYS = {"seed": "seed", "num_steps_per_env": "num_steps_per_env", "max_iterations": "max_iterations",
                 "save_interval": "save_interval", "experiment_name": "experiment_name", "run_name": "run_name"}
+
 _IGNORED = {
     "resume",
     "load_run",
@@ -130,6 +138,7 @@ _IGNORED = {
     "critic",
     "algorithm",
 }
+
 _ALG_KEYS = {
     "num_learning_epochs",
     "num_mini_batches",
@@ -145,6 +154,7 @@ _ALG_KEYS = {
     "clip_param",
 }
 
+# %% ../../nbs/03b_isaaclab.ipynb #276b017b
 def _as_dict(cfg) -> dict:
     if cfg is None: return {}
     if isinstance(cfg, Mapping):
@@ -155,11 +165,11 @@ def _as_dict(cfg) -> dict:
         f"an Isaac Lab agent config must be a dict, a dataclass or a configclass, got {type(cfg).__name__}"
     )
 
-
 def _unknown(d: dict, known: set, where: str) -> None:
     extra = sorted(set(d) - known)
     if extra: raise ConfigError(f"unknown Isaac Lab agent config key(s) {extra} in {where}")
 
+# %% ../../nbs/03b_isaaclab.ipynb #aaca7fa6
 def _policy_from_isaaclab(a: dict) -> tuple[dict, bool]:
     """st_rl policy config (and whether to normalise observations) from `policy` (rsl_rl <= 3) or `actor`/`critic` (>=
     4)."""
@@ -238,7 +248,7 @@ def _policy_from_isaaclab(a: dict) -> tuple[dict, bool]:
         actor.get("obs_normalization") or critic.get("obs_normalization") or a.get("empirical_normalization", False)
     )
 
-
+# %% ../../nbs/03b_isaaclab.ipynb #e887d9d1
 def runner_cfg_from_isaaclab(agent_cfg) -> tuple[dict, dict | None]:
     """`(st_rl runner config dict, obs_groups)` from an Isaac Lab rsl_rl agent config (`RslRlOnPolicyRunnerCfg`)."""
     a = _as_dict(agent_cfg)

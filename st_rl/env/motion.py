@@ -4,8 +4,8 @@
 
 # %% ../../nbs/02b_motion.ipynb #bdf42351
 from __future__ import annotations
+from fastcore.basics import patch
 
-import json
 import math
 import os
 import tempfile
@@ -29,10 +29,13 @@ class MotionFileError(EnvError):
     "A motion clip that is missing, malformed, or does not fit the robot."
 
 MOTION_KEYS = ("frames", "fps", "feature_names", "joint_names", "source")
+
 def _motions_dir() -> Path:
     import st_rl
     return Path(st_rl.__file__).resolve().parent / "assets" / "motions"
+
 MOTIONS_DIR = _motions_dir()
+
 "Where the clips shipped with st_rl live (`st_rl/assets/motions`)."
 
 @dataclass
@@ -50,6 +53,7 @@ class MotionClip:
     @property
     def frame_dim(self) -> int: return int(self.frames.shape[1])
 
+# %% ../../nbs/02b_motion.ipynb #6df699be
 def save_motion(path: str | Path, frames: np.ndarray, fps: float, feature_names: Sequence[str],
                 joint_names: Sequence[str], source: str = "") -> Path:
     """Write a clip atomically (a temp file in the same folder, then a rename); checks it as `load_motion` would."""
@@ -71,6 +75,7 @@ def save_motion(path: str | Path, frames: np.ndarray, fps: float, feature_names:
 
 _MAX_CLIP_BYTES = 1 << 30          # one array of a clip; a larger one is refused before anything is allocated
 
+# %% ../../nbs/02b_motion.ipynb #9dc5c6b5
 def _check_clip(
     frames: np.ndarray, fps: float, feature_names: list, where: str, joint_names: list | None = None
 ) -> None:
@@ -110,6 +115,7 @@ def resolve_motion_file(name: str | Path) -> Path:
     shipped = sorted(q.stem for q in MOTIONS_DIR.glob("*.npz")) if MOTIONS_DIR.exists() else []
     raise MotionFileError(f"motion file not found: {name} (clips shipped with st_rl: {', '.join(shipped) or 'none'})")
 
+# %% ../../nbs/02b_motion.ipynb #19886416
 def load_motion(path: str | Path) -> MotionClip:
     """Read and check a clip: the headers first (names, shapes, dtypes; no pickle, nothing oversized allocated), then
     every field (frames finite floats, fps a positive number, names distinct strings that fit the frames)."""
@@ -208,21 +214,26 @@ class AmpReference(gym.Wrapper):
         d = 2 * len(names)
         self.obs_groups = {"ref_obs": d, "ref_motion": d}
 
-    def frame(self) -> np.ndarray: return planar_frame(self.env.unwrapped.data)
+@patch
+def frame(self: AmpReference) -> np.ndarray: return planar_frame(self.env.unwrapped.data)
 
-    def _groups(self, before: np.ndarray, info: dict) -> dict:
-        info["ref_obs"] = np.concatenate([before, self.frame()])
-        info["ref_motion"] = self.loader.sample_transitions(1, self.env.unwrapped.np_random)[0]
-        return info
+@patch
+def _groups(self: AmpReference, before: np.ndarray, info: dict) -> dict:
+    info["ref_obs"] = np.concatenate([before, self.frame()])
+    info["ref_motion"] = self.loader.sample_transitions(1, self.env.unwrapped.np_random)[0]
+    return info
 
-    def step(self, action):
-        before = self.frame()
-        obs, rew, term, trunc, info = self.env.step(action)
-        return obs, rew, term, trunc, self._groups(before, dict(info))
+# %% ../../nbs/02b_motion.ipynb #857868c2
+@patch
+def step(self: AmpReference, action):
+    before = self.frame()
+    obs, rew, term, trunc, info = self.env.step(action)
+    return obs, rew, term, trunc, self._groups(before, dict(info))
 
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        return obs, self._groups(self.frame(), dict(info))
+@patch
+def reset(self: AmpReference, **kwargs):
+    obs, info = self.env.reset(**kwargs)
+    return obs, self._groups(self.frame(), dict(info))
 
 # %% ../../nbs/02b_motion.ipynb #c4f94db5
 def wasserstein_1d(a: np.ndarray, b: np.ndarray, n_quantiles: int = 200) -> float:

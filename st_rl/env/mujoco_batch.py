@@ -4,6 +4,7 @@
 
 # %% ../../nbs/02c_mujoco_batch.ipynb #1e47f771
 from __future__ import annotations
+from fastcore.basics import patch
 
 import os
 import threading
@@ -38,62 +39,70 @@ class PhysicsPool:
         self.auto, self.auto_seconds, self._timed = num_threads < 0, auto_seconds, []
         self._start(1 if self.auto else num_threads)
 
-    def _start(self, num_threads: int) -> None:
-        "Split the sims into `num_threads` slices; one helper thread per slice but the first."
-        self.num_threads = max(1, min(int(num_threads), len(self.sims)))
-        bounds = np.linspace(0, len(self.sims), self.num_threads + 1).round().astype(int)
-        self._slices = [self.sims[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
-        for k in range(1, self.num_threads):
-            go, done = threading.Lock(), threading.Lock()     # a released `go` starts a step; `done` reports it
-            go.acquire(); done.acquire()
-            t = threading.Thread(target=self._serve, args=(k, go, done), daemon=True, name="st_rl-physics")
-            t.start()
-            self._helpers.append((t, go, done))
+@patch
+def _start(self: PhysicsPool, num_threads: int) -> None:
+    "Split the sims into `num_threads` slices; one helper thread per slice but the first."
+    self.num_threads = max(1, min(int(num_threads), len(self.sims)))
+    bounds = np.linspace(0, len(self.sims), self.num_threads + 1).round().astype(int)
+    self._slices = [self.sims[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
+    for k in range(1, self.num_threads):
+        go, done = threading.Lock(), threading.Lock()     # a released `go` starts a step; `done` reports it
+        go.acquire(); done.acquire()
+        t = threading.Thread(target=self._serve, args=(k, go, done), daemon=True, name="st_rl-physics")
+        t.start()
+        self._helpers.append((t, go, done))
 
-    def _run(self, sims) -> None:
-        n, step, rne = self.nstep, self._step, self._rne
-        for m, d in sims:
-            step(m, d, n)
-            rne(m, d)
+# %% ../../nbs/02c_mujoco_batch.ipynb #1bf97a35
+@patch
+def _run(self: PhysicsPool, sims) -> None:
+    n, step, rne = self.nstep, self._step, self._rne
+    for m, d in sims:
+        step(m, d, n)
+        rne(m, d)
 
-    def _serve(self, k: int, go, done) -> None:
-        while True:
-            go.acquire()
-            if self._stop: done.release(); return
-            try: self._run(self._slices[k])
-            except BaseException as e: self._errors.append(e)
-            done.release()
+@patch
+def _serve(self: PhysicsPool, k: int, go, done) -> None:
+    while True:
+        go.acquire()
+        if self._stop: done.release(); return
+        try: self._run(self._slices[k])
+        except BaseException as e: self._errors.append(e)
+        done.release()
 
-    def step(self) -> None:
-        "Step every data once (their controls set by the caller); an error in any thread is raised here."
-        if self.auto: return self._step_timed()
-        for _, go, _ in self._helpers: go.release()
-        try: self._run(self._slices[0])
-        finally:
-            for _, _, done in self._helpers: done.acquire()
-        if self._errors:
-            err = self._errors[0]; self._errors.clear(); raise err
+@patch
+def step(self: PhysicsPool) -> None:
+    "Step every data once (their controls set by the caller); an error in any thread is raised here."
+    if self.auto: return self._step_timed()
+    for _, go, _ in self._helpers: go.release()
+    try: self._run(self._slices[0])
+    finally:
+        for _, _, done in self._helpers: done.acquire()
+    if self._errors:
+        err = self._errors[0]; self._errors.clear(); raise err
 
-    def _step_timed(self) -> None:
-        """Automatic threads: the first steps run serially and are timed; where a step of all sims costs
-        `auto_seconds` or more, helper threads take over (waking a thread costs tens of µs on a VM: for light
-        physics one thread is faster)."""
-        import time
-        t0 = time.perf_counter()
-        self._run(self.sims)
-        self._timed.append(time.perf_counter() - t0)
-        if len(self._timed) >= 16:
-            self.auto = False
-            cores = usable_cores(len(self.sims))
-            if cores > 1 and sorted(self._timed)[len(self._timed) // 2] >= self.auto_seconds: self._start(cores)
+@patch
+def _step_timed(self: PhysicsPool) -> None:
+    """Automatic threads: the first steps run serially and are timed; where a step of all sims costs
+    `auto_seconds` or more, helper threads take over (waking a thread costs tens of µs on a VM: for light
+    physics one thread is faster)."""
+    import time
+    t0 = time.perf_counter()
+    self._run(self.sims)
+    self._timed.append(time.perf_counter() - t0)
+    if len(self._timed) >= 16:
+        self.auto = False
+        cores = usable_cores(len(self.sims))
+        if cores > 1 and sorted(self._timed)[len(self._timed) // 2] >= self.auto_seconds: self._start(cores)
 
-    def close(self) -> None:
-        "Stop the helper threads (idempotent)."
-        if self._stop: return
-        self._stop = True
-        for t, go, done in self._helpers:        # (at interpreter exit the daemon threads may be gone already)
-            go.release(); done.acquire(timeout=5); t.join(timeout=5)
-        self._helpers = []
+# %% ../../nbs/02c_mujoco_batch.ipynb #fdd0fc65
+@patch
+def close(self: PhysicsPool) -> None:
+    "Stop the helper threads (idempotent)."
+    if self._stop: return
+    self._stop = True
+    for t, go, done in self._helpers:        # (at interpreter exit the daemon threads may be gone already)
+        go.release(); done.acquire(timeout=5); t.join(timeout=5)
+    self._helpers = []
 
 # %% ../../nbs/02c_mujoco_batch.ipynb #0f8e5a86
 class BatchedMujocoTask:
@@ -175,6 +184,7 @@ class BatchedHopper(BatchedMujocoTask):
         reward = (self.fw * x_velocity + healthy * self.hr) - self.ctrl_cost(actions)
         return obs, reward, ~healthy & self.terminate
 
+# %% ../../nbs/02c_mujoco_batch.ipynb #24778c65
 class BatchedWalker2d(BatchedHopper):
     "Walker2d-v5: Hopper's formulas with health from height and angle only."
     check_state = False

@@ -8,7 +8,6 @@ from fastcore.basics import patch
 
 import copy
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +30,9 @@ def quadruped_xml() -> Path:
     return Path(st_rl.__file__).resolve().parent / "assets" / "robots" / "quadruped.xml"
 
 JOINT_NAMES = [f"{leg}_{j}" for leg in ("FR", "FL", "RR", "RL") for j in ("abduction", "hip", "knee")]
+
 FEET = ["FR", "FL", "RR", "RL"]
+
 DEFAULT_POSE = np.array([0.0, 0.8, -1.5] * 4)
 
 REWARD_WEIGHTS = {                      # per second (each step's reward is weight * term * dt), Isaac Lab's names
@@ -48,6 +49,7 @@ REWARD_WEIGHTS = {                      # per second (each step's reward is weig
     "termination_penalty": -200.0,      # on a fall (not on a time-out)
 }
 
+# %% ../../nbs/03c_quadruped.ipynb #51d40b3a
 @dataclass
 class QuadrupedCfg:
     episode_length_s: float = 20.0            # time limit (a time-out, not a failure)
@@ -78,7 +80,6 @@ class QuadrupedCfg:
             raise ConfigError("decimation must be >= 1 and episode_length_s > 0")
         if self.fixed_command is not None and len(self.fixed_command) != 3:
             raise ConfigError("fixed_command is (vx, vy, yaw rate)")
-
 
 # %% ../../nbs/03c_quadruped.ipynb #98d84867
 ACTOR_SEGMENTS = {
@@ -159,10 +160,15 @@ class QuadrupedEnv(VecEnv):
         self._steps = 0
         self._reset_idx(np.arange(N))
 
-    # the VecEnv interface; each is explained below
     def step(self, actions: torch.Tensor): return _step(self, actions)
+
     def get_observations(self): return _get_observations(self)
+
     def reset(self): return _reset(self)
+
+# %% ../../nbs/03c_quadruped.ipynb #45fad4dc
+# the VecEnv interface; each is explained below
+
 
 # %% ../../nbs/03c_quadruped.ipynb #3d752017
 @patch
@@ -189,6 +195,7 @@ def _resample_commands(self: QuadrupedEnv, idx: np.ndarray) -> None:
     cmd[self.rng.random(n) < c.standing_prob] = 0.0
     self.commands[idx] = cmd
 
+# %% ../../nbs/03c_quadruped.ipynb #9f0fe3d0
 @patch
 def _reset_idx(self: QuadrupedEnv, idx: np.ndarray) -> None:
     "New episodes for envs `idx`: default pose (joint noise +-0.1 rad), at rest, new commands and randomisation."
@@ -318,12 +325,12 @@ def _step(self: QuadrupedEnv, actions: torch.Tensor):
     return (torch.from_numpy(actor).to(self.device), torch.from_numpy(rew.astype(np.float32)).to(self.device),
             torch.from_numpy(dones).to(self.device), extras)
 
+# %% ../../nbs/03c_quadruped.ipynb #9f82b741
 def _get_observations(self: QuadrupedEnv):
     actor, critic = self._observe()
     return torch.from_numpy(actor).to(self.device), {
         "observations": {"critic": torch.from_numpy(critic).to(self.device)}
     }
-
 
 def _reset(self: QuadrupedEnv):
     self._reset_idx(np.arange(self.num_envs))
@@ -351,7 +358,7 @@ def get_state(self: QuadrupedEnv) -> dict:
         "rng": json.dumps(self.rng.bit_generator.state),
     }
 
-
+# %% ../../nbs/03c_quadruped.ipynb #870cf10a
 @patch
 def set_state(self: QuadrupedEnv, st: dict) -> None:
     if st.get("task") != "Quadruped" or tuple(st["state"].shape) != self.state.shape:
@@ -380,6 +387,7 @@ def set_state(self: QuadrupedEnv, st: dict) -> None:
             self.models[i].geom_friction[g, 0] = self.model.geom_friction[g, 0] * self.friction[i]
         self.models[i].body_mass[self._trunk] = self.model.body_mass[self._trunk] + self.added_mass[i]
 
+# %% ../../nbs/03c_quadruped.ipynb #0bcb7f99
 @patch
 def render(self: QuadrupedEnv, env_index: int = 0, height: int = 240, width: int = 320) -> np.ndarray:
     "An RGB frame `(H, W, 3)` of env `env_index` from the tracking camera."

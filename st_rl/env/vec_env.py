@@ -4,6 +4,7 @@
 
 # %% ../../nbs/02_vec_env.ipynb #c78b115a
 from __future__ import annotations
+from fastcore.basics import patch
 
 from abc import ABC, abstractmethod
 from typing import Any
@@ -52,6 +53,7 @@ class VecEnv(ABC):
 def _shape_err(what, got, expected):
     return EnvError(f"{what} has shape {tuple(got)}, expected {tuple(expected)}")
 
+# %% ../../nbs/02_vec_env.ipynb #45911d39
 def check_vec_env(env: VecEnv, step: bool = True) -> None:
     """Raise `EnvError` naming the first way `env` breaks the `VecEnv` contract (may take one step)."""
     name = type(env).__name__
@@ -156,20 +158,6 @@ class PointMassEnv(VecEnv):
         self.episode_length_buf = torch.zeros(num_envs, dtype=torch.long, device=self.device)
         self._reset_idx(torch.arange(num_envs, device=self.device))
 
-    def _reset_idx(self, idx):
-        n = len(idx)
-        self.pos[idx] = (torch.rand(n, 2, generator=self.gen, device=self.device) * 2 - 1)
-        self.vel[idx] = 0.0
-        self.goal[idx] = (torch.rand(n, 2, generator=self.gen, device=self.device) * 2 - 1) * 2
-        self.episode_length_buf[idx] = 0
-
-    def _obs(self):
-        obs = torch.cat([self.pos, self.vel, self.goal], dim=-1)
-        groups = {}
-        if self.privileged:
-            groups["critic"] = torch.cat([obs, (self.goal - self.pos).norm(dim=-1, keepdim=True)], dim=-1)
-        return obs, groups
-
     def get_observations(self):
         obs, groups = self._obs()
         return obs, {"observations": groups}
@@ -177,15 +165,6 @@ class PointMassEnv(VecEnv):
     def reset(self):
         self._reset_idx(torch.arange(self.num_envs, device=self.device))
         return self.get_observations()
-
-    def get_state(self) -> dict:
-        return {"pos": self.pos.clone(), "vel": self.vel.clone(), "goal": self.goal.clone(),
-                "episode_length_buf": self.episode_length_buf.clone(), "generator": self.gen.get_state()}
-
-    def set_state(self, state: dict) -> None:
-        self.pos, self.vel, self.goal = state["pos"].clone(), state["vel"].clone(), state["goal"].clone()
-        self.episode_length_buf[:] = state["episode_length_buf"]
-        self.gen.set_state(state["generator"])
 
     def step(self, actions):
         if actions.shape != (self.num_envs, self.num_actions):
@@ -213,3 +192,31 @@ class PointMassEnv(VecEnv):
         obs, groups = self._obs()
         extras["observations"] = groups
         return obs, rew, dones, extras
+
+@patch
+def _reset_idx(self: PointMassEnv, idx):
+    n = len(idx)
+    self.pos[idx] = (torch.rand(n, 2, generator=self.gen, device=self.device) * 2 - 1)
+    self.vel[idx] = 0.0
+    self.goal[idx] = (torch.rand(n, 2, generator=self.gen, device=self.device) * 2 - 1) * 2
+    self.episode_length_buf[idx] = 0
+
+@patch
+def _obs(self: PointMassEnv):
+    obs = torch.cat([self.pos, self.vel, self.goal], dim=-1)
+    groups = {}
+    if self.privileged:
+        groups["critic"] = torch.cat([obs, (self.goal - self.pos).norm(dim=-1, keepdim=True)], dim=-1)
+    return obs, groups
+
+# %% ../../nbs/02_vec_env.ipynb #6e91b3cf
+@patch
+def get_state(self: PointMassEnv) -> dict:
+    return {"pos": self.pos.clone(), "vel": self.vel.clone(), "goal": self.goal.clone(),
+            "episode_length_buf": self.episode_length_buf.clone(), "generator": self.gen.get_state()}
+
+@patch
+def set_state(self: PointMassEnv, state: dict) -> None:
+    self.pos, self.vel, self.goal = state["pos"].clone(), state["vel"].clone(), state["goal"].clone()
+    self.episode_length_buf[:] = state["episode_length_buf"]
+    self.gen.set_state(state["generator"])

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/02a_wrappers.ipynb #9f08bde7
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 import os
@@ -162,25 +163,30 @@ class SkillSelector(gym.Wrapper):
         if actor is not None: self.actor_components = actor + [name]
         self.skill, self._t = 0, 0
 
-    def _draw(self) -> None:
-        self.skill = (
-            self.fixed if self.fixed is not None else int(self.env.unwrapped.np_random.integers(self.num_skills))
-        )
+@patch
+def _draw(self: SkillSelector) -> None:
+    self.skill = (
+        self.fixed if self.fixed is not None else int(self.env.unwrapped.np_random.integers(self.num_skills))
+    )
 
-    def _out(self, obs):
-        onehot = np.zeros(self.num_skills, np.float32); onehot[self.skill] = 1.0
-        return np.concatenate([np.asarray(obs, np.float32).ravel(), onehot])
+@patch
+def _out(self: SkillSelector, obs):
+    onehot = np.zeros(self.num_skills, np.float32); onehot[self.skill] = 1.0
+    return np.concatenate([np.asarray(obs, np.float32).ravel(), onehot])
 
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        self._t = 0; self._draw()
-        return self._out(obs), {**info, "skill": self.skill}
+@patch
+def reset(self: SkillSelector, **kwargs):
+    obs, info = self.env.reset(**kwargs)
+    self._t = 0; self._draw()
+    return self._out(obs), {**info, "skill": self.skill}
 
-    def step(self, action):
-        obs, rew, term, trunc, info = self.env.step(action)
-        self._t += 1
-        if self.switch_every and self._t % self.switch_every == 0: self._draw()
-        return self._out(obs), rew, term, trunc, {**info, "skill": self.skill}
+# %% ../../nbs/02a_wrappers.ipynb #a226ea05
+@patch
+def step(self: SkillSelector, action):
+    obs, rew, term, trunc, info = self.env.step(action)
+    self._t += 1
+    if self.switch_every and self._t % self.switch_every == 0: self._draw()
+    return self._out(obs), rew, term, trunc, {**info, "skill": self.skill}
 
 # %% ../../nbs/02a_wrappers.ipynb #d98968b4
 class ImageComponent(gym.ObservationWrapper):
@@ -192,7 +198,6 @@ class ImageComponent(gym.ObservationWrapper):
         self.image_shape = tuple(int(s) for s in shape)
         if len(self.image_shape) != 3: raise ConfigError(f"image shape must be (C, H, W), got {self.image_shape}")
         n = sum(math.prod(s) for s in segs.values()) + math.prod(self.image_shape)
-        box = env.observation_space
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (n,), np.float32)
         self.obs_segments = OrderedDict(segs); self.obs_segments[name] = self.image_shape
         actor = actor_components_of(env)
@@ -221,6 +226,7 @@ class TargetMapImage(ImageComponent):
         x, y = self.env.unwrapped.get_body_com(self.body)[:2]
         return np.exp(-((self._x - x) ** 2 + (self._y - y) ** 2) * self._inv2s2)[None]
 
+# %% ../../nbs/02a_wrappers.ipynb #e68bd6e5
 @register
 class DepthImage(ImageComponent):
     """A `(1, height, width)` MuJoCo depth image from `camera`, clipped to `max_depth` metres and scaled to [0, 1]."""

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..storage.rollout_storage import ActorCriticHiddenState, LstmHiddenState
 from ..utils.config import check_range, check_sizes, to_dict
 from ..utils.core import CheckpointError, ConfigError, NonFiniteError, all_reduce_sum_, is_distributed, register
 
@@ -78,6 +77,7 @@ class MlpModel(nn.Sequential):
 
 # %% ../../nbs/05_modules.ipynb #f612c46f
 NORMALIZER_MAX_ABS = 1e10
+
 """The largest magnitude a running normaliser (`EmpiricalNormalization`, PPO's `DiscountedReturnScaler`) folds into
 its float32 statistics. The updates multiply the variance (at most bound²) by the sample count: 1e20 × 1e17 samples
 stays below float32's 3.4e38, where a bound of 1e15 would overflow after ~1e8 samples. A larger input (one
@@ -95,7 +95,6 @@ def _bad_input_error(x, what: str, who: str, bound: float = NORMALIZER_MAX_ABS) 
         f"{what} hold {int(bad.sum())} value(s) that are NaN/Inf or beyond the normaliser's bound |x| <= {bound:g} "
         f"(first: {x[tuple(first)].item():g} at {where}); {who} does not update its statistics with them"
     )
-
 
 def _check_saved_statistics(state_dict: dict, prefix: str, mean: str, var: tuple, count: str, who: str,
                             bound: float = NORMALIZER_MAX_ABS) -> None:
@@ -118,7 +117,7 @@ def _check_saved_statistics(state_dict: dict, prefix: str, mean: str, var: tuple
     if isinstance(t, torch.Tensor) and not t.is_floating_point() and (t < 0).any():
         fail(count, f"is negative ({t.min().item()})")
 
-
+# %% ../../nbs/05_modules.ipynb #7afc48de
 class EmpiricalNormalization(nn.Module):
     """Normalise by running mean/std: `(x - mean) / (std + eps)`; updates in train mode. `name` says what it normalises
     (in errors): a training batch holding NaN/Inf or magnitudes beyond `NORMALIZER_MAX_ABS` is a `NonFiniteError`, and
@@ -138,12 +137,6 @@ class EmpiricalNormalization(nn.Module):
     def mean(self): return self._mean.squeeze(0).clone()
     @property
     def std(self): return self._std.squeeze(0).clone()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training:
-            if self._numpy_ok(x): return self._forward_numpy(x)
-            self.update(x)
-        return self.normalize(x)
 
     @torch.jit.unused
     def _numpy_ok(self, x: torch.Tensor) -> bool:
@@ -194,20 +187,6 @@ class EmpiricalNormalization(nn.Module):
             cached = self.__dict__["_np_views"] = (key, tuple(b[k].numpy() for k in ("_mean", "_var", "_std", "count")))
         return cached[1]
 
-    def __getstate__(self):   # copies and pickles make their own views of their own buffers
-        state = super().__getstate__()
-        state.pop("_np_views", None)
-        return state
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        _check_saved_statistics(state_dict, prefix, "_mean", ("_var", "_std"), "count",
-                                f"{self.name} normaliser ({type(self).__name__})", self.max_abs)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalise with the current statistics, never updating them."""
-        return (x - self._mean) / (self._std + self.eps)
-
     @torch.jit.unused
     def update(self, x: torch.Tensor) -> None:
         """Fold the batch `x (B, *shape)` into the running statistics (NaN/Inf or |x| > `max_abs`: `NonFiniteError`)."""
@@ -245,6 +224,31 @@ class EmpiricalNormalization(nn.Module):
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         return y * (self._std + self.eps) + self._mean
 
+# %% ../../nbs/05_modules.ipynb #129a3014
+@patch
+def forward(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tensor:
+    if self.training:
+        if self._numpy_ok(x): return self._forward_numpy(x)
+        self.update(x)
+    return self.normalize(x)
+
+@patch
+def __getstate__(self: EmpiricalNormalization):   # copies and pickles make their own views of their own buffers
+    state = super(EmpiricalNormalization, self).__getstate__()
+    state.pop("_np_views", None)
+    return state
+
+@patch
+def _load_from_state_dict(self: EmpiricalNormalization, state_dict, prefix, *args, **kwargs):
+    _check_saved_statistics(state_dict, prefix, "_mean", ("_var", "_std"), "count",
+                            f"{self.name} normaliser ({type(self).__name__})", self.max_abs)
+    super(EmpiricalNormalization, self)._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+@patch
+def normalize(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tensor:
+    """Normalise with the current statistics, never updating them."""
+    return (x - self._mean) / (self._std + self.eps)
+
 # %% ../../nbs/05_modules.ipynb #1f02770c
 @dataclass
 class ActorCriticCfg:
@@ -267,6 +271,7 @@ class ActorCriticCfg:
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
+# %% ../../nbs/05_modules.ipynb #47c5b0d3
 @register
 class ActorCritic(nn.Module):
     """Gaussian MLP policy and MLP value function."""
@@ -303,41 +308,53 @@ class ActorCritic(nn.Module):
         kw.update({k: v for k, v in sizes.items() if k in params})
         return cls(num_actor_obs, num_critic_obs, num_actions, **kw)
 
-    # Hooks that mixins chain through `super()` (encoders, estimators): what the actor and the critic networks get.
-    def actor_obs_transform(self, obs: torch.Tensor, sample: bool = False) -> torch.Tensor:
-        """Actor observations `(..., num_actor_obs)` → the actor network's input (`sample`: while acting
-        stochastically)."""
-        return obs
-
-    def critic_obs_transform(self, critic_obs: torch.Tensor) -> torch.Tensor:
-        """Critic observations → the critic network's input."""
-        return critic_obs
-
-    def actor_features(self, obs, masks=None, hidden_states=None, sample: bool = False) -> torch.Tensor:
-        """The actor network's input for `obs` (recurrent policies run their memory here)."""
-        return self.actor_obs_transform(obs, sample)
-
-    def critic_features(self, critic_obs, masks=None, hidden_states=None) -> torch.Tensor:
-        return self.critic_obs_transform(critic_obs)
-
-    def reset(self, dones: torch.Tensor | None = None) -> None:
-        """Reset per-env state at dones (nothing to do for a feed-forward policy)."""
-
-    def forward(self): raise NotImplementedError("use act / act_inference / evaluate")
-
     # the last batch's tensors (with their graphs)
     _transient = ("_mean", "_std", "_std_row", "_last_sample", "last_estimate")
 
-    def __getstate__(self):   # copies (e.g. inference policies) leave the last batch's tensors behind
-        state = super().__getstate__()
-        for k in self._transient: state.pop(k, None)
-        return state
+# %% ../../nbs/05_modules.ipynb #98c114dc
+# Hooks that mixins chain through `super(ActorCritic, self)` (encoders, estimators): what the actor and the critic
+# networks get.
+@patch
+def actor_obs_transform(self: ActorCritic, obs: torch.Tensor, sample: bool = False) -> torch.Tensor:
+    """Actor observations `(..., num_actor_obs)` → the actor network's input (`sample`: while acting
+    stochastically)."""
+    return obs
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for k in self._transient: setattr(self, k, None)
+@patch
+def critic_obs_transform(self: ActorCritic, critic_obs: torch.Tensor) -> torch.Tensor:
+    """Critic observations → the critic network's input."""
+    return critic_obs
 
-    def get_hidden_states(self): return None
+@patch
+def actor_features(self: ActorCritic, obs, masks=None, hidden_states=None, sample: bool = False) -> torch.Tensor:
+    """The actor network's input for `obs` (recurrent policies run their memory here)."""
+    return self.actor_obs_transform(obs, sample)
+
+@patch
+def critic_features(self: ActorCritic, critic_obs, masks=None, hidden_states=None) -> torch.Tensor:
+    return self.critic_obs_transform(critic_obs)
+
+@patch
+def reset(self: ActorCritic, dones: torch.Tensor | None = None) -> None:
+    """Reset per-env state at dones (nothing to do for a feed-forward policy)."""
+
+@patch
+def forward(self: ActorCritic): raise NotImplementedError("use act / act_inference / evaluate")
+
+@patch
+def __getstate__(self: ActorCritic):   # copies (e.g. inference policies) leave the last batch's tensors behind
+    state = super(ActorCritic, self).__getstate__()
+    for k in self._transient: state.pop(k, None)
+    return state
+
+@patch
+def __setstate__(self: ActorCritic, state):
+    super(ActorCritic, self).__setstate__(state)
+    for k in self._transient: setattr(self, k, None)
+
+# %% ../../nbs/05_modules.ipynb #32bc083f
+@patch
+def get_hidden_states(self: ActorCritic): return None
 
 # %% ../../nbs/05_modules.ipynb #f5b90942
 @patch
@@ -376,6 +393,7 @@ def get_actions_log_prob(self: ActorCritic, actions: torch.Tensor) -> torch.Tens
     z = last[1] if last is not None and actions is last[0] else (actions - self._mean) / self._std
     return -(0.5 * z.pow(2) + self._log_std_row() + _LOG_SQRT_2PI).sum(-1)
 
+# %% ../../nbs/05_modules.ipynb #97aa9a2b
 @patch
 def _log_std_row(self: ActorCritic) -> torch.Tensor:
     """log σ of the last distribution: `(A,)` where it came from `update_distribution` (the same values, ~10× cheaper
@@ -434,7 +452,6 @@ _GLOBAL_HOOKS = (
     "_global_backward_pre_hooks",
 )
 
-
 def _has_hooks(m: nn.Module) -> bool:
     """Whether `m` has hooks of its own, or torch has module hooks registered for every module
     (`register_module_forward_hook`…)."""
@@ -443,6 +460,7 @@ def _has_hooks(m: nn.Module) -> bool:
         for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
     ) or any(bool(getattr(nn.modules.module, h, None)) for h in _GLOBAL_HOOKS)
 
+# %% ../../nbs/05_modules.ipynb #5c6ed354
 class NumpyMlp:
     """The forward of a CPU float32 `MlpModel` in numpy, on views of its parameters (in-place updates show at once)."""
     def __init__(self, layers: list):
@@ -475,6 +493,7 @@ class NumpyMlp:
             else: x = layer(x)
         return x
 
+# %% ../../nbs/05_modules.ipynb #515be2b2
 class NumpyRolloutPolicy:
     """`ActorCritic`'s rollout arithmetic (sample, log-probability, value) in numpy, for small CPU batches. Build it
     with `of` where the rollout starts: σ and log σ are taken then (the parameters do not change during a rollout)."""
@@ -503,22 +522,27 @@ class NumpyRolloutPolicy:
             std = std.clone()
             return cls(actor, critic, std, std.log())
 
-    def accepts(self, x: torch.Tensor) -> bool:
-        "Whether `x` goes through numpy: a CPU float32 tensor outside autograd, of at most `max_batch` rows."
-        return (
-            x.dtype == torch.float32 and x.device.type == "cpu" and not x.requires_grad and x.shape[0] <= self.max_batch
-        )
+@patch
+def accepts(self: NumpyRolloutPolicy, x: torch.Tensor) -> bool:
+    "Whether `x` goes through numpy: a CPU float32 tensor outside autograd, of at most `max_batch` rows."
+    return (
+        x.dtype == torch.float32 and x.device.type == "cpu" and not x.requires_grad and x.shape[0] <= self.max_batch
+    )
 
-    def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """`(actions, mean, σ, log-probability)` for `obs (B, num_actor_obs)`, as `ActorCritic.act` then
-        `get_actions_log_prob` give them (σ as a stride-0 `(B, A)` view of the row)."""
-        mean = self.actor(obs.numpy())
-        eps = torch.randn(mean.shape, dtype=torch.float32).numpy()          # torch's generator, as `randn_like(mean)`
-        actions = mean + self.std * eps
-        logp = -(np.float32(0.5) * (eps * eps) + self.log_std + np.float32(_LOG_SQRT_2PI)).sum(-1)
-        mean_t = torch.from_numpy(mean)
-        return torch.from_numpy(actions), mean_t, torch.from_numpy(self.std).expand_as(mean_t), torch.from_numpy(logp)
+# %% ../../nbs/05_modules.ipynb #5ff4a8ba
+@patch
+def sample(self: NumpyRolloutPolicy,
+           obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`(actions, mean, σ, log-probability)` for `obs (B, num_actor_obs)`, as `ActorCritic.act` then
+    `get_actions_log_prob` give them (σ as a stride-0 `(B, A)` view of the row)."""
+    mean = self.actor(obs.numpy())
+    eps = torch.randn(mean.shape, dtype=torch.float32).numpy()          # torch's generator, as `randn_like(mean)`
+    actions = mean + self.std * eps
+    logp = -(np.float32(0.5) * (eps * eps) + self.log_std + np.float32(_LOG_SQRT_2PI)).sum(-1)
+    mean_t = torch.from_numpy(mean)
+    return torch.from_numpy(actions), mean_t, torch.from_numpy(self.std).expand_as(mean_t), torch.from_numpy(logp)
 
-    def value(self, critic_obs: torch.Tensor) -> torch.Tensor:
-        "`ActorCritic.evaluate`: the values `(B, 1)`."
-        return torch.from_numpy(self.critic(critic_obs.numpy()))
+@patch
+def value(self: NumpyRolloutPolicy, critic_obs: torch.Tensor) -> torch.Tensor:
+    "`ActorCritic.evaluate`: the values `(B, 1)`."
+    return torch.from_numpy(self.critic(critic_obs.numpy()))

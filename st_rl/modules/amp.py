@@ -4,10 +4,12 @@
 
 # %% ../../nbs/05e_amp.ipynb #dc665fee
 from __future__ import annotations
+from fastcore.basics import patch
 
 from dataclasses import dataclass, field
-from typing import Any
 
+# the annotations of inherited dataclass fields resolve in this module (e.g. for the docs)
+from typing import Any  # noqa: F401
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -67,6 +69,7 @@ def amp_discriminator_loss(
     policy_loss = (policy_d + 1.0).pow(2).mean()
     return 0.5 * (expert_loss + policy_loss), expert_loss, policy_loss
 
+# %% ../../nbs/05e_amp.ipynb #d3bb060c
 class AMPDiscriminator(nn.Module):
     """Tells expert AMP transitions from the policy's; its verdict is the style reward."""
 
@@ -85,14 +88,6 @@ class AMPDiscriminator(nn.Module):
         self.head = nn.Linear(self.trunk.output_size, 1)
         self.style_reward_coef, self.task_reward_lerp = style_reward_coef, task_reward_lerp
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """`x (B, input_dim)` → `D(x) (B,)`."""
-        if x.shape[-1] != self.input_dim:
-            raise ValueError(
-                f"AMPDiscriminator expects AMP observations of {self.input_dim} numbers, got shape {tuple(x.shape)}"
-            )
-        return self.head(self.trunk(x)).squeeze(-1)
-
     @torch.no_grad()
     def predict_style_reward(self, state: torch.Tensor, task_reward: torch.Tensor, normalizer: nn.Module | None = None
                              ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,11 +97,22 @@ class AMPDiscriminator(nn.Module):
         style = style_reward_from_logits(self(state), self.style_reward_coef)
         return lerp_reward(style, task_reward.view(-1).to(style), self.task_reward_lerp), style
 
-    def compute_grad_pen(self, expert_state: torch.Tensor, lambda_: float = 10.0) -> torch.Tensor:
-        """`lambda_ * mean(‖∇_x D(x)‖²)` over expert AMP observations."""
-        x = expert_state.detach().clone().requires_grad_(True)
-        grad, = torch.autograd.grad(self(x).sum(), x, create_graph=True)
-        return lambda_ * grad.pow(2).sum(-1).mean()
+@patch
+def forward(self: AMPDiscriminator, x: torch.Tensor) -> torch.Tensor:
+    """`x (B, input_dim)` → `D(x) (B,)`."""
+    if x.shape[-1] != self.input_dim:
+        raise ValueError(
+            f"AMPDiscriminator expects AMP observations of {self.input_dim} numbers, got shape {tuple(x.shape)}"
+        )
+    return self.head(self.trunk(x)).squeeze(-1)
+
+# %% ../../nbs/05e_amp.ipynb #5bb7cbb5
+@patch
+def compute_grad_pen(self: AMPDiscriminator, expert_state: torch.Tensor, lambda_: float = 10.0) -> torch.Tensor:
+    """`lambda_ * mean(‖∇_x D(x)‖²)` over expert AMP observations."""
+    x = expert_state.detach().clone().requires_grad_(True)
+    grad, = torch.autograd.grad(self(x).sum(), x, create_graph=True)
+    return lambda_ * grad.pow(2).sum(-1).mean()
 
 # %% ../../nbs/05e_amp.ipynb #ef72fc78
 class AmpMixin:
@@ -147,6 +153,7 @@ class _AmpFields:
         check_range("policy.style_reward_coef", self.style_reward_coef, 0)
         check_range("policy.task_reward_lerp", self.task_reward_lerp, 0, 1)
 
+# %% ../../nbs/05e_amp.ipynb #e4d5dc57
 @dataclass
 class AmpActorCriticCfg(_AmpFields, ActorCriticCfg):
     class_name: str = "AmpActorCritic"

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/05b_conv.ipynb #7d2e501b
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 from typing import Sequence
@@ -50,27 +51,32 @@ class Conv2dModel(nn.Module):
             use_maxpool,
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """`(B, C, H, W)` → `(B, C', H', W')`."""
-        return self.conv(x)
+@patch
+def forward(self: Conv2dModel, x: torch.Tensor) -> torch.Tensor:
+    """`(B, C, H, W)` → `(B, C', H', W')`."""
+    return self.conv(x)
 
-    def conv_out_shape(self, h: int, w: int) -> tuple[int, int, int]:
-        """`(C', H', W')` for an `(h, w)` input, without running the network."""
-        for k, s, p in zip(self.kernel_sizes, self.strides, self.paddings):
-            if self.use_maxpool:
-                h, w = conv2d_output_shape(h, w, k, 1, p)
-                if s > 1: h, w = conv2d_output_shape(h, w, s, s)
-            else: h, w = conv2d_output_shape(h, w, k, s, p)
-            if h < 1 or w < 1:
-                raise ConfigError(
-                    f"the conv stack shrinks the image to nothing ({h}x{w}); use smaller kernels or strides"
-                )
-        return self.channels[-1], h, w
+# %% ../../nbs/05b_conv.ipynb #36e3182c
+@patch
+def conv_out_shape(self: Conv2dModel, h: int, w: int) -> tuple[int, int, int]:
+    """`(C', H', W')` for an `(h, w)` input, without running the network."""
+    for k, s, p in zip(self.kernel_sizes, self.strides, self.paddings):
+        if self.use_maxpool:
+            h, w = conv2d_output_shape(h, w, k, 1, p)
+            if s > 1: h, w = conv2d_output_shape(h, w, s, s)
+        else: h, w = conv2d_output_shape(h, w, k, s, p)
+        if h < 1 or w < 1:
+            raise ConfigError(
+                f"the conv stack shrinks the image to nothing ({h}x{w}); use smaller kernels or strides"
+            )
+    return self.channels[-1], h, w
 
-    def conv_out_size(self, h: int, w: int) -> int:
-        """Number of features after flattening the conv output of an `(h, w)` input."""
-        return math.prod(self.conv_out_shape(h, w))
+@patch
+def conv_out_size(self: Conv2dModel, h: int, w: int) -> int:
+    """Number of features after flattening the conv output of an `(h, w)` input."""
+    return math.prod(self.conv_out_shape(h, w))
 
+# %% ../../nbs/05b_conv.ipynb #e7e009f8
 class Conv2dHeadModel(nn.Module):
     """A conv stack on `image_shape (C, H, W)`, flattened into an MLP head."""
     def __init__(

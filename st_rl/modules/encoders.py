@@ -4,6 +4,7 @@
 
 # %% ../../nbs/05c_encoders.ipynb #3291edb1
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
 from collections import OrderedDict
@@ -119,26 +120,31 @@ class EncoderActorCriticMixin:
             )
         return segs
 
-    def _encode(self, obs, encoders, names, segs, slices) -> torch.Tensor:
-        parts = [_apply(encoders[n], obs[..., sl], segs[n]) if n in names else obs[..., sl] for n, sl in slices.items()]
-        return torch.cat(parts, dim=-1)
+# %% ../../nbs/05c_encoders.ipynb #164e821c
+@patch
+def _encode(self: EncoderActorCriticMixin, obs, encoders, names, segs, slices) -> torch.Tensor:
+    parts = [_apply(encoders[n], obs[..., sl], segs[n]) if n in names else obs[..., sl] for n, sl in slices.items()]
+    return torch.cat(parts, dim=-1)
 
-    def actor_obs_transform(self, obs, sample: bool = False):
-        return super().actor_obs_transform(
-            self._encode(obs, self.actor_encoders, self.actor_encoders.keys(), self._enc_segs, self._slices), sample
-        )
+@patch
+def actor_obs_transform(self: EncoderActorCriticMixin, obs, sample: bool = False):
+    return super(EncoderActorCriticMixin, self).actor_obs_transform(
+        self._encode(obs, self.actor_encoders, self.actor_encoders.keys(), self._enc_segs, self._slices), sample
+    )
 
-    def critic_obs_transform(self, critic_obs):
-        if not self.critic_encoder_names: return super().critic_obs_transform(critic_obs)
-        return super().critic_obs_transform(
-            self._encode(critic_obs, self.critic_encoders, self.critic_encoder_names, self._enc_csegs, self._cslices)
-        )
+@patch
+def critic_obs_transform(self: EncoderActorCriticMixin, critic_obs):
+    if not self.critic_encoder_names: return super(EncoderActorCriticMixin, self).critic_obs_transform(critic_obs)
+    return super(EncoderActorCriticMixin, self).critic_obs_transform(
+        self._encode(critic_obs, self.critic_encoders, self.critic_encoder_names, self._enc_csegs, self._cslices)
+    )
 
-    def get_encoder_latent(self, obs: torch.Tensor, name: str) -> torch.Tensor:
-        """The actor encoder's latent `(..., out)` of component `name` of `obs`."""
-        if name not in self.actor_encoders:
-            raise ConfigError(f"no encoder for component '{name}'; encoded: {list(self.actor_encoders)}")
-        return _apply(self.actor_encoders[name], obs[..., self._slices[name]], self._enc_segs[name])
+@patch
+def get_encoder_latent(self: EncoderActorCriticMixin, obs: torch.Tensor, name: str) -> torch.Tensor:
+    """The actor encoder's latent `(..., out)` of component `name` of `obs`."""
+    if name not in self.actor_encoders:
+        raise ConfigError(f"no encoder for component '{name}'; encoded: {list(self.actor_encoders)}")
+    return _apply(self.actor_encoders[name], obs[..., self._slices[name]], self._enc_segs[name])
 
 # %% ../../nbs/05c_encoders.ipynb #fd55648a
 # layer lists of MlpModel / Conv2dHeadModel kwargs
@@ -179,6 +185,7 @@ class EncoderActorCriticCfg(_EncoderFields, ActorCriticCfg):
 class EncoderActorCriticRecurrentCfg(_EncoderFields, ActorCriticRecurrentCfg):
     class_name: str = "EncoderActorCriticRecurrent"
 
+# %% ../../nbs/05c_encoders.ipynb #986c63d1
 @register
 class EncoderActorCritic(EncoderActorCriticMixin, ActorCritic):
     """`ActorCritic` with per-component encoders."""
@@ -223,6 +230,7 @@ class DeterministicPolicyMixin:
         super().act(observations, masks, hidden_states)
         return self.action_mean
 
+# %% ../../nbs/05c_encoders.ipynb #f8f553a7
 @dataclass
 class _VisualFields:
     visual_component_name: str = "depth"      # the image component (shape (C, H, W) or (H, W) in obs_segments)
@@ -238,7 +246,6 @@ class _VisualFields:
             raise ConfigError(
                 f"policy.visual_critic must be 'shared', 'separate' or 'none', got '{self.visual_critic}'"
             )
-
 
 @dataclass
 class VisualActorCriticCfg(_VisualFields, ActorCriticCfg):
@@ -261,6 +268,7 @@ class VisualActorCritic(VisualActorCriticMixin, ActorCritic):
     """Gaussian actor-critic with a CNN on an image component."""
     Cfg = VisualActorCriticCfg
 
+# %% ../../nbs/05c_encoders.ipynb #aa43cf36
 @register
 class VisualActorCriticRecurrent(VisualActorCriticMixin, ActorCriticRecurrent):
     """Recurrent actor-critic with a CNN on an image component, in front of the memory."""

@@ -4,12 +4,13 @@
 
 # %% ../../nbs/05d_estimators.ipynb #0bf1558e
 from __future__ import annotations
+from fastcore.basics import patch
 
-import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
+# the annotations of inherited dataclass fields resolve in this module (e.g. for the docs)
+from typing import Any  # noqa: F401
 import torch
 from torch import nn
 
@@ -88,35 +89,38 @@ class EstimatorMixin:
         self.obs_segments, self.critic_obs_segments = segs, csegs
         self.last_estimate: torch.Tensor | None = None
 
-    def actor_obs_transform(self, obs, sample: bool = False):
-        x = obs if self._in_idx is None else obs[..., self._in_idx]
-        est = self.estimator(x)
-        self.last_estimate = est                      # with its graph: EstimatorPPO's loss reads it
-        e = est.detach()
-        if self._actor_idx is not None: obs = obs[..., self._actor_idx]
-        if not self._substitute: return super().actor_obs_transform(torch.cat([obs, e], dim=-1), sample)
-        replaced = torch.cat([obs[..., sl] for sl in self._target_slices], dim=-1)
-        if sample and self.replace_state_prob < 1.0:
-            keep = torch.rand(*obs.shape[:-1], 1, device=obs.device) >= self.replace_state_prob
-            e = torch.where(keep, replaced, e)
-        out, i = obs.clone(), 0
-        for sl in self._target_slices:
-            n = sl.stop - sl.start
-            out[..., sl] = e[..., i:i + n]; i += n
-        return super().actor_obs_transform(out, sample)
+# %% ../../nbs/05d_estimators.ipynb #becf6b95
+@patch
+def actor_obs_transform(self: EstimatorMixin, obs, sample: bool = False):
+    x = obs if self._in_idx is None else obs[..., self._in_idx]
+    est = self.estimator(x)
+    self.last_estimate = est                      # with its graph: EstimatorPPO's loss reads it
+    e = est.detach()
+    if self._actor_idx is not None: obs = obs[..., self._actor_idx]
+    if not self._substitute: return super(EstimatorMixin, self).actor_obs_transform(torch.cat([obs, e], dim=-1), sample)
+    replaced = torch.cat([obs[..., sl] for sl in self._target_slices], dim=-1)
+    if sample and self.replace_state_prob < 1.0:
+        keep = torch.rand(*obs.shape[:-1], 1, device=obs.device) >= self.replace_state_prob
+        e = torch.where(keep, replaced, e)
+    out, i = obs.clone(), 0
+    for sl in self._target_slices:
+        n = sl.stop - sl.start
+        out[..., sl] = e[..., i:i + n]; i += n
+    return super(EstimatorMixin, self).actor_obs_transform(out, sample)
 
-    def get_estimated_state(self, obs: torch.Tensor) -> torch.Tensor:
-        """The estimate `(..., n_targets)` for actor observations `obs` (through the policy's own transforms; a
-        recurrent policy's estimate comes from before its memory, so the memory is not advanced)."""
-        self.actor_obs_transform(obs)
-        return self.last_estimate
+@patch
+def get_estimated_state(self: EstimatorMixin, obs: torch.Tensor) -> torch.Tensor:
+    """The estimate `(..., n_targets)` for actor observations `obs` (through the policy's own transforms; a
+    recurrent policy's estimate comes from before its memory, so the memory is not advanced)."""
+    self.actor_obs_transform(obs)
+    return self.last_estimate
 
-    def estimation_target(self, critic_obs: torch.Tensor) -> torch.Tensor:
-        """What the estimator should output for `critic_obs`: its target components."""
-        return get_subobs_by_components(
-            critic_obs, self.estimator_target_components, self.estimator_critic_obs_segments
-        )
-
+@patch
+def estimation_target(self: EstimatorMixin, critic_obs: torch.Tensor) -> torch.Tensor:
+    """What the estimator should output for `critic_obs`: its target components."""
+    return get_subobs_by_components(
+        critic_obs, self.estimator_target_components, self.estimator_critic_obs_segments
+    )
 
 # %% ../../nbs/05d_estimators.ipynb #7bbb9faa
 class PrivilegeEstimatorMixin:
@@ -201,6 +205,7 @@ class EncoderStateAcCfg(_EncoderFields, _EstimatorFields, ActorCriticCfg):
 class EncoderStateAcRecurrentCfg(_EncoderFields, _EstimatorFields, ActorCriticRecurrentCfg):
     class_name: str = "EncoderStateAcRecurrent"
 
+# %% ../../nbs/05d_estimators.ipynb #df022b44
 @register
 class StateAc(EstimatorMixin, ActorCritic):
     """`ActorCritic` whose actor acts on estimated privileged components."""

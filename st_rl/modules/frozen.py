@@ -58,6 +58,7 @@ def _checkpoint_of(run: Path, checkpoint, role: str) -> Path:
 def _segments(d) -> dict | None:
     return {str(k): tuple(int(n) for n in v) for k, v in d.items()} if d else None
 
+# %% ../../nbs/05g_frozen.ipynb #140aef7e
 def load_frozen_policy(run: str | Path, checkpoint: str | Path | int | None = None, device: str | torch.device = "cpu",
                        role: str = "policy") -> FrozenPolicy:
     """Load the policy of the run directory `run` from its `config.json` (the `policy` section and `env_info`) and a

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/05a_memory.ipynb #8570478e
 from __future__ import annotations
+from fastcore.basics import patch
 
 from dataclasses import dataclass
 
@@ -69,6 +70,7 @@ class ActorCriticRecurrentCfg(ActorCriticCfg):
             raise ConfigError(f"policy.rnn_type must be 'lstm' or 'gru', got '{self.rnn_type}'")
         for k in ("rnn_hidden_size", "rnn_num_layers"): check_range(f"policy.{k}", getattr(self, k), 1, integer=True)
 
+# %% ../../nbs/05a_memory.ipynb #1ec74dcd
 @register
 class ActorCriticRecurrent(ActorCritic):
     """`ActorCritic` with an LSTM/GRU memory in front of the actor and of the critic."""
@@ -106,25 +108,32 @@ class ActorCriticRecurrent(ActorCritic):
         self.memory_a = Memory(num_actor_obs, rnn_type, rnn_num_layers, rnn_hidden_size)
         self.memory_c = Memory(num_critic_obs, rnn_type, rnn_num_layers, rnn_hidden_size)
 
-    def reset(self, dones: torch.Tensor | None = None) -> None:
-        self.memory_a.reset(dones); self.memory_c.reset(dones)
+@patch
+def reset(self: ActorCriticRecurrent, dones: torch.Tensor | None = None) -> None:
+    self.memory_a.reset(dones); self.memory_c.reset(dones)
 
-    def actor_features(self, obs, masks=None, hidden_states=None, sample: bool = False):
-        """transform → memory → `memory_output_transform`: the actor network's input."""
-        return self.memory_output_transform(self.memory_a(self.actor_obs_transform(obs, sample), masks, hidden_states))
+# %% ../../nbs/05a_memory.ipynb #f96cdd02
+@patch
+def actor_features(self: ActorCriticRecurrent, obs, masks=None, hidden_states=None, sample: bool = False):
+    """transform → memory → `memory_output_transform`: the actor network's input."""
+    return self.memory_output_transform(self.memory_a(self.actor_obs_transform(obs, sample), masks, hidden_states))
 
-    def memory_output_transform(self, h: torch.Tensor) -> torch.Tensor:
-        """The actor memory's output → the actor network's input (a hook for mixins; identity here)."""
-        return h
+@patch
+def memory_output_transform(self: ActorCriticRecurrent, h: torch.Tensor) -> torch.Tensor:
+    """The actor memory's output → the actor network's input (a hook for mixins; identity here)."""
+    return h
 
-    def critic_features(self, critic_obs, masks=None, hidden_states=None):
-        return self.memory_c(self.critic_obs_transform(critic_obs), masks, hidden_states)
+@patch
+def critic_features(self: ActorCriticRecurrent, critic_obs, masks=None, hidden_states=None):
+    return self.memory_c(self.critic_obs_transform(critic_obs), masks, hidden_states)
 
-    def get_hidden_states(self) -> ActorCriticHiddenState:
-        return ActorCriticHiddenState(self.memory_a.hidden_states, self.memory_c.hidden_states)
+@patch
+def get_hidden_states(self: ActorCriticRecurrent) -> ActorCriticHiddenState:
+    return ActorCriticHiddenState(self.memory_a.hidden_states, self.memory_c.hidden_states)
 
-    def set_hidden_states(self, hidden_states: ActorCriticHiddenState) -> None:
-        self.memory_a.hidden_states, self.memory_c.hidden_states = hidden_states
+@patch
+def set_hidden_states(self: ActorCriticRecurrent, hidden_states: ActorCriticHiddenState) -> None:
+    self.memory_a.hidden_states, self.memory_c.hidden_states = hidden_states
 
 # %% ../../nbs/05a_memory.ipynb #ed86090e
 class RecurrentInferencePolicy(nn.Module):

@@ -4,10 +4,8 @@
 
 # %% ../../nbs/05f_mutex.ipynb #370c840d
 from __future__ import annotations
+from fastcore.basics import patch
 
-import json
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,39 +113,48 @@ class ActorCriticMutex(ActorCritic):
         self.num_sub_policies = len(self.sub_policies)
         self.selection: torch.Tensor | None = None       # (N,) sub-policy index per env; None: sub-policy 0 everywhere
 
-    def set_selection(self, selection: torch.Tensor | int) -> None:
-        """Choose the sub-policy per env (`(N,)` indices, or one index for all)."""
-        sel = torch.as_tensor(selection, dtype=torch.long)
-        if sel.numel() and (sel.min() < 0 or sel.max() >= self.num_sub_policies):
-            raise ConfigError(f"selection must be in [0, {self.num_sub_policies}), got {sel.unique().tolist()}")
-        self.selection = sel
+# %% ../../nbs/05f_mutex.ipynb #b6fbb01f
+@patch
+def set_selection(self: ActorCriticMutex, selection: torch.Tensor | int) -> None:
+    """Choose the sub-policy per env (`(N,)` indices, or one index for all)."""
+    sel = torch.as_tensor(selection, dtype=torch.long)
+    if sel.numel() and (sel.min() < 0 or sel.max() >= self.num_sub_policies):
+        raise ConfigError(f"selection must be in [0, {self.num_sub_policies}), got {sel.unique().tolist()}")
+    self.selection = sel
 
-    def sub_policy_actions(self, obs: torch.Tensor) -> torch.Tensor:
-        """Every sub-policy's action for every env `(K, N, A)`."""
-        return torch.stack([sp(self.sub_policy_obs(obs, k)) for k, sp in enumerate(self.sub_policies)])
+@patch
+def sub_policy_actions(self: ActorCriticMutex, obs: torch.Tensor) -> torch.Tensor:
+    """Every sub-policy's action for every env `(K, N, A)`."""
+    return torch.stack([sp(self.sub_policy_obs(obs, k)) for k, sp in enumerate(self.sub_policies)])
 
-    def sub_policy_obs(self, obs: torch.Tensor, k: int) -> torch.Tensor:
-        """The observation sub-policy `k` sees (its components)."""
-        return obs[..., self._sub_idx[k].to(obs.device)]
+@patch
+def sub_policy_obs(self: ActorCriticMutex, obs: torch.Tensor, k: int) -> torch.Tensor:
+    """The observation sub-policy `k` sees (its components)."""
+    return obs[..., self._sub_idx[k].to(obs.device)]
 
-    def select(self, obs: torch.Tensor) -> torch.Tensor:
-        """The sub-policy index per env `(N,)`."""
-        sel = self.selection if self.selection is not None else torch.zeros((), dtype=torch.long)
-        return sel.to(obs.device).expand(obs.shape[0]) if sel.dim() == 0 else sel.to(obs.device)
+@patch
+def select(self: ActorCriticMutex, obs: torch.Tensor) -> torch.Tensor:
+    """The sub-policy index per env `(N,)`."""
+    sel = self.selection if self.selection is not None else torch.zeros((), dtype=torch.long)
+    return sel.to(obs.device).expand(obs.shape[0]) if sel.dim() == 0 else sel.to(obs.device)
 
-    def mutex_actions(self, obs: torch.Tensor) -> torch.Tensor:
-        """The selected sub-policy's action per env `(N, A)`."""
-        acts = self.sub_policy_actions(obs)                                        # (K, N, A)
-        sel = self.select(obs)
-        return acts.gather(0, sel.view(1, -1, 1).expand(1, *acts.shape[1:])).squeeze(0)
+@patch
+def mutex_actions(self: ActorCriticMutex, obs: torch.Tensor) -> torch.Tensor:
+    """The selected sub-policy's action per env `(N, A)`."""
+    acts = self.sub_policy_actions(obs)                                        # (K, N, A)
+    sel = self.select(obs)
+    return acts.gather(0, sel.view(1, -1, 1).expand(1, *acts.shape[1:])).squeeze(0)
 
-    def update_distribution(self, observations, masks=None, hidden_states=None) -> None:
-        self._mean = self.mutex_actions(observations)
-        self._std = self.current_std().expand_as(self._mean)
+@patch
+def update_distribution(self: ActorCriticMutex, observations, masks=None, hidden_states=None) -> None:
+    self._mean = self.mutex_actions(observations)
+    self._std = self.current_std().expand_as(self._mean)
 
-    def act_inference(self, observations: torch.Tensor) -> torch.Tensor:
-        return self.mutex_actions(observations)
+@patch
+def act_inference(self: ActorCriticMutex, observations: torch.Tensor) -> torch.Tensor:
+    return self.mutex_actions(observations)
 
+# %% ../../nbs/05f_mutex.ipynb #dc7ba264
 @dataclass
 class ActorCriticMutexCfg(ActorCriticCfg):
     class_name: str = "ActorCriticMutex"
@@ -160,6 +167,7 @@ class ActorCriticMutexCfg(ActorCriticCfg):
     hidden_dims_fields = ("critic_hidden_dims",)
 
 ActorCriticMutex.Cfg = ActorCriticMutexCfg
+
 ActorCriticMutex = register(ActorCriticMutex)
 
 # %% ../../nbs/05f_mutex.ipynb #9ff7d3f6
@@ -217,41 +225,47 @@ class ActorCriticFieldMutex(ActorCriticMutex):
         self.selection_smoothing_steps = selection_smoothing_steps
         self._prev_sel = self._from_sel = self._blend = None   # per env: current and previous skill, blend progress
 
-    def select(self, obs: torch.Tensor) -> torch.Tensor:
-        f = obs[..., self._sel_slice]
-        if f.shape[-1] == 1: return f.squeeze(-1).round().long().clamp(0, self.num_sub_policies - 1)
-        return f.argmax(-1)
+# %% ../../nbs/05f_mutex.ipynb #7b92d09f
+@patch
+def select(self: ActorCriticFieldMutex, obs: torch.Tensor) -> torch.Tensor:
+    f = obs[..., self._sel_slice]
+    if f.shape[-1] == 1: return f.squeeze(-1).round().long().clamp(0, self.num_sub_policies - 1)
+    return f.argmax(-1)
 
-    def sub_policy_obs(self, obs: torch.Tensor, k: int) -> torch.Tensor:
-        if self._overrides[k]:
-            obs = obs.clone()
-            for s, v in self._overrides[k]: obs[..., s] = v.to(obs)
-        return super().sub_policy_obs(obs, k)
+@patch
+def sub_policy_obs(self: ActorCriticFieldMutex, obs: torch.Tensor, k: int) -> torch.Tensor:
+    if self._overrides[k]:
+        obs = obs.clone()
+        for s, v in self._overrides[k]: obs[..., s] = v.to(obs)
+    return super(ActorCriticFieldMutex, self).sub_policy_obs(obs, k)
 
-    def act_inference(self, observations: torch.Tensor) -> torch.Tensor:
-        acts = self.sub_policy_actions(observations)                              # (K, N, A)
-        sel = self.select(observations)
-        pick = lambda s: acts.gather(0, s.view(1, -1, 1).expand(1, *acts.shape[1:])).squeeze(0)
-        out = pick(sel)
-        T = self.selection_smoothing_steps
-        if T == 0: return out
-        N = sel.shape[0]
-        if self._prev_sel is None or self._prev_sel.shape[0] != N:
-            self._prev_sel, self._from_sel = sel.clone(), sel.clone()
-            self._blend = torch.ones(N, device=sel.device)
-        switched = sel != self._prev_sel
-        self._from_sel = torch.where(switched, self._prev_sel, self._from_sel)
-        self._blend = torch.where(switched, torch.zeros_like(self._blend), self._blend)
-        self._blend = (self._blend + 1.0 / T).clamp(max=1.0)
-        self._prev_sel = sel.clone()
-        w = self._blend.unsqueeze(-1)
-        return w * out + (1 - w) * pick(self._from_sel)
+@patch
+def act_inference(self: ActorCriticFieldMutex, observations: torch.Tensor) -> torch.Tensor:
+    acts = self.sub_policy_actions(observations)                              # (K, N, A)
+    sel = self.select(observations)
+    pick = lambda s: acts.gather(0, s.view(1, -1, 1).expand(1, *acts.shape[1:])).squeeze(0)
+    out = pick(sel)
+    T = self.selection_smoothing_steps
+    if T == 0: return out
+    N = sel.shape[0]
+    if self._prev_sel is None or self._prev_sel.shape[0] != N:
+        self._prev_sel, self._from_sel = sel.clone(), sel.clone()
+        self._blend = torch.ones(N, device=sel.device)
+    switched = sel != self._prev_sel
+    self._from_sel = torch.where(switched, self._prev_sel, self._from_sel)
+    self._blend = torch.where(switched, torch.zeros_like(self._blend), self._blend)
+    self._blend = (self._blend + 1.0 / T).clamp(max=1.0)
+    self._prev_sel = sel.clone()
+    w = self._blend.unsqueeze(-1)
+    return w * out + (1 - w) * pick(self._from_sel)
 
-    def reset(self, dones: torch.Tensor | None = None) -> None:
-        if self._blend is None: return
-        if dones is None: self._prev_sel = self._from_sel = self._blend = None
-        else: self._blend[dones.bool().view(-1)] = 1.0
+@patch
+def reset(self: ActorCriticFieldMutex, dones: torch.Tensor | None = None) -> None:
+    if self._blend is None: return
+    if dones is None: self._prev_sel = self._from_sel = self._blend = None
+    else: self._blend[dones.bool().view(-1)] = 1.0
 
+# %% ../../nbs/05f_mutex.ipynb #c477722e
 @dataclass
 class ActorCriticFieldMutexCfg(ActorCriticMutexCfg):
     class_name: str = "ActorCriticFieldMutex"
@@ -266,4 +280,5 @@ class ActorCriticFieldMutexCfg(ActorCriticMutexCfg):
         check_range("policy.selection_smoothing_steps", self.selection_smoothing_steps, 0, integer=True)
 
 ActorCriticFieldMutex.Cfg = ActorCriticFieldMutexCfg
+
 ActorCriticFieldMutex = register(ActorCriticFieldMutex)

@@ -17,7 +17,8 @@ from ..algorithms.ppo import PPOCfg                  # the annotations of Runner
 from ..env.vec_env import VecEnv
 from ..modules.actor_critic import ActorCriticCfg
 from ..modules.amp import AmpActorCriticCfg
-from .on_policy_runner import EnvCfg, OnPolicyRunner, RunnerCfg
+from .on_policy_runner import OnPolicyRunner, RunnerCfg
+from .on_policy_runner import EnvCfg  # noqa: F401 (RunnerCfg's field annotations, for the docs)
 from ..utils.config import polymorphic
 from ..utils.core import ConfigError, register
 
@@ -41,7 +42,6 @@ class AmpPolicyRunnerCfg(RunnerCfg):
                 f"eval_interval must be >= 0 and eval_episodes >= 1, got {self.eval_interval} and {self.eval_episodes}"
             )
 
-
 def _trial_pruned_class() -> type[Exception]:
     try:
         import optuna
@@ -51,6 +51,7 @@ def _trial_pruned_class() -> type[Exception]:
 class TrialPruned(Exception):
     "The trial asked to stop this run (raised as `optuna.TrialPruned` where Optuna is installed)."
 
+# %% ../../nbs/08d_amp_runner.ipynb #be19da66
 @register
 class AmpPolicyRunner(OnPolicyRunner):
     """`OnPolicyRunner` for adversarial motion priors, with evaluation hooks and an optional pruning `trial`."""
@@ -112,7 +113,7 @@ def evaluate(self: AmpPolicyRunner, env: VecEnv | None = None, episodes: int | N
         "eval/style_reward": style_sum / max(steps, 1),
     }
 
-
+# %% ../../nbs/08d_amp_runner.ipynb #f3a9b9d0
 @patch
 def log(self: AmpPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,
              extra: dict | None = None) -> dict:

@@ -4,9 +4,9 @@
 
 # %% ../../nbs/08c_background.ipynb #91485ec6
 from __future__ import annotations
+from fastcore.basics import patch
 
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -39,106 +39,120 @@ class BackgroundTrainer:
         "Whether the training thread is running (or paused)."
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, num_iterations: int, init_at_random_ep_len: bool = False) -> BackgroundTrainer:
-        """Train for `num_iterations` more iterations in a background thread; returns at once."""
-        if self.is_alive: raise StRlError("the trainer is already running; stop() it or wait() for it first")
-        if num_iterations < 1: raise StRlError(f"num_iterations must be >= 1, got {num_iterations}")
-        self.state, self.error, self._pause_requested = "running", None, False
-        self._thread = threading.Thread(target=self._run, args=(num_iterations, init_at_random_ep_len),
-                                        name="st_rl-trainer", daemon=True)
-        self._thread.start()
-        return self
+@patch
+def start(self: BackgroundTrainer, num_iterations: int, init_at_random_ep_len: bool = False) -> BackgroundTrainer:
+    """Train for `num_iterations` more iterations in a background thread; returns at once."""
+    if self.is_alive: raise StRlError("the trainer is already running; stop() it or wait() for it first")
+    if num_iterations < 1: raise StRlError(f"num_iterations must be >= 1, got {num_iterations}")
+    self.state, self.error, self._pause_requested = "running", None, False
+    self._thread = threading.Thread(target=self._run, args=(num_iterations, init_at_random_ep_len),
+                                    name="st_rl-trainer", daemon=True)
+    self._thread.start()
+    return self
 
-    def _run(self, num_iterations: int, init_at_random_ep_len: bool) -> None:
-        try:
-            self.runner.learn(num_iterations, init_at_random_ep_len)
-            self.state = "finished"
-        except TrainingInterrupted as e:
-            self.state, self.checkpoint = "stopped", e.checkpoint
-        except BaseException as e:                    # kept for the notebook: the thread must not die silently
-            self.error, self.state = e, "failed"
-        else:
-            if self.runner.log_dir is not None:
-                self.checkpoint = self.runner.log_dir / f"model_{self.runner.current_learning_iteration}.pt"
-        finally:
-            with self._cond:
-                self._do_saves()                      # requests that arrived during the last iteration
-                self._cond.notify_all()
-            for fn in list(self.finish_listeners):
-                try: fn(self.state)
-                except Exception as e: self.listener_errors.append(e)
-
-    def _between_iterations(self, runner: OnPolicyRunner, metrics: dict) -> None:
-        "The runner's iteration hook (training thread): record, notify, save, and hold while paused."
-        self.history.append(metrics)
-        for fn in list(self.listeners):
-            try: fn(metrics)
-            except Exception as e: self.listener_errors.append(e)
+# %% ../../nbs/08c_background.ipynb #3a864f4b
+@patch
+def _run(self: BackgroundTrainer, num_iterations: int, init_at_random_ep_len: bool) -> None:
+    try:
+        self.runner.learn(num_iterations, init_at_random_ep_len)
+        self.state = "finished"
+    except TrainingInterrupted as e:
+        self.state, self.checkpoint = "stopped", e.checkpoint
+    except BaseException as e:                    # kept for the notebook: the thread must not die silently
+        self.error, self.state = e, "failed"
+    else:
+        if self.runner.log_dir is not None:
+            self.checkpoint = self.runner.log_dir / f"model_{self.runner.current_learning_iteration}.pt"
+    finally:
         with self._cond:
-            self._do_saves()
-            if self._pause_requested and runner._stop_signal is None:
-                self.state = "paused"; self._cond.notify_all()
-                while self._pause_requested and runner._stop_signal is None:
-                    self._cond.wait(0.1)
-                    self._do_saves()
-                self.state = "running"; self._cond.notify_all()
-
-    def _do_saves(self) -> None:
-        while self._saves:
-            req = self._saves.pop(0)
-            try: req[2] = self.runner.save(req[0])
-            except BaseException as e: req[2] = e
-            req[1].set()
-
-    def pause(self, wait: bool = True, timeout: float = 60.0) -> str:
-        """Hold training after the current iteration; with `wait`, return once it is held. Returns the state."""
-        if not self.is_alive: return self.state
-        with self._cond:
-            self._pause_requested = True
-            if wait: self._cond.wait_for(lambda: self.state == "paused" or not self.is_alive, timeout)
-        return self.state
-
-    def resume(self) -> str:
-        """Let a paused run go on."""
-        with self._cond:
-            self._pause_requested = False
+            self._do_saves()                      # requests that arrived during the last iteration
             self._cond.notify_all()
-        return self.state
+        for fn in list(self.finish_listeners):
+            try: fn(self.state)
+            except Exception as e: self.listener_errors.append(e)
 
-    def stop(self, wait: bool = True, timeout: float | None = 300.0) -> str:
-        """Finish the current iteration, save a checkpoint (if the runner has a `log_dir`) and end; returns the
-        state."""
-        if not self.is_alive: return self.state
-        self.runner.request_stop()
-        self.resume()
-        if wait: self.wait(timeout)
-        return self.state
+@patch
+def _between_iterations(self: BackgroundTrainer, runner: OnPolicyRunner, metrics: dict) -> None:
+    "The runner's iteration hook (training thread): record, notify, save, and hold while paused."
+    self.history.append(metrics)
+    for fn in list(self.listeners):
+        try: fn(metrics)
+        except Exception as e: self.listener_errors.append(e)
+    with self._cond:
+        self._do_saves()
+        if self._pause_requested and runner._stop_signal is None:
+            self.state = "paused"; self._cond.notify_all()
+            while self._pause_requested and runner._stop_signal is None:
+                self._cond.wait(0.1)
+                self._do_saves()
+            self.state = "running"; self._cond.notify_all()
 
-    def save(self, path: str | Path | None = None, timeout: float | None = 300.0) -> Path:
-        """Write a checkpoint between two iterations (at once when paused or idle); returns its path."""
-        if path is None:
-            if self.runner.log_dir is None: raise StRlError("save() needs a path: the runner has no log_dir")
-            path = self.runner.log_dir / f"model_{self.runner.current_learning_iteration}.pt"
-        with self._cond:
-            if not self.is_alive or self.state == "paused":
-                return self.runner.save(path)
-            req = [Path(path), threading.Event(), None]
-            self._saves.append(req)
-        if not req[1].wait(timeout): raise StRlError(f"save({path}) did not happen within {timeout} s")
-        if isinstance(req[2], BaseException): raise req[2]
-        return req[2]
+# %% ../../nbs/08c_background.ipynb #43c21ed1
+@patch
+def _do_saves(self: BackgroundTrainer) -> None:
+    while self._saves:
+        req = self._saves.pop(0)
+        try: req[2] = self.runner.save(req[0])
+        except BaseException as e: req[2] = e
+        req[1].set()
 
-    def wait(self, timeout: float | None = None) -> str:
-        """Block until the training thread ends (or `timeout`); returns the state."""
-        if self._thread is not None: self._thread.join(timeout)
-        return self.state
+@patch
+def pause(self: BackgroundTrainer, wait: bool = True, timeout: float = 60.0) -> str:
+    """Hold training after the current iteration; with `wait`, return once it is held. Returns the state."""
+    if not self.is_alive: return self.state
+    with self._cond:
+        self._pause_requested = True
+        if wait: self._cond.wait_for(lambda: self.state == "paused" or not self.is_alive, timeout)
+    return self.state
 
-    def close(self) -> None:
-        """Stop training and detach from the runner."""
-        self.stop()
-        if self._between_iterations in self.runner.iteration_hooks:
-            self.runner.iteration_hooks.remove(self._between_iterations)
+@patch
+def resume(self: BackgroundTrainer) -> str:
+    """Let a paused run go on."""
+    with self._cond:
+        self._pause_requested = False
+        self._cond.notify_all()
+    return self.state
 
-    def __repr__(self):
-        return (f"BackgroundTrainer({self.state}, iteration {self.runner.current_learning_iteration}, "
-                f"{len(self.history)} iterations recorded)")
+@patch
+def stop(self: BackgroundTrainer, wait: bool = True, timeout: float | None = 300.0) -> str:
+    """Finish the current iteration, save a checkpoint (if the runner has a `log_dir`) and end; returns the
+    state."""
+    if not self.is_alive: return self.state
+    self.runner.request_stop()
+    self.resume()
+    if wait: self.wait(timeout)
+    return self.state
+
+# %% ../../nbs/08c_background.ipynb #0233f9be
+@patch
+def save(self: BackgroundTrainer, path: str | Path | None = None, timeout: float | None = 300.0) -> Path:
+    """Write a checkpoint between two iterations (at once when paused or idle); returns its path."""
+    if path is None:
+        if self.runner.log_dir is None: raise StRlError("save() needs a path: the runner has no log_dir")
+        path = self.runner.log_dir / f"model_{self.runner.current_learning_iteration}.pt"
+    with self._cond:
+        if not self.is_alive or self.state == "paused":
+            return self.runner.save(path)
+        req = [Path(path), threading.Event(), None]
+        self._saves.append(req)
+    if not req[1].wait(timeout): raise StRlError(f"save({path}) did not happen within {timeout} s")
+    if isinstance(req[2], BaseException): raise req[2]
+    return req[2]
+
+@patch
+def wait(self: BackgroundTrainer, timeout: float | None = None) -> str:
+    """Block until the training thread ends (or `timeout`); returns the state."""
+    if self._thread is not None: self._thread.join(timeout)
+    return self.state
+
+@patch
+def close(self: BackgroundTrainer) -> None:
+    """Stop training and detach from the runner."""
+    self.stop()
+    if self._between_iterations in self.runner.iteration_hooks:
+        self.runner.iteration_hooks.remove(self._between_iterations)
+
+@patch
+def __repr__(self: BackgroundTrainer):
+    return (f"BackgroundTrainer({self.state}, iteration {self.runner.current_learning_iteration}, "
+            f"{len(self.history)} iterations recorded)")

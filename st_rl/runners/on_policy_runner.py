@@ -8,7 +8,6 @@ from fastcore.basics import patch
 
 import json
 import math
-import os
 import re
 import signal
 import threading
@@ -18,14 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
 import st_rl
 from ..algorithms.cpu_accel import CpuAccelerator
 from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
-from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCritic, ActorCriticCfg, NumpyRolloutPolicy
+from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCriticCfg, NumpyRolloutPolicy
 from ..utils.config import from_dict, polymorphic, to_dict
 from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, StRlError, atomic_torch_save, atomic_write_text,
                           code_state, configure_torch_threads, dist_rank_world, get_rng_state, register, resolve_class,
@@ -64,7 +62,7 @@ class EnvCfg:
         if "wrappers" in self.kwargs:
             raise ConfigError("env.kwargs.wrappers: wrappers go in env.wrappers, not in the env's keyword arguments")
 
-
+# %% ../../nbs/08_runner.ipynb #57cb3da2
 @dataclass
 class RunnerCfg:
     runner_class_name: str = "OnPolicyRunner" # the runner (e.g. "TwoStageRunner", which adds its own keys)
@@ -191,16 +189,21 @@ class OnPolicyRunner:
     """CPU updates whose parameters × minibatch samples reach this use every usable core as torch intra-op threads
     (the envs are idle during the update); smaller ones stay on one thread (figures in bench/README.md)."""
 
-    def _auto_update_threads(self) -> int:
-        if self.device.type != "cpu": return self.rollout_threads
-        from st_rl.env.mujoco_batch import usable_cores
-        params = sum(p.numel() for p in self.alg.actor_critic.parameters())
-        minibatch = self.env.num_envs * self.cfg.num_steps_per_env // max(1, self.cfg.algorithm.num_mini_batches)
-        big = params * minibatch >= self.UPDATE_THREADS_MIN_WORK
-        return max(self.rollout_threads, usable_cores()) if big else self.rollout_threads
+# %% ../../nbs/08_runner.ipynb #24426acf
+@patch
+def _auto_update_threads(self: OnPolicyRunner) -> int:
+    if self.device.type != "cpu": return self.rollout_threads
+    from st_rl.env.mujoco_batch import usable_cores
+    params = sum(p.numel() for p in self.alg.actor_critic.parameters())
+    minibatch = self.env.num_envs * self.cfg.num_steps_per_env // max(1, self.cfg.algorithm.num_mini_batches)
+    big = params * minibatch >= self.UPDATE_THREADS_MIN_WORK
+    return max(self.rollout_threads, usable_cores()) if big else self.rollout_threads
 
-    def train_mode(self): self.alg.train_mode()
-    def eval_mode(self): self.alg.eval_mode()
+@patch
+def train_mode(self: OnPolicyRunner): self.alg.train_mode()
+
+@patch
+def eval_mode(self: OnPolicyRunner): self.alg.eval_mode()
 
 def runner_cfg_from_dict(d: dict | None) -> tuple[type, RunnerCfg]:
     """The runner class named by a config dict's `runner_class_name`, and the dict as that runner's Cfg."""
@@ -210,6 +213,7 @@ def runner_cfg_from_dict(d: dict | None) -> tuple[type, RunnerCfg]:
 
 # %% ../../nbs/08_runner.ipynb #218522f9
 MAX_MAGNITUDE = NORMALIZER_MAX_ABS
+
 """Observations, critic observations, rewards and actions beyond this magnitude are treated like NaN/Inf (`nonfinite`):
 the normalisers refuse them (their float32 statistics would overflow), and no physical quantity of a robot gets near."""
 
@@ -247,6 +251,7 @@ def _within_bounds(*tensors: torch.Tensor) -> bool:
     except (TypeError, RuntimeError):          # another device, or autograd: torch's reductions
         return all(bool((t.abs() <= MAX_MAGNITUDE).all()) for t in tensors if t.numel())
 
+# %% ../../nbs/08_runner.ipynb #bf36cb76
 def _zero_out_of_bounds(t: torch.Tensor) -> torch.Tensor:
     return torch.where(t.abs() <= MAX_MAGNITUDE, t, torch.zeros((), dtype=t.dtype, device=t.device))
 
@@ -282,7 +287,7 @@ def _check_finite_exact(self: OnPolicyRunner, actions, obs, rewards, critic_obs=
         if t is not None and not _within_bounds(t):
             raise _non_finite(name, t, f"returned by {env_name}.step at iteration {it}")
 
-
+# %% ../../nbs/08_runner.ipynb #eaeab64b
 @patch
 def collect(self: OnPolicyRunner) -> None:
     """One iteration's rollout (`num_steps_per_env` steps, inference mode) and its returns; the policy's arithmetic
@@ -303,6 +308,7 @@ def rollout_kernel(self: OnPolicyRunner) -> NumpyRolloutPolicy | None:
     acts."""
     return self.accelerator.rollout_kernel(self.alg) if self.accelerator is not None else None
 
+# %% ../../nbs/08_runner.ipynb #df4d7113
 @patch
 def _collect_pipelined(self: OnPolicyRunner) -> None:
     """`rollout_step` × `num_steps_per_env`, reordered so that the env's worker processes step while this process
@@ -328,6 +334,7 @@ def _collect_pipelined(self: OnPolicyRunner) -> None:
         alg.transition, spare = spare, tr                  # the next step fills the other one meanwhile
     self._record_step(*pending[0], **pending[1])
 
+# %% ../../nbs/08_runner.ipynb #96c7f160
 @patch
 def can_pipeline(self: OnPolicyRunner) -> bool:
     """Whether `collect` may reorder the rollout (`RunnerCfg.pipeline_rollout`): an env with `step_async`/`step_wait`
@@ -374,7 +381,7 @@ def accelerator_line(self: OnPolicyRunner) -> str:
         else "CPU accelerator: none (the reference PPO runs)"
     )
 
-
+# %% ../../nbs/08_runner.ipynb #944b556f
 @patch
 def train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
     """One iteration: apply queued hyperparameter changes, collect, update, log, save on the interval; returns its
@@ -397,6 +404,7 @@ def train_iteration(self: OnPolicyRunner, total: int | None = None) -> dict:
         self.save(self.log_dir / f"model_{it + 1}.pt")
     return m
 
+# %% ../../nbs/08_runner.ipynb #2ff7680a
 @patch
 def learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
     """Train for `num_learning_iterations` more iterations."""
@@ -420,9 +428,9 @@ def learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_
             self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir else None,
         )
 
-
 # %% ../../nbs/08_runner.ipynb #468fd410
 LIVE_HYPERPARAMETERS = PPOCfg.live_hyperparameters
+
 "PPO's live hyperparameters; each algorithm's config declares its own (`<Alg>Cfg.live_hyperparameters`)."
 
 def live_hyperparameters(alg=None) -> dict[str, tuple[type, Callable, str]]:
@@ -458,6 +466,7 @@ def set_hyperparameters(self: OnPolicyRunner, **changes) -> dict:
     with self._hparam_lock: self._pending_hparams.update(checked)
     return checked
 
+# %% ../../nbs/08_runner.ipynb #6832b63d
 @patch
 def _apply_pending_hyperparameters(self: OnPolicyRunner) -> dict:
     "Apply the queued changes (called between iterations); returns them."
@@ -482,7 +491,6 @@ class TrainingInterrupted(Exception):
         super().__init__(
             f"interrupted by {name} after iteration {iteration}" + (f"; checkpoint {checkpoint}" if checkpoint else "")
         )
-
 
 @patch
 def _install_signal_handlers(self: OnPolicyRunner) -> dict | None:
@@ -512,6 +520,7 @@ def _stop_requested_anywhere(self: OnPolicyRunner) -> bool:
     if flag.item() != 0 and self._stop_signal is None: self._stop_signal = int(flag.item())
     return flag.item() != 0
 
+# %% ../../nbs/08_runner.ipynb #d16950b2
 @patch
 def _check_policy_finite(self: OnPolicyRunner, loss_dict: dict) -> None:
     "After an update: losses, action std and parameters must be finite."
@@ -526,7 +535,6 @@ def _check_policy_finite(self: OnPolicyRunner, loss_dict: dict) -> None:
             f"NaN/Inf in {', '.join(bad)} after the update of iteration {self.current_learning_iteration} "
             f"(learning rate {self.alg.learning_rate:.2e}); lower the learning rate or check the rewards' scale"
         )
-
 
 # %% ../../nbs/08_runner.ipynb #330aa9c4
 @patch
@@ -569,6 +577,7 @@ def release_run_dir(self: OnPolicyRunner) -> None:
     lock, self._run_lock = getattr(self, "_run_lock", None), None
     if lock is not None: lock.release()
 
+# %% ../../nbs/08_runner.ipynb #5590e9b3
 @patch
 def env_cfg_of_run(self: OnPolicyRunner) -> dict:
     """The `env` section that rebuilds the env this run trains on: what `make_vec_env` / `GymVecEnv` recorded on the
@@ -591,6 +600,7 @@ def _jsonable(x):
         if isinstance(x, dict): return {str(k): _jsonable(v) for k, v in x.items()}
         return repr(x)
 
+# %% ../../nbs/08_runner.ipynb #ee9f2c27
 @patch
 def log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_time: float, loss_dict: dict,
         extra: dict | None = None) -> dict:
@@ -654,6 +664,7 @@ def load(self: OnPolicyRunner, path: str | Path, load_optimizer: bool = True, ch
     self.tot_timesteps = int(d.get("tot_timesteps", 0))
     return d.get("infos", {})
 
+# %% ../../nbs/08_runner.ipynb #445d6fd3
 @patch
 def resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = None) -> dict:
     """Restore everything a checkpoint holds (model, optimizer, RNGs, env and runner state) to continue the run exactly.
@@ -692,6 +703,7 @@ def resume(self: OnPolicyRunner, path: str | Path, checkpoint: dict | None = Non
     self._obs = None
     return d.get("infos", {})
 
+# %% ../../nbs/08_runner.ipynb #af91bf3a
 @patch
 def _replan_schedule(self: OnPolicyRunner, d: dict) -> None:
     """After a resume: where the run's total differs from the checkpoint's, keep the linear lr decay continuous, and say

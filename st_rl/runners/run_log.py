@@ -4,9 +4,9 @@
 
 # %% ../../nbs/07a_run_log.ipynb #6943fe34
 from __future__ import annotations
+from fastcore.basics import patch
 
 import math
-import os
 import statistics
 from collections import deque
 from pathlib import Path
@@ -31,47 +31,53 @@ class EpisodeStatistics:
         # the env's episode dicts since the last `terms_mean`
         self.terms: list[dict] = []
 
-    def record(self, rewards: torch.Tensor, dones: torch.Tensor, extras: dict) -> None:
-        """Count one step of every env: `rewards (N,)`, `dones (N,)`."""
-        self.reward_sum += rewards
-        self.length += 1
-        if dones.any():
-            ids = dones.nonzero().flatten()
-            self.returns.extend(self.reward_sum[ids].tolist())
-            self.lengths.extend(self.length[ids].tolist())
-            self.reward_sum[ids] = 0; self.length[ids] = 0
-        ep = extras.get("episode", extras.get("log"))
-        if ep: self.terms.append(ep)
-
-    def restart(self) -> None:
-        "Every env starts a new episode (its running return and length to 0); the finished ones stay."
-        self.reward_sum.zero_(); self.length.zero_()
-
     @property
     def mean_return(self) -> float: return statistics.fmean(self.returns) if self.returns else float("nan")
     @property
     def mean_length(self) -> float: return statistics.fmean(self.lengths) if self.lengths else float("nan")
 
-    def terms_mean(self) -> dict[str, float]:
-        """`{"Episode/<term>": mean}` over the episode dicts recorded since the last call (which it forgets)."""
-        out = {}
-        if self.terms:
-            for key in self.terms[0]:
-                vals = [torch.as_tensor(e[key], dtype=torch.float32).flatten() for e in self.terms if key in e]
-                vals = torch.cat(vals) if vals else torch.empty(0)
-                if vals.numel(): out[f"Episode/{key}"] = vals.mean().item()
-            self.terms.clear()
-        return out
+@patch
+def record(self: EpisodeStatistics, rewards: torch.Tensor, dones: torch.Tensor, extras: dict) -> None:
+    """Count one step of every env: `rewards (N,)`, `dones (N,)`."""
+    self.reward_sum += rewards
+    self.length += 1
+    if dones.any():
+        ids = dones.nonzero().flatten()
+        self.returns.extend(self.reward_sum[ids].tolist())
+        self.lengths.extend(self.length[ids].tolist())
+        self.reward_sum[ids] = 0; self.length[ids] = 0
+    ep = extras.get("episode", extras.get("log"))
+    if ep: self.terms.append(ep)
 
-    def state_dict(self) -> dict:
-        return {"cur_reward_sum": self.reward_sum.cpu().clone(), "cur_episode_length": self.length.cpu().clone(),
-                "rewbuffer": torch.tensor(list(self.returns), dtype=torch.float64),
-                "lenbuffer": torch.tensor(list(self.lengths), dtype=torch.float64)}
+@patch
+def restart(self: EpisodeStatistics) -> None:
+    "Every env starts a new episode (its running return and length to 0); the finished ones stay."
+    self.reward_sum.zero_(); self.length.zero_()
 
-    def load_state_dict(self, d: dict) -> None:
-        self.reward_sum.copy_(d["cur_reward_sum"]); self.length.copy_(d["cur_episode_length"])
-        self.returns.clear(); self.returns.extend(d["rewbuffer"].tolist())
-        self.lengths.clear(); self.lengths.extend(d["lenbuffer"].tolist())
+# %% ../../nbs/07a_run_log.ipynb #b98314dc
+@patch
+def terms_mean(self: EpisodeStatistics) -> dict[str, float]:
+    """`{"Episode/<term>": mean}` over the episode dicts recorded since the last call (which it forgets)."""
+    out = {}
+    if self.terms:
+        for key in self.terms[0]:
+            vals = [torch.as_tensor(e[key], dtype=torch.float32).flatten() for e in self.terms if key in e]
+            vals = torch.cat(vals) if vals else torch.empty(0)
+            if vals.numel(): out[f"Episode/{key}"] = vals.mean().item()
+        self.terms.clear()
+    return out
+
+@patch
+def state_dict(self: EpisodeStatistics) -> dict:
+    return {"cur_reward_sum": self.reward_sum.cpu().clone(), "cur_episode_length": self.length.cpu().clone(),
+            "rewbuffer": torch.tensor(list(self.returns), dtype=torch.float64),
+            "lenbuffer": torch.tensor(list(self.lengths), dtype=torch.float64)}
+
+@patch
+def load_state_dict(self: EpisodeStatistics, d: dict) -> None:
+    self.reward_sum.copy_(d["cur_reward_sum"]); self.length.copy_(d["cur_episode_length"])
+    self.returns.clear(); self.returns.extend(d["rewbuffer"].tolist())
+    self.lengths.clear(); self.lengths.extend(d["lenbuffer"].tolist())
 
 # %% ../../nbs/07a_run_log.ipynb #cddb053f
 class RunLogger:

@@ -6,16 +6,16 @@
 from __future__ import annotations
 from fastcore.basics import patch
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ..algorithms.ppo import PPOCfg                  # the annotations of RunnerCfg's fields, for the docs
-from ..modules.actor_critic import ActorCriticCfg
-from .on_policy_runner import EnvCfg, OnPolicyRunner, RunnerCfg, TrainingInterrupted
+from .on_policy_runner import OnPolicyRunner, RunnerCfg, TrainingInterrupted
+from .on_policy_runner import EnvCfg  # noqa: F401 (RunnerCfg's field annotations resolve here, for the docs)
+from ..algorithms.ppo import PPOCfg  # noqa: F401
+from ..modules.actor_critic import ActorCriticCfg  # noqa: F401
 from ..storage.rollout_files import DatasetError, DatasetWaitInterrupted, DemonstrationSaver, RolloutDataset
 from ..utils.core import ConfigError, register
 
@@ -58,51 +58,56 @@ class TwoStageRunner(OnPolicyRunner):
         super().__init__(env, train_cfg, log_dir, device)
         self.dataset: RolloutDataset | None = None
 
-    def in_pretraining(self) -> bool:
-        n = self.cfg.pretrain_iterations
-        return n < 0 or self.current_learning_iteration < n
+@patch
+def in_pretraining(self: TwoStageRunner) -> bool:
+    n = self.cfg.pretrain_iterations
+    return n < 0 or self.current_learning_iteration < n
 
-    def open_dataset(self) -> RolloutDataset:
-        """The dataset, opened on first use: a directory that exists but has no data yet is waited for (up to
-        `wait_for_data`, 600 s by default; SIGINT/SIGTERM end the wait with `TrainingInterrupted`)."""
-        if self.dataset is None:
-            kw = {"dataset_loops": -1, "wait_for_data": 600.0, **self.cfg.pretrain_dataset}
-            try:
-                ds = RolloutDataset(
-                    kw.pop("data_dir"),
-                    num_envs=self.env.num_envs,
-                    device=str(self.device),
-                    seed=self.cfg.seed,
-                    stop_signal=lambda: self._stop_signal,
-                    **kw,
-                )
-            except DatasetWaitInterrupted as e:
-                raise self._interrupted(e.signum) from None
-            m = ds.meta
-            crit = self.alg.storage.privileged_observations
-            if m["num_obs"] != self.env.num_obs or m["num_actions"] != self.env.num_actions:
-                raise DatasetError(
-                    f"{ds.dir} holds obs {m['num_obs']} / actions {m['num_actions']}, "
-                    f"the env has {self.env.num_obs} / {self.env.num_actions}"
-                )
-            if crit is not None and m.get("num_critic_obs") != crit.shape[-1]:
-                held = f"critic obs of {m['num_critic_obs']}" if m.get("num_critic_obs") else "no critic obs"
-                raise DatasetError(f"{ds.dir} holds {held}, the env's critic group has {crit.shape[-1]}")
-            self.dataset = ds
-        return self.dataset
+# %% ../../nbs/08b_two_stage.ipynb #d72f2612
+@patch
+def open_dataset(self: TwoStageRunner) -> RolloutDataset:
+    """The dataset, opened on first use: a directory that exists but has no data yet is waited for (up to
+    `wait_for_data`, 600 s by default; SIGINT/SIGTERM end the wait with `TrainingInterrupted`)."""
+    if self.dataset is None:
+        kw = {"dataset_loops": -1, "wait_for_data": 600.0, **self.cfg.pretrain_dataset}
+        try:
+            ds = RolloutDataset(
+                kw.pop("data_dir"),
+                num_envs=self.env.num_envs,
+                device=str(self.device),
+                seed=self.cfg.seed,
+                stop_signal=lambda: self._stop_signal,
+                **kw,
+            )
+        except DatasetWaitInterrupted as e:
+            raise self._interrupted(e.signum) from None
+        m = ds.meta
+        crit = self.alg.storage.privileged_observations
+        if m["num_obs"] != self.env.num_obs or m["num_actions"] != self.env.num_actions:
+            raise DatasetError(
+                f"{ds.dir} holds obs {m['num_obs']} / actions {m['num_actions']}, "
+                f"the env has {self.env.num_obs} / {self.env.num_actions}"
+            )
+        if crit is not None and m.get("num_critic_obs") != crit.shape[-1]:
+            held = f"critic obs of {m['num_critic_obs']}" if m.get("num_critic_obs") else "no critic obs"
+            raise DatasetError(f"{ds.dir} holds {held}, the env's critic group has {crit.shape[-1]}")
+        self.dataset = ds
+    return self.dataset
 
-    def check_dataset_dir(self) -> None:
-        "`DatasetError` at once if the dataset directory does not exist (a collector writing it must have created it)."
-        d = Path(self.cfg.pretrain_dataset["data_dir"])
-        if not d.exists(): raise DatasetError(f"dataset directory not found: {d}")
-        if not d.is_dir(): raise DatasetError(f"{d}: not a directory (a dataset is a directory)")
+@patch
+def check_dataset_dir(self: TwoStageRunner) -> None:
+    "`DatasetError` at once if the dataset directory does not exist (a collector writing it must have created it)."
+    d = Path(self.cfg.pretrain_dataset["data_dir"])
+    if not d.exists(): raise DatasetError(f"dataset directory not found: {d}")
+    if not d.is_dir(): raise DatasetError(f"{d}: not a directory (a dataset is a directory)")
 
-    def _interrupted(self, signum: int) -> TrainingInterrupted:
-        ckpt = self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir is not None else None
-        return TrainingInterrupted(
-            signum, self.current_learning_iteration, ckpt if ckpt is not None and ckpt.exists() else None
-        )
-
+# %% ../../nbs/08b_two_stage.ipynb #7d7e118f
+@patch
+def _interrupted(self: TwoStageRunner, signum: int) -> TrainingInterrupted:
+    ckpt = self.log_dir / f"model_{self.current_learning_iteration}.pt" if self.log_dir is not None else None
+    return TrainingInterrupted(
+        signum, self.current_learning_iteration, ckpt if ckpt is not None and ckpt.exists() else None
+    )
 
 # %% ../../nbs/08b_two_stage.ipynb #4f9c2153
 @patch
@@ -132,6 +137,7 @@ def set_stage(self: TwoStageRunner, pretraining: bool) -> None:
         alg.bc_loss_coef = self.cfg.pretrain_bc_loss_coef
         if not self.cfg.pretrain_surrogate: alg.surrogate_loss_coef = 0.0
 
+# %% ../../nbs/08b_two_stage.ipynb #fd5629aa
 @patch
 def collect(self: TwoStageRunner) -> None:
     if not self.in_pretraining():
@@ -207,48 +213,57 @@ class DaggerSaver(DemonstrationSaver):
         self._last_reload = time.time()
         super().__init__(env, self._act, save_dir, action_labeler=self._label, reset_policy=self._reset, **kwargs)
 
-    def _teacher_input(self, obs, critic):
-        src = critic if self._use_critic else obs
-        return src if self._tidx is None else src[:, self._tidx]
+# %% ../../nbs/08b_two_stage.ipynb #aba06e29
+@patch
+def _teacher_input(self: DaggerSaver, obs, critic):
+    src = critic if self._use_critic else obs
+    return src if self._tidx is None else src[:, self._tidx]
 
-    def _label(self, obs, critic): return self.teacher(self._teacher_input(obs, critic))
+@patch
+def _label(self: DaggerSaver, obs, critic): return self.teacher(self._teacher_input(obs, critic))
 
-    def _act(self, obs, critic):
-        self.maybe_reload()
-        student = self._pol(obs)
-        if not self._mask.any(): return student
-        return torch.where(self._mask.unsqueeze(-1), self.teacher(self._teacher_input(obs, critic)), student)
+@patch
+def _act(self: DaggerSaver, obs, critic):
+    self.maybe_reload()
+    student = self._pol(obs)
+    if not self._mask.any(): return student
+    return torch.where(self._mask.unsqueeze(-1), self.teacher(self._teacher_input(obs, critic)), student)
 
-    def _resample(self, dones):
-        from st_rl.algorithms.tppo import teacher_act_prob
-        p = teacher_act_prob(self.schedule, self.iteration, self.update_times_scale)
-        draw = torch.rand(self._mask.shape) < p
-        self._mask = draw if dones is None else torch.where(dones.cpu().bool(), draw, self._mask)
+@patch
+def _resample(self: DaggerSaver, dones):
+    from st_rl.algorithms.tppo import teacher_act_prob
+    p = teacher_act_prob(self.schedule, self.iteration, self.update_times_scale)
+    draw = torch.rand(self._mask.shape) < p
+    self._mask = draw if dones is None else torch.where(dones.cpu().bool(), draw, self._mask)
 
-    def _reset(self, dones):
-        if hasattr(self._pol, "reset"): self._pol.reset(dones)
-        self.teacher.reset(dones)
-        self._resample(dones)
+@patch
+def _reset(self: DaggerSaver, dones):
+    if hasattr(self._pol, "reset"): self._pol.reset(dones)
+    self.teacher.reset(dones)
+    self._resample(dones)
 
-    def maybe_reload(self, force: bool = False) -> bool:
-        """Load the run's newest intact checkpoint if it is newer than ours (at most every `reload_interval` s)."""
-        if not force and time.time() - self._last_reload < self.reload_interval: return False
-        from st_rl.runners.runs import newest_intact_checkpoint
-        self._last_reload = time.time()
-        newest = newest_intact_checkpoint(self.student_run)
-        if newest == self.checkpoint: return False
-        self.runner.load(newest, load_optimizer=False)
-        self.runner.eval_mode()
-        self.checkpoint, self.iteration = newest, self.runner.current_learning_iteration
-        self._pol = self.runner.get_inference_policy(self.runner.device)
-        return True
+# %% ../../nbs/08b_two_stage.ipynb #081fdc9c
+@patch
+def maybe_reload(self: DaggerSaver, force: bool = False) -> bool:
+    """Load the run's newest intact checkpoint if it is newer than ours (at most every `reload_interval` s)."""
+    if not force and time.time() - self._last_reload < self.reload_interval: return False
+    from st_rl.runners.runs import newest_intact_checkpoint
+    self._last_reload = time.time()
+    newest = newest_intact_checkpoint(self.student_run)
+    if newest == self.checkpoint: return False
+    self.runner.load(newest, load_optimizer=False)
+    self.runner.eval_mode()
+    self.checkpoint, self.iteration = newest, self.runner.current_learning_iteration
+    self._pol = self.runner.get_inference_policy(self.runner.device)
+    return True
 
-    def run(self, seconds: float, max_frames: int | None = None) -> dict:
-        """Collect for `seconds` (or until `max_frames` frames are in the directory); returns counts."""
-        t_end = time.time() + seconds
-        self.min_timesteps, out, reloads = max_frames or 1 << 62, {}, 0
-        while time.time() < t_end:
-            out = self.collect(max_steps=50)
-            if out["frames"] >= self.min_timesteps: break
-        out.update(student_iteration=self.iteration, checkpoint=str(self.checkpoint))
-        return out
+@patch
+def run(self: DaggerSaver, seconds: float, max_frames: int | None = None) -> dict:
+    """Collect for `seconds` (or until `max_frames` frames are in the directory); returns counts."""
+    t_end = time.time() + seconds
+    self.min_timesteps, out = max_frames or 1 << 62, {}
+    while time.time() < t_end:
+        out = self.collect(max_steps=50)
+        if out["frames"] >= self.min_timesteps: break
+    out.update(student_iteration=self.iteration, checkpoint=str(self.checkpoint))
+    return out

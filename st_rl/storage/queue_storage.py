@@ -36,7 +36,7 @@ _TIME_MAJOR = (
     "next_privileged_observations",
 )
 
-
+# %% ../../nbs/04a_queue_storage.ipynb #b26212e7
 class QueueRolloutStorage(RolloutStorage):
     """A rolling time-major buffer `(capacity, N, ...)` that loops over its oldest steps and can grow."""
     def __init__(self, num_envs: int, num_transitions_per_env: int, obs_shape, privileged_obs_shape, actions_shape,
@@ -56,42 +56,6 @@ class QueueRolloutStorage(RolloutStorage):
         """Steps per env that hold data."""
         return self.capacity if self.buffer_full else self.step
 
-    def _buffers(self) -> dict[str, list]:
-        "name -> list of time-major tensors (hidden states are lists of per-layer buffers)."
-        out = {k: [getattr(self, k)] for k in _TIME_MAJOR if getattr(self, k, None) is not None}
-        for k in ("saved_hidden_states_a", "saved_hidden_states_c"):
-            if getattr(self, k) is not None: out[k] = getattr(self, k)
-        return out
-
-    def add_transitions(self, transition: Transition) -> None:
-        if self.step >= self.capacity: self.step = 0          # loop over the oldest steps
-        super().add_transitions(transition)
-        if self.step >= self.capacity: self.buffer_full = True
-
-    def clear(self) -> None:
-        """Keep the data: the next iteration appends to it (and loops over the oldest)."""
-
-    def untie_buffer_loop(self) -> None:
-        """Rotate the buffers so that the data runs oldest → newest from index 0."""
-        if not self.buffer_full or self.step % self.capacity == 0:
-            self.step = self.step % self.capacity if self.buffer_full else self.step
-            return
-        shift = -self.step
-        for name, bufs in self._buffers().items():
-            for b in bufs: b.copy_(torch.roll(b, shifts=shift, dims=0))
-        self.step = 0
-
-    def expand(self, num_steps: int) -> None:
-        """Grow the buffer by `num_steps` steps per env (the data is kept, in order)."""
-        self.untie_buffer_loop()
-        n_valid, old = self.num_valid, self.capacity
-        for name, bufs in self._buffers().items():
-            grown = [torch.cat([b, b.new_zeros(num_steps, *b.shape[1:])]) for b in bufs]
-            if name.startswith("saved_hidden"): setattr(self, name, grown)
-            else: setattr(self, name, grown[0])
-        self.num_transitions_per_env = old + num_steps
-        self.step, self.buffer_full = n_valid, False
-
     @contextmanager
     def valid_view(self):
         """Within the block, the storage is its filled part only, oldest first (for returns and minibatches)."""
@@ -107,16 +71,62 @@ class QueueRolloutStorage(RolloutStorage):
             for name, bufs in saved[2].items():
                 setattr(self, name, bufs if name.startswith("saved_hidden") else bufs[0])
 
-    def compute_returns(self, last_values, gamma, lam, normalize_advantage=True) -> None:
-        with self.valid_view(): RolloutStorage.compute_returns(self, last_values, gamma, lam, normalize_advantage)
+# %% ../../nbs/04a_queue_storage.ipynb #0bb1b389
+@patch
+def _buffers(self: QueueRolloutStorage) -> dict[str, list]:
+    "name -> list of time-major tensors (hidden states are lists of per-layer buffers)."
+    out = {k: [getattr(self, k)] for k in _TIME_MAJOR if getattr(self, k, None) is not None}
+    for k in ("saved_hidden_states_a", "saved_hidden_states_c"):
+        if getattr(self, k) is not None: out[k] = getattr(self, k)
+    return out
 
-    def mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
-        with self.valid_view(): yield from RolloutStorage.mini_batch_generator(self, num_mini_batches, num_epochs)
+@patch
+def add_transitions(self: QueueRolloutStorage, transition: Transition) -> None:
+    if self.step >= self.capacity: self.step = 0          # loop over the oldest steps
+    super(QueueRolloutStorage, self).add_transitions(transition)
+    if self.step >= self.capacity: self.buffer_full = True
 
-    def recurrent_mini_batch_generator(self, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
-        with self.valid_view():
-            yield from RolloutStorage.recurrent_mini_batch_generator(self, num_mini_batches, num_epochs)
+@patch
+def clear(self: QueueRolloutStorage) -> None:
+    """Keep the data: the next iteration appends to it (and loops over the oldest)."""
 
+@patch
+def untie_buffer_loop(self: QueueRolloutStorage) -> None:
+    """Rotate the buffers so that the data runs oldest → newest from index 0."""
+    if not self.buffer_full or self.step % self.capacity == 0:
+        self.step = self.step % self.capacity if self.buffer_full else self.step
+        return
+    shift = -self.step
+    for name, bufs in self._buffers().items():
+        for b in bufs: b.copy_(torch.roll(b, shifts=shift, dims=0))
+    self.step = 0
+
+@patch
+def expand(self: QueueRolloutStorage, num_steps: int) -> None:
+    """Grow the buffer by `num_steps` steps per env (the data is kept, in order)."""
+    self.untie_buffer_loop()
+    n_valid, old = self.num_valid, self.capacity
+    for name, bufs in self._buffers().items():
+        grown = [torch.cat([b, b.new_zeros(num_steps, *b.shape[1:])]) for b in bufs]
+        if name.startswith("saved_hidden"): setattr(self, name, grown)
+        else: setattr(self, name, grown[0])
+    self.num_transitions_per_env = old + num_steps
+    self.step, self.buffer_full = n_valid, False
+
+# %% ../../nbs/04a_queue_storage.ipynb #82d12a2a
+@patch
+def compute_returns(self: QueueRolloutStorage, last_values, gamma, lam, normalize_advantage=True) -> None:
+    with self.valid_view(): RolloutStorage.compute_returns(self, last_values, gamma, lam, normalize_advantage)
+
+@patch
+def mini_batch_generator(self: QueueRolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
+    with self.valid_view(): yield from RolloutStorage.mini_batch_generator(self, num_mini_batches, num_epochs)
+
+@patch
+def recurrent_mini_batch_generator(self: QueueRolloutStorage, num_mini_batches: int,
+                                   num_epochs: int = 8) -> Iterator[Batch]:
+    with self.valid_view():
+        yield from RolloutStorage.recurrent_mini_batch_generator(self, num_mini_batches, num_epochs)
 
 # %% ../../nbs/04a_queue_storage.ipynb #f59ea794
 class ActionLabelRollout(QueueRolloutStorage):

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/04b_rollout_files.ipynb #d4c64334
 from __future__ import annotations
+from fastcore.basics import patch
 
 import contextlib
 import json
@@ -37,8 +38,11 @@ class DatasetError(StRlError):
     """A rollout file or dataset directory that cannot be used (the message names the path)."""
 
 FORMAT = "st_rl.rollouts"
+
 _REQUIRED = ("obs", "actions", "rewards", "dones", "time_outs")
+
 _OPTIONAL = ("critic_obs", "action_labels")
+
 _FILE_RE = re.compile(r"^(\d+)_(\d+)\.npz$")
 
 def write_rollout_file(path: str | Path, arrays: dict[str, np.ndarray], compress: bool = False) -> Path:
@@ -51,6 +55,7 @@ def write_rollout_file(path: str | Path, arrays: dict[str, np.ndarray], compress
     os.replace(tmp, path)
     return path
 
+# %% ../../nbs/04b_rollout_files.ipynb #a099540b
 def read_rollout_file(path: str | Path, meta: dict) -> dict[str, np.ndarray]:
     """Read and check one rollout file against the dataset's `meta`; `DatasetError` naming the file if it is not one.
     Names, shapes and dtypes are checked from the file's headers before any array is read."""
@@ -133,12 +138,14 @@ def dataset_metadata(
     }
 
 _MAX_SIZE = 1 << 30                   # widths, frames per file, trajectory lengths: more is not a dataset st_rl wrote
+
 _MAX_JSON_BYTES = {"metadata": 1 << 20, "marker": 16 << 20}
 
 def _short(v) -> str:
     r = repr(v)
     return r if len(r) <= 80 else r[:77] + "..."
 
+# %% ../../nbs/04b_rollout_files.ipynb #8b2dac42
 def _read_json(p: Path, what: str):
     "The JSON in `p` (a metadata file or a marker), size-bounded; `DatasetError` naming `p` otherwise."
     try:
@@ -179,6 +186,7 @@ def _meta_segments(meta: dict, key: str, total: int, total_key: str, where) -> N
     got = sum(math.prod(s) for s in segs.values())
     if got != total: raise DatasetError(f"{where}: '{key}' add up to {got} numbers but '{total_key}' is {total}")
 
+# %% ../../nbs/04b_rollout_files.ipynb #a72223e3
 def check_metadata(meta: dict, where: str | Path = "metadata") -> dict:
     """`meta` if every key a reader uses has its type and range; `DatasetError` naming `where` and the key otherwise."""
     if not isinstance(meta, dict): raise DatasetError(f"{where}: must be a JSON object, got {type(meta).__name__}")
@@ -186,7 +194,8 @@ def check_metadata(meta: dict, where: str | Path = "metadata") -> dict:
         raise DatasetError(f"{where}: not an st_rl rollout dataset (format {_short(meta.get('format'))})")
     if "version" in meta and (type(meta["version"]) is not int or meta["version"] != 1):
         raise DatasetError(f"{where}: 'version' {_short(meta['version'])} is not one this st_rl reads (1)")
-    num_obs, num_actions = _meta_int(meta, "num_obs", where), _meta_int(meta, "num_actions", where)
+    num_obs = _meta_int(meta, "num_obs", where)
+    _meta_int(meta, "num_actions", where)                  # checked: a positive integer
     if "obs_segments" not in meta: raise DatasetError(f"{where}: key 'obs_segments' is missing")
     _meta_segments(meta, "obs_segments", num_obs, "num_obs", where)
     num_critic = _meta_int(meta, "num_critic_obs", where, optional=True)
@@ -218,6 +227,7 @@ def read_metadata(data_dir: str | Path) -> dict:
     if not p.is_file(): raise DatasetError(f"{data_dir}: not an st_rl dataset (no metadata.json)")
     return check_metadata(_read_json(p, "metadata"), p)
 
+# %% ../../nbs/04b_rollout_files.ipynb #f3e86220
 def read_marker(traj_dir: str | Path) -> dict:
     """A trajectory's checked `trajectory.json` (`length`, `files`); `DatasetError` naming the file and key
     otherwise."""
@@ -258,32 +268,34 @@ class TrajectoryWriter:
         self.next_index = 1 + max((_traj_index(p) for p in self.dir.glob("trajectory_*")), default=-1)
         self.frames_written = self.trajectories_written = 0
 
-    def write(self, traj: dict[str, np.ndarray], info: dict | None = None) -> Path:
-        """Write one trajectory (`obs`, `actions`, ... of equal length) and then its marker."""
-        L = len(traj["rewards"])
-        d = self.dir / f"trajectory_{self.next_index}"; d.mkdir()
-        self.next_index += 1
-        sl = segment_slices({k: tuple(v) for k, v in self.meta["obs_segments"].items()})
-        sep = self.meta.get("separate_components", [])
-        arrays = dict(traj)
-        if sep:                                                  # large components go in arrays of their own
-            obs = arrays.pop("obs")
-            keep = (
-                np.concatenate([np.arange(s.start, s.stop) for c, s in sl.items() if c not in sep])
-                if len(sep) < len(sl)
-                else np.arange(0)
-            )
-            arrays["obs"] = obs[:, keep]
-            for c in sep: arrays[f"obs.{c}"] = obs[:, sl[c]].reshape(L, *self.meta["obs_segments"][c])
-        F, files = self.meta.get("frames_per_file", 256), []
-        for s in range(0, L, F):
-            e = min(L, s + F)
-            files.append(
-                write_rollout_file(d / f"{s}_{e}.npz", {k: v[s:e] for k, v in arrays.items()}, compress=bool(sep)).name
-            )
-        atomic_write_text(json.dumps({"length": L, "files": files, **(info or {})}), d / "trajectory.json")
-        self.frames_written += L; self.trajectories_written += 1
-        return d
+# %% ../../nbs/04b_rollout_files.ipynb #ebab5085
+@patch
+def write(self: TrajectoryWriter, traj: dict[str, np.ndarray], info: dict | None = None) -> Path:
+    """Write one trajectory (`obs`, `actions`, ... of equal length) and then its marker."""
+    L = len(traj["rewards"])
+    d = self.dir / f"trajectory_{self.next_index}"; d.mkdir()
+    self.next_index += 1
+    sl = segment_slices({k: tuple(v) for k, v in self.meta["obs_segments"].items()})
+    sep = self.meta.get("separate_components", [])
+    arrays = dict(traj)
+    if sep:                                                  # large components go in arrays of their own
+        obs = arrays.pop("obs")
+        keep = (
+            np.concatenate([np.arange(s.start, s.stop) for c, s in sl.items() if c not in sep])
+            if len(sep) < len(sl)
+            else np.arange(0)
+        )
+        arrays["obs"] = obs[:, keep]
+        for c in sep: arrays[f"obs.{c}"] = obs[:, sl[c]].reshape(L, *self.meta["obs_segments"][c])
+    F, files = self.meta.get("frames_per_file", 256), []
+    for s in range(0, L, F):
+        e = min(L, s + F)
+        files.append(
+            write_rollout_file(d / f"{s}_{e}.npz", {k: v[s:e] for k, v in arrays.items()}, compress=bool(sep)).name
+        )
+    atomic_write_text(json.dumps({"length": L, "files": files, **(info or {})}), d / "trajectory.json")
+    self.frames_written += L; self.trajectories_written += 1
+    return d
 
 # %% ../../nbs/04b_rollout_files.ipynb #2b57a006
 class DatasetExhausted(StRlError):
@@ -325,40 +337,46 @@ class RolloutFileBase:
         self._frame = [0] * num_envs
         self.frames_served = self.trajectories_served = 0
 
-    def trajectories(self) -> Iterator[dict]: raise NotImplementedError
+# %% ../../nbs/04b_rollout_files.ipynb #1b8e65c2
+@patch
+def trajectories(self: RolloutFileBase) -> Iterator[dict]: raise NotImplementedError
 
-    def reset(self, env_ids: Sequence[int] | None = None) -> None:
-        """Give the slots `env_ids` (all by default) their next trajectory."""
-        if not hasattr(self, "_it"): self._it = iter(self.trajectories())
-        for i in range(self.num_envs) if env_ids is None else env_ids:
-            try:
-                traj = next(self._it)
-            except StopIteration:
-                raise DatasetExhausted(f"{self}: no trajectory left after {self.trajectories_served} served") from None
-            self._slots[i] = traj
-            L = len(traj["rewards"])
-            self._frame[i] = min(self.rng.randrange(*self.starting_frame_range), L - 1)
-            self.trajectories_served += 1
+@patch
+def reset(self: RolloutFileBase, env_ids: Sequence[int] | None = None) -> None:
+    """Give the slots `env_ids` (all by default) their next trajectory."""
+    if not hasattr(self, "_it"): self._it = iter(self.trajectories())
+    for i in range(self.num_envs) if env_ids is None else env_ids:
+        try:
+            traj = next(self._it)
+        except StopIteration:
+            raise DatasetExhausted(f"{self}: no trajectory left after {self.trajectories_served} served") from None
+        self._slots[i] = traj
+        L = len(traj["rewards"])
+        self._frame[i] = min(self.rng.randrange(*self.starting_frame_range), L - 1)
+        self.trajectories_served += 1
 
-    def get_transition_batch(self) -> dict[str, torch.Tensor]:
-        """The current frame of every slot `(num_envs, ...)`; advances, loading new trajectories where one ended."""
-        if any(s is None for s in self._slots): self.reset([i for i, s in enumerate(self._slots) if s is None])
-        rows = [{k: v[f] for k, v in s.items()} for s, f in zip(self._slots, self._frame)]
-        out = {k: torch.from_numpy(np.stack([r[k] for r in rows])).to(self.device) for k in rows[0]}
-        ended = []
-        for i, s in enumerate(self._slots):
-            self._frame[i] += 1
-            if self._frame[i] >= len(s["rewards"]): ended.append(i)
-        if ended: out["dones"][ended] = True                    # the end of a stored trajectory ends the episode
-        self.frames_served += self.num_envs
-        for i in ended: self._slots[i] = None
-        return out
+@patch
+def get_transition_batch(self: RolloutFileBase) -> dict[str, torch.Tensor]:
+    """The current frame of every slot `(num_envs, ...)`; advances, loading new trajectories where one ended."""
+    if any(s is None for s in self._slots): self.reset([i for i, s in enumerate(self._slots) if s is None])
+    rows = [{k: v[f] for k, v in s.items()} for s, f in zip(self._slots, self._frame)]
+    out = {k: torch.from_numpy(np.stack([r[k] for r in rows])).to(self.device) for k in rows[0]}
+    ended = []
+    for i, s in enumerate(self._slots):
+        self._frame[i] += 1
+        if self._frame[i] >= len(s["rewards"]): ended.append(i)
+    if ended: out["dones"][ended] = True                    # the end of a stored trajectory ends the episode
+    self.frames_served += self.num_envs
+    for i in ended: self._slots[i] = None
+    return out
 
-    def get_batch(self, num_frames: int) -> dict[str, torch.Tensor]:
-        """`num_frames` frames `(num_frames // num_envs, num_envs, ...)`, time-major like a rollout."""
-        steps = [self.get_transition_batch() for _ in range(max(1, num_frames // self.num_envs))]
-        return {k: torch.stack([s[k] for s in steps]) for k in steps[0]}
+@patch
+def get_batch(self: RolloutFileBase, num_frames: int) -> dict[str, torch.Tensor]:
+    """`num_frames` frames `(num_frames // num_envs, num_envs, ...)`, time-major like a rollout."""
+    steps = [self.get_transition_batch() for _ in range(max(1, num_frames // self.num_envs))]
+    return {k: torch.stack([s[k] for s in steps]) for k in steps[0]}
 
+# %% ../../nbs/04b_rollout_files.ipynb #fa85870e
 class RolloutDataset(RolloutFileBase):
     """The complete trajectories of a dataset directory, as whole trajectories or env-like transition batches."""
 
@@ -391,84 +409,93 @@ class RolloutDataset(RolloutFileBase):
         self.refused: list[str] = []
         self.served: set[str] = set()                 # names of the trajectories served at least once
 
-    def __repr__(self): return f"RolloutDataset({self.dir})"
+@patch
+def __repr__(self: RolloutDataset): return f"RolloutDataset({self.dir})"
 
-    def _wait(self, ready: Callable[[], bool], what: str) -> None:
-        """Poll `ready` for up to `wait_for_data` s (a collector may be starting), saying so once on stderr; SIGINT or
-        SIGTERM ends the wait at once with `DatasetWaitInterrupted`, and so does a signal the runner caught just before
-        (`stop_signal`)."""
-        if ready() or self.wait_for_data <= 0: return
-        message = f"{self.dir}: interrupted while waiting for {what}"
-        with _signals_interrupt(message):                       # installed before the warning anyone may react to
-            if not self._warned:
-                print(
-                    f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} "
-                    "(a collector may be starting)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                self._warned = True
-            t_end = time.monotonic() + self.wait_for_data
-            while time.monotonic() < t_end and not ready():
-                signum = self.stop_signal() if self.stop_signal is not None else None
-                if signum is not None: raise DatasetWaitInterrupted(signum, message)
-                time.sleep(0.1)
-
-    def complete_trajectories(self) -> list[Path]:
-        """The trajectory folders whose marker is written, oldest first (the newest `keep_latest_n_trajs` if set)."""
-        return complete_trajectories(self.dir, self.keep_latest_n_trajs)
-
-    def load_trajectory(self, d: Path) -> dict[str, np.ndarray]:
-        """One trajectory, its files checked, concatenated and reassembled."""
-        marker = read_marker(d)
-        parts, expect = [], 0
-        for name in marker["files"]:
-            m = _FILE_RE.match(name)
-            if not m or int(m.group(1)) != expect: raise DatasetError(f"{d / name}: frames do not continue at {expect}")
-            parts.append(read_rollout_file(d / name, self.meta)); expect = int(m.group(2))
-        if expect != marker["length"]:
-            raise DatasetError(f"{d}: its files hold {expect} frames, its marker says {marker['length']}")
-        traj = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        sep = self.meta.get("separate_components", [])
-        if sep:                                                  # put the separately stored components back
-            segs = {k: tuple(v) for k, v in self.meta["obs_segments"].items()}
-            rest = (
-                iter(
-                    np.split(
-                        traj.pop("obs"), np.cumsum([math.prod(s) for c, s in segs.items() if c not in sep])[:-1], axis=1
-                    )
-                )
-                if len(sep) < len(segs)
-                else iter(())
+# %% ../../nbs/04b_rollout_files.ipynb #8e9eb3fc
+@patch
+def _wait(self: RolloutDataset, ready: Callable[[], bool], what: str) -> None:
+    """Poll `ready` for up to `wait_for_data` s (a collector may be starting), saying so once on stderr; SIGINT or
+    SIGTERM ends the wait at once with `DatasetWaitInterrupted`, and so does a signal the runner caught just before
+    (`stop_signal`)."""
+    if ready() or self.wait_for_data <= 0: return
+    message = f"{self.dir}: interrupted while waiting for {what}"
+    with _signals_interrupt(message):                       # installed before the warning anyone may react to
+        if not self._warned:
+            print(
+                f"st_rl: warning: waiting up to {self.wait_for_data:g} s for {what} in {self.dir} "
+                "(a collector may be starting)",
+                file=sys.stderr,
+                flush=True,
             )
-            traj["obs"] = np.concatenate(
-                [traj.pop(f"obs.{c}").reshape(len(traj["rewards"]), -1) if c in sep else next(rest) for c in segs],
-                axis=1,
+            self._warned = True
+        t_end = time.monotonic() + self.wait_for_data
+        while time.monotonic() < t_end and not ready():
+            signum = self.stop_signal() if self.stop_signal is not None else None
+            if signum is not None: raise DatasetWaitInterrupted(signum, message)
+            time.sleep(0.1)
+
+@patch
+def complete_trajectories(self: RolloutDataset) -> list[Path]:
+    """The trajectory folders whose marker is written, oldest first (the newest `keep_latest_n_trajs` if set)."""
+    return complete_trajectories(self.dir, self.keep_latest_n_trajs)
+
+# %% ../../nbs/04b_rollout_files.ipynb #9dba0103
+@patch
+def load_trajectory(self: RolloutDataset, d: Path) -> dict[str, np.ndarray]:
+    """One trajectory, its files checked, concatenated and reassembled."""
+    marker = read_marker(d)
+    parts, expect = [], 0
+    for name in marker["files"]:
+        m = _FILE_RE.match(name)
+        if not m or int(m.group(1)) != expect: raise DatasetError(f"{d / name}: frames do not continue at {expect}")
+        parts.append(read_rollout_file(d / name, self.meta)); expect = int(m.group(2))
+    if expect != marker["length"]:
+        raise DatasetError(f"{d}: its files hold {expect} frames, its marker says {marker['length']}")
+    traj = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    sep = self.meta.get("separate_components", [])
+    if sep:                                                  # put the separately stored components back
+        segs = {k: tuple(v) for k, v in self.meta["obs_segments"].items()}
+        rest = (
+            iter(
+                np.split(
+                    traj.pop("obs"), np.cumsum([math.prod(s) for c, s in segs.items() if c not in sep])[:-1], axis=1
+                )
             )
-        return traj
+            if len(sep) < len(segs)
+            else iter(())
+        )
+        traj["obs"] = np.concatenate(
+            [traj.pop(f"obs.{c}").reshape(len(traj["rewards"]), -1) if c in sep else next(rest) for c in segs],
+            axis=1,
+        )
+    return traj
 
-    def trajectories(self) -> Iterator[dict[str, np.ndarray]]:
-        loop = 0
-        while self.dataset_loops < 0 or loop < self.dataset_loops:
-            # a collector may be writing the first
-            self._wait(lambda: bool(self.complete_trajectories()), "a complete trajectory")
-            dirs = self.complete_trajectories()
-            if not dirs: raise DatasetError(f"{self.dir}: no complete trajectory to read")
-            if self.shuffle: self.rng.shuffle(dirs)
-            served = 0
-            for d in dirs:
-                try:
-                    traj = self.load_trajectory(d)
-                except DatasetError as e:
-                    self.refused.append(str(e))
-                    print(f"st_rl: warning: skipping a trajectory: {e}", file=sys.stderr)
-                    continue
-                served += 1; self.served.add(d.name)
-                yield traj
-            if not served: raise DatasetError(f"{self.dir}: every trajectory was refused: {self.refused[-3:]}")
-            loop += 1
+# %% ../../nbs/04b_rollout_files.ipynb #5794fc50
+@patch
+def trajectories(self: RolloutDataset) -> Iterator[dict[str, np.ndarray]]:
+    loop = 0
+    while self.dataset_loops < 0 or loop < self.dataset_loops:
+        # a collector may be writing the first
+        self._wait(lambda: bool(self.complete_trajectories()), "a complete trajectory")
+        dirs = self.complete_trajectories()
+        if not dirs: raise DatasetError(f"{self.dir}: no complete trajectory to read")
+        if self.shuffle: self.rng.shuffle(dirs)
+        served = 0
+        for d in dirs:
+            try:
+                traj = self.load_trajectory(d)
+            except DatasetError as e:
+                self.refused.append(str(e))
+                print(f"st_rl: warning: skipping a trajectory: {e}", file=sys.stderr)
+                continue
+            served += 1; self.served.add(d.name)
+            yield traj
+        if not served: raise DatasetError(f"{self.dir}: every trajectory was refused: {self.refused[-3:]}")
+        loop += 1
 
-    def __iter__(self): return self.trajectories()
+@patch
+def __iter__(self: RolloutDataset): return self.trajectories()
 
 # %% ../../nbs/04b_rollout_files.ipynb #8965fc8f
 class DemonstrationSaver:
@@ -503,14 +530,6 @@ class DemonstrationSaver:
         self.writer = TrajectoryWriter(save_dir, meta)
         self.discarded = 0
         self._buf = [[] for _ in range(env.num_envs)]
-
-    def saved(self) -> tuple[int, int]:
-        """(frames, trajectories) in the directory: earlier sessions included."""
-        n = f = 0
-        for d in complete_trajectories(self.writer.dir):
-            try: f += read_marker(d)["length"]; n += 1
-            except DatasetError as e: print(f"st_rl: warning: not counting a trajectory: {e}", file=sys.stderr)
-        return f, n
 
     @torch.inference_mode()
     def collect(self, max_steps: int | None = None) -> dict:
@@ -548,3 +567,12 @@ class DemonstrationSaver:
             obs = next_obs; steps += 1
         return {"frames": frames, "trajectories": trajs, "discarded": self.discarded, "env_steps": steps * env.num_envs}
 
+# %% ../../nbs/04b_rollout_files.ipynb #b7571a84
+@patch
+def saved(self: DemonstrationSaver) -> tuple[int, int]:
+    """(frames, trajectories) in the directory: earlier sessions included."""
+    n = f = 0
+    for d in complete_trajectories(self.writer.dir):
+        try: f += read_marker(d)["length"]; n += 1
+        except DatasetError as e: print(f"st_rl: warning: not counting a trajectory: {e}", file=sys.stderr)
+    return f, n

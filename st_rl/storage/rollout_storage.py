@@ -94,6 +94,7 @@ def _hidden_parts(h) -> tuple:
     if h is None: return ()
     return tuple(h) if isinstance(h, tuple) else (h,)
 
+# %% ../../nbs/04_storage.ipynb #05bcd181
 class RolloutStorage:
     """Time-major on-policy buffers `(T, N, ...)` with GAE and minibatch generators."""
     Transition = Transition
@@ -125,32 +126,6 @@ class RolloutStorage:
     def critic_observations(self) -> torch.Tensor:
         return self.observations if self.privileged_observations is None else self.privileged_observations
 
-    def add_transitions(self, transition: Transition) -> None:
-        """Copy `transition` into row `self.step`."""
-        if self.step >= self.num_transitions_per_env:
-            raise StRlError(
-                f"RolloutStorage overflow: {self.num_transitions_per_env} transitions already added; call clear()"
-            )
-        t = self.step
-        if not self._add_numpy(t, transition):
-            self.observations[t].copy_(transition.observations)
-            if self.privileged_observations is not None:
-                self.privileged_observations[t].copy_(transition.critic_observations)
-            self.actions[t].copy_(transition.actions)
-            self.rewards[t].copy_(transition.rewards.view(-1))
-            self.dones[t].copy_(transition.dones.view(-1))
-            self.values[t].copy_(transition.values.view(-1))
-            self.actions_log_prob[t].copy_(transition.actions_log_prob.view(-1))
-            self.mu[t].copy_(transition.action_mean)
-            self.sigma[t].copy_(transition.action_sigma)
-        if transition.hidden_states is not None: self._save_hidden_states(transition.hidden_states)
-        if transition.action_labels is not None:
-            if self.action_labels is None:
-                # a normal tensor
-                with torch.inference_mode(False): self.action_labels = torch.zeros_like(self.actions)
-            self.action_labels[t].copy_(transition.action_labels)
-        self.step += 1
-
     # (buffer, transition field, flattened): the rows `add_transitions` writes
     _ROWS = (
         ("observations", "observations", False),
@@ -164,54 +139,90 @@ class RolloutStorage:
         ("sigma", "action_sigma", False),
     )
 
-    def _add_numpy(self, t: int, tr: Transition) -> bool:
-        """Copy the transition's rows through numpy views of CPU buffers (≈ 1 µs a row against ≈ 3 µs for torch's
-        indexing and `copy_`); False, having written nothing that torch's copies will not overwrite, where a buffer or a
-        field is not a CPU tensor numpy can read (another device, autograd) or numpy refuses a shape."""
-        views = self.__dict__.get("_np_rows")
-        if views is None or any(getattr(self, name) is not buf for name, buf, *_ in views):
-            if torch.device(self.device).type != "cpu": return False
-            views = self.__dict__["_np_rows"] = [(name, getattr(self, name), getattr(self, name).numpy(), field, flat)
-                                                 for name, field, flat in self._ROWS if getattr(self, name) is not None]
-        try:
-            for _, _, arr, field, flat in views:
-                x = getattr(tr, field).numpy()
-                arr[t] = x.reshape(-1) if flat else x
-        except (AttributeError, TypeError, ValueError, RuntimeError): return False
-        return True
+# %% ../../nbs/04_storage.ipynb #e880986d
+@patch
+def add_transitions(self: RolloutStorage, transition: Transition) -> None:
+    """Copy `transition` into row `self.step`."""
+    if self.step >= self.num_transitions_per_env:
+        raise StRlError(
+            f"RolloutStorage overflow: {self.num_transitions_per_env} transitions already added; call clear()"
+        )
+    t = self.step
+    if not self._add_numpy(t, transition):
+        self.observations[t].copy_(transition.observations)
+        if self.privileged_observations is not None:
+            self.privileged_observations[t].copy_(transition.critic_observations)
+        self.actions[t].copy_(transition.actions)
+        self.rewards[t].copy_(transition.rewards.view(-1))
+        self.dones[t].copy_(transition.dones.view(-1))
+        self.values[t].copy_(transition.values.view(-1))
+        self.actions_log_prob[t].copy_(transition.actions_log_prob.view(-1))
+        self.mu[t].copy_(transition.action_mean)
+        self.sigma[t].copy_(transition.action_sigma)
+    if transition.hidden_states is not None: self._save_hidden_states(transition.hidden_states)
+    if transition.action_labels is not None:
+        if self.action_labels is None:
+            # a normal tensor
+            with torch.inference_mode(False): self.action_labels = torch.zeros_like(self.actions)
+        self.action_labels[t].copy_(transition.action_labels)
+    self.step += 1
 
-    def __getstate__(self):       # copies and pickles drop the numpy views of this object's buffers
-        state = self.__dict__.copy(); state.pop("_np_rows", None)
-        return state
+# %% ../../nbs/04_storage.ipynb #34acad6c
+@patch
+def _add_numpy(self: RolloutStorage, t: int, tr: Transition) -> bool:
+    """Copy the transition's rows through numpy views of CPU buffers (≈ 1 µs a row against ≈ 3 µs for torch's
+    indexing and `copy_`); False, having written nothing that torch's copies will not overwrite, where a buffer or a
+    field is not a CPU tensor numpy can read (another device, autograd) or numpy refuses a shape."""
+    views = self.__dict__.get("_np_rows")
+    if views is None or any(getattr(self, name) is not buf for name, buf, *_ in views):
+        if torch.device(self.device).type != "cpu": return False
+        views = self.__dict__["_np_rows"] = [(name, getattr(self, name), getattr(self, name).numpy(), field, flat)
+                                             for name, field, flat in self._ROWS if getattr(self, name) is not None]
+    try:
+        for _, _, arr, field, flat in views:
+            x = getattr(tr, field).numpy()
+            arr[t] = x.reshape(-1) if flat else x
+    except (AttributeError, TypeError, ValueError, RuntimeError): return False
+    return True
 
-    def _save_hidden_states(self, hidden_states: ActorCriticHiddenState) -> None:
-        ha, hc = (_hidden_parts(h) for h in hidden_states)
-        if not ha and not hc: return          # first step of a run: the memory starts at zero, as the buffers do
-        if self.saved_hidden_states_a is None:
-            mk = lambda parts: [torch.zeros(self.num_transitions_per_env, *p.shape, device=self.device) for p in parts]
-            with torch.inference_mode(False):       # allocated during a rollout, updated in place outside it too
-                self.saved_hidden_states_a, self.saved_hidden_states_c = mk(ha), mk(hc)
-        for buf, p in zip(self.saved_hidden_states_a, ha): buf[self.step].copy_(p)
-        for buf, p in zip(self.saved_hidden_states_c, hc): buf[self.step].copy_(p)
+@patch
+def __getstate__(self: RolloutStorage):       # copies and pickles drop the numpy views of this object's buffers
+    state = self.__dict__.copy(); state.pop("_np_rows", None)
+    return state
 
-    def clear(self) -> None:
-        self.step = 0
+@patch
+def _save_hidden_states(self: RolloutStorage, hidden_states: ActorCriticHiddenState) -> None:
+    ha, hc = (_hidden_parts(h) for h in hidden_states)
+    if not ha and not hc: return          # first step of a run: the memory starts at zero, as the buffers do
+    if self.saved_hidden_states_a is None:
+        mk = lambda parts: [torch.zeros(self.num_transitions_per_env, *p.shape, device=self.device) for p in parts]
+        with torch.inference_mode(False):       # allocated during a rollout, updated in place outside it too
+            self.saved_hidden_states_a, self.saved_hidden_states_c = mk(ha), mk(hc)
+    for buf, p in zip(self.saved_hidden_states_a, ha): buf[self.step].copy_(p)
+    for buf, p in zip(self.saved_hidden_states_c, hc): buf[self.step].copy_(p)
 
-    def compute_returns(
-        self, last_values: torch.Tensor, gamma: float, lam: float, normalize_advantage: bool = True
-    ) -> None:
-        """Fill `advantages` and `returns` by GAE; normalise advantages over the whole rollout."""
-        adv, ret = compute_gae(self.rewards, self.values, self.dones, last_values.view(-1), gamma, lam)
-        self.returns.copy_(ret)
-        if normalize_advantage: adv = (adv - adv.mean()) / (adv.std(correction=int(adv.numel() > 1)) + 1e-8)
-        self.advantages.copy_(adv)
+@patch
+def clear(self: RolloutStorage) -> None:
+    self.step = 0
 
-    def get_statistics(self) -> tuple[float, float]:
-        """Mean trajectory length (in steps, counting the cut at the rollout's end) and mean reward per step."""
-        done = self.dones.clone(); done[-1] = True
-        flat = done.T.reshape(-1)                       # env-major
-        idx = torch.cat([flat.new_tensor([-1], dtype=torch.long), flat.nonzero().flatten()])
-        return (idx[1:] - idx[:-1]).float().mean().item(), self.rewards.mean().item()
+# %% ../../nbs/04_storage.ipynb #48f6bf87
+@patch
+def compute_returns(
+    self: RolloutStorage, last_values: torch.Tensor, gamma: float, lam: float, normalize_advantage: bool = True
+) -> None:
+    """Fill `advantages` and `returns` by GAE; normalise advantages over the whole rollout."""
+    adv, ret = compute_gae(self.rewards, self.values, self.dones, last_values.view(-1), gamma, lam)
+    self.returns.copy_(ret)
+    if normalize_advantage: adv = (adv - adv.mean()) / (adv.std(correction=int(adv.numel() > 1)) + 1e-8)
+    self.advantages.copy_(adv)
+
+@patch
+def get_statistics(self: RolloutStorage) -> tuple[float, float]:
+    """Mean trajectory length (in steps, counting the cut at the rollout's end) and mean reward per step."""
+    done = self.dones.clone(); done[-1] = True
+    flat = done.T.reshape(-1)                       # env-major
+    idx = torch.cat([flat.new_tensor([-1], dtype=torch.long), flat.nonzero().flatten()])
+    return (idx[1:] - idx[:-1]).float().mean().item(), self.rewards.mean().item()
 
 # %% ../../nbs/04_storage.ipynb #a1edaefd
 def _flat(x: torch.Tensor) -> torch.Tensor: return x.flatten(0, 1)
@@ -304,7 +315,7 @@ def recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, 
                         masks=traj_masks[:, ts],
                         action_labels=None if self.action_labels is None else self.action_labels[:, e0:e1])
 
-
+# %% ../../nbs/04_storage.ipynb #c16e05e8
 @patch
 def reccurent_mini_batch_generator(self: RolloutStorage, *args, **kwargs) -> Iterator[Batch]:
     """The original st_rl spelling, kept for code that calls it: `recurrent_mini_batch_generator` (which a subclass may

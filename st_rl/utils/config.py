@@ -48,6 +48,7 @@ def _unknown_key(key, where, cls, names):
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return ConfigError(f"unknown config key '{where}{key}' for {cls.__name__}{hint}; valid keys: {', '.join(names)}")
 
+# %% ../../nbs/01_config.ipynb #2e36e810
 def from_dict(cls: type, d: dict | Any | None, where: str = ""):
     """Build dataclass `cls` from dict `d`, rejecting unknown keys and wrong types (`where` prefixes key names)."""
     if d is None: d = {}
@@ -79,6 +80,7 @@ def from_dict(cls: type, d: dict | Any | None, where: str = ""):
     if hasattr(obj, "validate"): obj.validate()
     return obj
 
+# %% ../../nbs/01_config.ipynb #6a244798
 def section_from_dict(d, default, where: str = ""):
     """A `class_name`-selected section: the dataclass `resolve_class(class_name).Cfg` filled from `d`."""
     if dataclasses.is_dataclass(d) and not isinstance(d, type): return d
@@ -173,6 +175,7 @@ def apply_overrides(d: dict, overrides: list[str] | None) -> dict:
         node[parts[-1]] = parse_value(text)
     return d
 
+# %% ../../nbs/01_config.ipynb #75c9ac3d
 def load_config_file(path: str | Path) -> dict:
     """Read a YAML (with `ConfigLoader`: `1e-3` is a float) or JSON config file into a dict."""
     path = Path(path)

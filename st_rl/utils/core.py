@@ -114,7 +114,6 @@ ENTRY_POINT_GROUPS = (
     "st_rl.modules",
 )
 
-
 def _from_entry_points(name: str):
     "The object an installed package offers under `name` in one of st_rl's entry-point groups, or None."
     from importlib.metadata import entry_points
@@ -129,6 +128,7 @@ def _from_entry_points(name: str):
                 return obj
     return None
 
+# %% ../../nbs/00_core.ipynb #696dda2e
 def resolve_class(name: str | type, kind: str = "class") -> type:
     """The class (or env factory) named `name`: registered (st_rl's own, `register`, installed entry points), or
     `"package.module:Class"` where code is trusted (`set_trust_code`, `--trust_code`): names come from files, and a
@@ -165,6 +165,7 @@ _KINDS = {
     "runner": lambda c: hasattr(c, "learn") and hasattr(c, "Cfg"),
 }
 
+# %% ../../nbs/00_core.ipynb #abd58a48
 def _import_builtin_modules():
     "Import st_rl's modules that register classes, so that names resolve before first use."
     import pkgutil

@@ -34,6 +34,7 @@ def _front_matter(nb) -> dict:
     return {}
 
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
 _ASSETS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".mp4", ".webm")
 
 def _clean(nb) -> None:
@@ -52,6 +53,7 @@ def _clean(nb) -> None:
         cells.append(c)
     nb.cells = cells
 
+# %% ../../nbs/11_docs.ipynb #c5e2673b
 def build_docs(out_dir: str | Path = "_site", process: bool = True) -> list[Path]:
     """Build static HTML docs from the notebooks (run inside the source checkout); returns the pages written."""
     try:

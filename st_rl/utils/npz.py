@@ -19,6 +19,7 @@ __all__ = ['MAX_ARRAY_BYTES', 'readable_size', 'npz_headers']
 
 # %% ../../nbs/01c_npz.ipynb #545bc18d
 MAX_ARRAY_BYTES = 4 << 30             # one array of a file; a larger one is refused before anything is allocated
+
 _ZIP_BOMB_RATIO, _ZIP_BOMB_BYTES = 1000, 64 << 20   # a member that unpacks to > 64 MB at > 1000x its packed size
 
 def readable_size(n: float) -> str:
@@ -28,6 +29,7 @@ def readable_size(n: float) -> str:
         n /= 1000
         if n < 1000 or unit == "PB": return f"{n:.1f} {unit}"
 
+# %% ../../nbs/01c_npz.ipynb #02e71c23
 def npz_headers(path: str | Path, error: type[Exception] = StRlError, where: str | None = None,
                 max_array_bytes: int = MAX_ARRAY_BYTES) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """`name -> (shape, dtype)` of each array of the npz `path`, from the zip directory and the `.npy` headers alone,

@@ -59,6 +59,7 @@ def get_subobs_by_components(obs: torch.Tensor, components: Sequence[str], obs_s
     sl = segment_slices(segs)
     return torch.cat([obs[..., sl[c]] for c in components], dim=-1)
 
+# %% ../../nbs/01a_obs_segments.ipynb #2e46da0f
 def get_subobs_size(obs_segments, components: Sequence[str]) -> int:
     """Size of the flat concatenation of `components`."""
     segs = check_obs_segments(obs_segments); _check_names(segs, components)

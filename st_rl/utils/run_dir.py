@@ -4,6 +4,7 @@
 
 # %% ../../nbs/01b_run_dir.ipynb #32e68dbf
 from __future__ import annotations
+from fastcore.basics import patch
 
 import json
 import os
@@ -82,12 +83,14 @@ class RunLock:
         lock = cls._held[key] = cls(key, fd)
         return lock
 
-    def release(self) -> None:
-        """Give the lock up (after as many releases as acquisitions in this process)."""
-        self.count -= 1
-        if self.count > 0 or self.fd < 0: return
-        RunLock._held.pop(self.run, None)
-        os.close(self.fd); self.fd = -1
+# %% ../../nbs/01b_run_dir.ipynb #0e2aed48
+@patch
+def release(self: RunLock) -> None:
+    """Give the lock up (after as many releases as acquisitions in this process)."""
+    self.count -= 1
+    if self.count > 0 or self.fd < 0: return
+    RunLock._held.pop(self.run, None)
+    os.close(self.fd); self.fd = -1
 
 # %% ../../nbs/01b_run_dir.ipynb #7a15bd81
 def clean_temp_files(run: str | Path) -> list[str]:
@@ -168,6 +171,7 @@ def _check_checkpoint_fields(d, path: Path) -> None:
         if d.get(k) is not None and not isinstance(d[k], dict):
             raise CheckpointError(f"checkpoint {path}: '{k}' must be a mapping, got {type(d[k]).__name__}")
 
+# %% ../../nbs/01b_run_dir.ipynb #83acd7a4
 def load_checkpoint(path: str | Path) -> dict:
     """Read an st_rl checkpoint safely (`weights_only=True`: tensors and plain values only, never code), with clear
     errors for missing, foreign, malformed or diverged files."""
@@ -185,7 +189,6 @@ def load_checkpoint(path: str | Path) -> dict:
         raise CheckpointError(f"checkpoint {path} is corrupt or not a torch checkpoint ({reason})") from None
     _check_checkpoint_fields(d, path)
     return d
-
 
 # %% ../../nbs/01b_run_dir.ipynb #9f22abbb
 def write_run_config(run: str | Path, config: dict) -> Path:
