@@ -411,11 +411,8 @@ def _run_options(p) -> None:
     p.add_argument("--trust_code", action="store_true", help=TRUST_HELP)
 
 # %% ../nbs/09_cli.ipynb #d0c277cd
-def make_parser() -> argparse.ArgumentParser:
-    import st_rl
-    p = _Parser(prog="st_rl", description="st_rl: reinforcement learning for robots")
-    p.add_argument("--version", action="version", version=f"st_rl {st_rl.__version__}")
-    sub = p.add_subparsers(dest="cmd", required=True)
+def _train_parser(sub) -> None:
+    "`st_rl train`: a new run from a task and a config, or `--resume` of one."
     t = sub.add_parser("train", help="train a policy (PPO on a MuJoCo task by default)")
     t.add_argument(
         "--task",
@@ -444,6 +441,10 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _run_options(t)
     t.set_defaults(func=cmd_train)
+
+# %% ../nbs/09_cli.ipynb #a0ca3dfe
+def _collect_parsers(sub) -> None:
+    "`st_rl collect` (demonstrations of a run) and `st_rl dagger` (DAgger data beside a training run)."
     co = sub.add_parser("collect", help="write demonstrations of a run's policy into a dataset directory")
     co.add_argument("--run", required=True); co.add_argument("--checkpoint"); co.add_argument("--out", required=True)
     co.add_argument("--min_timesteps", type=_int_in(1), default=10_000)
@@ -473,6 +474,10 @@ def make_parser() -> argparse.ArgumentParser:
     da.add_argument("--reload_interval", type=_positive_float, default=10.0)
     _run_options(da)
     da.set_defaults(func=cmd_dagger)
+
+# %% ../nbs/09_cli.ipynb #9070a630
+def _play_export_docs_parsers(sub) -> None:
+    "`st_rl play`, `st_rl export` and `st_rl docs`."
     pl = sub.add_parser("play", help="run the deterministic policy of a run (or an exported ONNX policy: sim-to-sim)")
     pl.add_argument("--run"); pl.add_argument("--checkpoint")
     pl.add_argument(
@@ -494,6 +499,14 @@ def make_parser() -> argparse.ArgumentParser:
     dc = sub.add_parser("docs", help="build the docs site offline (static HTML, no quarto needed)")
     dc.add_argument("--out", default="_site")
     dc.set_defaults(func=cmd_docs)
+
+def make_parser() -> argparse.ArgumentParser:
+    "The `st_rl` command line: one subcommand per verb, each with its own options."
+    import st_rl
+    p = _Parser(prog="st_rl", description="st_rl: reinforcement learning for robots")
+    p.add_argument("--version", action="version", version=f"st_rl {st_rl.__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    _train_parser(sub); _collect_parsers(sub); _play_export_docs_parsers(sub)
     return p
 
 # %% ../nbs/09_cli.ipynb #34799c03

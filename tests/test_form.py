@@ -38,3 +38,16 @@ def test_the_loops_fit_on_one_screen():
     for f in (PPO.update, OnPolicyRunner.train_iteration, OnPolicyRunner.learn):
         n = len(inspect.getsource(f).splitlines())
         assert n <= 45, f"{f.__qualname__} is {n} lines"
+
+
+def test_export_cells_hold_one_idea():
+    "Every exported notebook cell is at most 80 lines (most are under 40): one idea, then its example or test."
+    import json
+    nbs = Path(__file__).resolve().parents[1] / "nbs"
+    long = []
+    for nb in sorted(nbs.glob("*.ipynb")):
+        for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            src = "".join(c["source"])
+            if c["cell_type"] == "code" and src.startswith("#| export") and len(src.splitlines()) > 80:
+                long.append(f"{nb.name} cell {c.get('id')}: {len(src.splitlines())} lines")
+    assert long == [], "\n".join(long)

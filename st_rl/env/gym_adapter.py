@@ -103,6 +103,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))   # PR_SET_PDEATHSIG
     except Exception: pass
 
+# %% ../../nbs/03_gym_adapter.ipynb #d12eb407
 SPIN_SECONDS = 2e-3
 
 # %% ../../nbs/03_gym_adapter.ipynb #e75d9d6a
@@ -245,36 +246,18 @@ class GymVecEnv(VecEnv):
     """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker
     processes."""
     MAX_ENVS = 4096
-    def __init__(
-        self,
-        env: str | Callable[[], gym.Env],
-        num_envs: int = 8,
-        seed: int = 0,
-        device: str = "cpu",
-        clip_actions: bool = True,
-        max_episode_steps: int | None = None,
-        num_workers: int = -1,
-        wrappers: list | None = None,
-        info_keys: list[str] | str | None = None,
-        batched_step: bool | None = None,
-        physics_threads: int = -1,
-        **env_kwargs,
-    ):
+    def __init__(self, env: str | Callable[[], gym.Env], num_envs: int = 8, seed: int = 0, device: str = "cpu",
+                 clip_actions: bool = True, max_episode_steps: int | None = None, num_workers: int = -1,
+                 wrappers: list | None = None, info_keys: list[str] | str | None = None,
+                 batched_step: bool | None = None, physics_threads: int = -1, **env_kwargs):
         if not 1 <= num_envs <= self.MAX_ENVS:
-            raise EnvError(
-                f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator each), "
-                f"got {num_envs}"
-            )
+            raise EnvError(f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator "
+                           f"each), got {num_envs}")
         route_mujoco_warnings()
         self.task = env if isinstance(env, str) else getattr(env, "__name__", "custom")
         if isinstance(env, str):  # what a run's config.json records, to rebuild this env (see OnPolicyRunner)
-            self.make_args = {
-                "task": env,
-                "kwargs": dict(env_kwargs),
-                "wrappers": list(wrappers or []),
-                "num_workers": num_workers,
-                "physics_threads": physics_threads,
-            }
+            self.make_args = {"task": env, "kwargs": dict(env_kwargs), "wrappers": list(wrappers or []),
+                              "num_workers": num_workers, "physics_threads": physics_threads}
         make = (lambda: gym.make(env, disable_env_checker=True, **env_kwargs)) if isinstance(env, str) else env
         try: raw = [make() for _ in range(num_envs)]
         except gym.error.Error as e: raise EnvError(f"cannot make gymnasium env {env!r}: {e}") from None
@@ -287,29 +270,11 @@ class GymVecEnv(VecEnv):
         if not isinstance(act_space, gym.spaces.Box):
             raise EnvError(f"GymVecEnv needs a continuous (Box) action space, {self.task} has {act_space}")
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
-            raise EnvError(
-                f"GymVecEnv needs a flat Box observation space, {self.task} has {obs_space}; "
-                "wrap it (e.g. FlattenObservation)"
-            )
+            raise EnvError(f"GymVecEnv needs a flat Box observation space, {self.task} has {obs_space}; "
+                           "wrap it (e.g. FlattenObservation)")
         self.num_envs, self.device = num_envs, torch.device(device)
-        full = obs_segments_of(self.envs[0])                 # named components of the full (critic) observation
-        actor, noise = actor_components_of(self.envs[0]), actor_noise_of(self.envs[0])
-        # a noisy actor copy needs the exact one as the critic group
-        if noise and actor is None: actor = list(full)
-        self.num_privileged_obs = D = int(obs_space.shape[0])
-        if actor is None or (list(actor) == list(full) and not noise):   # the actor sees everything: one group
-            self.obs_segments, self.privileged_obs_segments, self._actor_idx = dict(full), None, None
-        else:                                               # actor sees `actor`; the critic group is the full obs
-            sl = segment_slices(full)
-            self._actor_idx = np.concatenate([np.arange(sl[c].start, sl[c].stop) for c in actor])
-            self.obs_segments, self.privileged_obs_segments = {c: full[c] for c in actor}, dict(full)
-        self._noise_std = (
-            np.concatenate([np.full(int(np.prod(full[c])), (noise or {}).get(c, 0.0), np.float32) for c in actor])
-            if noise
-            else None
-        )
-        self._noise_rng = np.random.default_rng(seed + 7919)
-        self.num_obs = D if self._actor_idx is None else len(self._actor_idx)
+        self.num_privileged_obs = int(obs_space.shape[0])
+        self._observation_groups(seed)
         self.num_actions = int(act_space.shape[0])
         if info_keys == "auto": info_keys = _numeric_info_keys(make, wrappers)
         self.info_keys = list(info_keys or [])
@@ -319,23 +284,7 @@ class GymVecEnv(VecEnv):
         self.cfg = {"task": self.task, "num_envs": num_envs, "seed": seed, "clip_actions": clip_actions, **env_kwargs}
         self.clip_actions = clip_actions
         self._low, self._high = act_space.low.astype(np.float32), act_space.high.astype(np.float32)
-        # preallocated host buffers, in shared memory so that worker processes write their rows directly
-        N, A = num_envs, self.num_actions
-        arr = _shared_array if self.num_workers else (lambda shape, dtype: np.zeros(shape, dtype))
-        self._act, self._obs, self._final_obs = (
-            arr((N, A), np.float32),
-            arr((N, D), np.float32),
-            arr((N, D), np.float32),
-        )
-        self._rew, self._term, self._trunc = arr((N,), np.float32), arr((N,), np.bool_), arr((N,), np.bool_)
-        self._ep_len = arr((N,), np.int64)
-        self.episode_length_buf = torch.from_numpy(self._ep_len)     # shares memory: writable by runners
-        self._ep_ret = np.zeros(N, dtype=np.float64)
-        self._infos = {k: arr((N,), np.float32) for k in self.info_keys}
-        # observation groups that wrappers add through each step's info (e.g. AMP's "ref_obs"), (N, size) each
-        self.obs_groups = _extra_obs_groups(self.envs[0])
-        self._groups = {k: arr((N, d), np.float32) for k, d in self.obs_groups.items()}
-        self._step_infos = {**self._infos, **self._groups}
+        self._allocate_buffers()
         for i, e in enumerate(self.envs):
             self._obs[i], info = e.reset(seed=seed + i)
             for k, a in self._groups.items(): a[i] = info.get(k, 0.0)
@@ -345,9 +294,8 @@ class GymVecEnv(VecEnv):
         self._start_workers()
         if self.batched_step:          # this process's slice; each worker batches its own
             lo, hi = self._local
-            self._batch = batched_task_for(
-                [e.unwrapped for e in self.envs[lo:hi]], 1 if self.num_workers else physics_threads
-            )
+            self._batch = batched_task_for([e.unwrapped for e in self.envs[lo:hi]],
+                                           1 if self.num_workers else physics_threads)
 
     @property
     def physics_threads(self) -> int:
@@ -370,6 +318,41 @@ class GymVecEnv(VecEnv):
     def step(self, actions: torch.Tensor):
         self.step_async(actions)
         return self.step_wait()
+
+# %% ../../nbs/03_gym_adapter.ipynb #64da4885
+@patch
+def _observation_groups(self: GymVecEnv, seed: int) -> None:
+    """The actor's and the critic's observation layout from the wrappers' names: one group where the actor sees
+    everything, else the actor's components (and their noise) and the full observation as the critic group."""
+    full = obs_segments_of(self.envs[0])                 # named components of the full (critic) observation
+    actor, noise = actor_components_of(self.envs[0]), actor_noise_of(self.envs[0])
+    if noise and actor is None: actor = list(full)      # a noisy actor copy needs the exact one as the critic group
+    if actor is None or (list(actor) == list(full) and not noise):   # the actor sees everything: one group
+        self.obs_segments, self.privileged_obs_segments, self._actor_idx = dict(full), None, None
+    else:                                               # actor sees `actor`; the critic group is the full obs
+        sl = segment_slices(full)
+        self._actor_idx = np.concatenate([np.arange(sl[c].start, sl[c].stop) for c in actor])
+        self.obs_segments, self.privileged_obs_segments = {c: full[c] for c in actor}, dict(full)
+    self._noise_std = (np.concatenate([np.full(int(np.prod(full[c])), (noise or {}).get(c, 0.0), np.float32)
+                                       for c in actor]) if noise else None)
+    self._noise_rng = np.random.default_rng(seed + 7919)
+    self.num_obs = self.num_privileged_obs if self._actor_idx is None else len(self._actor_idx)
+
+@patch
+def _allocate_buffers(self: GymVecEnv) -> None:
+    "Preallocated host buffers, in shared memory where worker processes write their rows directly."
+    N, A, D = self.num_envs, self.num_actions, self.num_privileged_obs
+    arr = _shared_array if self.num_workers else (lambda shape, dtype: np.zeros(shape, dtype))
+    self._act, self._obs, self._final_obs = arr((N, A), np.float32), arr((N, D), np.float32), arr((N, D), np.float32)
+    self._rew, self._term, self._trunc = arr((N,), np.float32), arr((N,), np.bool_), arr((N,), np.bool_)
+    self._ep_len = arr((N,), np.int64)
+    self.episode_length_buf = torch.from_numpy(self._ep_len)     # shares memory: writable by runners
+    self._ep_ret = np.zeros(N, dtype=np.float64)
+    self._infos = {k: arr((N,), np.float32) for k in self.info_keys}
+    # observation groups that wrappers add through each step's info (e.g. AMP's "ref_obs"), (N, size) each
+    self.obs_groups = _extra_obs_groups(self.envs[0])
+    self._groups = {k: arr((N, d), np.float32) for k, d in self.obs_groups.items()}
+    self._step_infos = {**self._infos, **self._groups}
 
 # %% ../../nbs/03_gym_adapter.ipynb #59bbb432
 @patch

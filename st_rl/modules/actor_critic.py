@@ -139,55 +139,6 @@ class EmpiricalNormalization(nn.Module):
     def std(self): return self._std.squeeze(0).clone()
 
     @torch.jit.unused
-    def _numpy_ok(self, x: torch.Tensor) -> bool:
-        """Whether a training batch may take the numpy path: CPU float32 data and statistics, no autograd, tracing or
-        processes to agree with."""
-        m = self._mean
-        return (
-            x.dtype == torch.float32
-            and m.dtype == torch.float32
-            and x.device.type == "cpu"
-            and m.device.type == "cpu"
-            and not x.requires_grad
-            and x.shape[1:] == m.shape[1:]
-            and not torch.jit.is_tracing()
-            and not torch.compiler.is_compiling()
-            and not is_distributed()
-        )
-
-    @torch.jit.unused
-    def _forward_numpy(self, x: torch.Tensor) -> torch.Tensor:
-        """`update` then `normalize` in numpy on views of the buffers: the same formulas and operation order (the
-        batch's mean and variance come from numpy's reductions), ≈ 4× cheaper for a rollout's few rows (≈ 25 against
-        ≈ 95 µs for 8 × 17 on the development machine). To float rounding, not bit for bit."""
-        a, (mean, var, std, cnt) = x.numpy(), self._numpy_views()
-        count, n = int(cnt), a.shape[0]
-        if n and (self.until is None or count < self.until):
-            if not (max(-a.min(), a.max()) <= self.max_abs):
-                raise _bad_input_error(a, self.name, type(self).__name__, self.max_abs)
-            f32 = np.float32
-            bmean = np.add.reduce(a, 0, keepdims=True) / f32(n)          # numpy's mean and var, without their overhead
-            d = a - bmean
-            bvar = np.add.reduce(d * d, 0, keepdims=True) / f32(n)
-            total = count + n
-            delta = bmean - mean
-            mean += delta * (f32(n) / f32(total))
-            var[...] = (var * f32(count) + bvar * f32(n) + delta ** 2 * (f32(count * n) / f32(total))) / f32(total)
-            np.sqrt(var, out=std)
-            cnt[...] = total
-        return torch.from_numpy((a - mean) / (std + np.float32(self.eps)))
-
-    @torch.jit.unused
-    def _numpy_views(self) -> tuple:
-        "numpy views of the buffers (mean, var, std, count), made again whenever a buffer is replaced or moved."
-        b = self._buffers
-        key = tuple(b[k].data_ptr() for k in ("_mean", "_var", "_std", "count"))
-        cached = self.__dict__.get("_np_views")
-        if cached is None or cached[0] != key:
-            cached = self.__dict__["_np_views"] = (key, tuple(b[k].numpy() for k in ("_mean", "_var", "_std", "count")))
-        return cached[1]
-
-    @torch.jit.unused
     def update(self, x: torch.Tensor) -> None:
         """Fold the batch `x (B, *shape)` into the running statistics (NaN/Inf or |x| > `max_abs`: `NonFiniteError`)."""
         if self.until is not None and self.count >= self.until: return
@@ -223,6 +174,52 @@ class EmpiricalNormalization(nn.Module):
     @torch.jit.unused
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         return y * (self._std + self.eps) + self._mean
+
+# %% ../../nbs/05_modules.ipynb #603f4f45
+@patch
+@torch.jit.unused
+def _numpy_ok(self: EmpiricalNormalization, x: torch.Tensor) -> bool:
+    """Whether a training batch may take the numpy path: CPU float32 data and statistics, no autograd, tracing or
+    processes to agree with."""
+    m = self._mean
+    return (x.dtype == torch.float32 and m.dtype == torch.float32 and x.device.type == "cpu" and m.device.type == "cpu"
+            and not x.requires_grad and x.shape[1:] == m.shape[1:] and not torch.jit.is_tracing()
+            and not torch.compiler.is_compiling() and not is_distributed())
+
+@patch
+@torch.jit.unused
+def _forward_numpy(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tensor:
+    """`update` then `normalize` in numpy on views of the buffers: the same formulas and operation order (the
+    batch's mean and variance come from numpy's reductions), ≈ 4× cheaper for a rollout's few rows (≈ 25 against
+    ≈ 95 µs for 8 × 17 on the development machine). To float rounding, not bit for bit."""
+    a, (mean, var, std, cnt) = x.numpy(), self._numpy_views()
+    count, n = int(cnt), a.shape[0]
+    if n and (self.until is None or count < self.until):
+        if not (max(-a.min(), a.max()) <= self.max_abs):
+            raise _bad_input_error(a, self.name, type(self).__name__, self.max_abs)
+        f32 = np.float32
+        bmean = np.add.reduce(a, 0, keepdims=True) / f32(n)          # numpy's mean and var, without their overhead
+        d = a - bmean
+        bvar = np.add.reduce(d * d, 0, keepdims=True) / f32(n)
+        total = count + n
+        delta = bmean - mean
+        mean += delta * (f32(n) / f32(total))
+        var[...] = (var * f32(count) + bvar * f32(n) + delta ** 2 * (f32(count * n) / f32(total))) / f32(total)
+        np.sqrt(var, out=std)
+        cnt[...] = total
+    return torch.from_numpy((a - mean) / (std + np.float32(self.eps)))
+
+# %% ../../nbs/05_modules.ipynb #71725bee
+@patch
+@torch.jit.unused
+def _numpy_views(self: EmpiricalNormalization) -> tuple:
+    "numpy views of the buffers (mean, var, std, count), made again whenever a buffer is replaced or moved."
+    b = self._buffers
+    key = tuple(b[k].data_ptr() for k in ("_mean", "_var", "_std", "count"))
+    cached = self.__dict__.get("_np_views")
+    if cached is None or cached[0] != key:
+        cached = self.__dict__["_np_views"] = (key, tuple(b[k].numpy() for k in ("_mean", "_var", "_std", "count")))
+    return cached[1]
 
 # %% ../../nbs/05_modules.ipynb #129a3014
 @patch
