@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.test_cli import st_rl
+from tests.conftest import st_rl
 
 AMP = ["--task", "HalfCheetah-v5", "--num_envs", "2", "--max_iterations", "8", "--seed", "4",
        "--set", "runner_class_name=AmpPolicyRunner", "env.wrappers=[{class_name: AmpReference, motion_file: halfcheetah_bound}]",

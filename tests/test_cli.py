@@ -1,23 +1,15 @@
 """End-to-end runs of the command line in subprocesses: train, play, export on MuJoCo, and one-line errors."""
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import st_rl
 
 
-def st_rl(*args, check=True, timeout=600):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    r = subprocess.run([sys.executable, "-m", "st_rl", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
-    if check and r.returncode != 0:
-        raise AssertionError(f"st_rl {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
-    return r
+
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.test_cli import ROOT, st_rl
+from tests.conftest import ROOT, st_rl
 
 TRAIN = ["--task", "HalfCheetah-v5", "--num_envs", "2", "--max_iterations", "40", "--seed", "5",
          "--set", "num_steps_per_env=64", "save_interval=4", "logger=none", "print_interval=0",

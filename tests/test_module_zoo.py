@@ -11,7 +11,7 @@ from st_rl.runners.on_policy_runner import OnPolicyRunner
 from st_rl.utils.core import ConfigError, set_seed
 from st_rl.utils.export import onnx_policy, onnx_recurrent_policy
 from tests.envs import SegmentedGoalEnv
-from tests.test_cli import st_rl
+from tests.conftest import st_rl
 
 CNN = {"channels": [4], "kernel_sizes": [3], "strides": [1], "hidden_sizes": []}
 ENC = {"encoder_component_names": ["goal_map"], "encoder_class_name": "Conv2dHeadModel", "encoder_kwargs": CNN,

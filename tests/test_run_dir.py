@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.test_cli import ROOT, st_rl
+from tests.conftest import ROOT, st_rl
 
 TINY = ["--set", "num_steps_per_env=8", "logger=none", "policy.actor_hidden_dims=[8]", "policy.critic_hidden_dims=[8]",
         "algorithm.num_mini_batches=2"]

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from st_rl.storage.rollout_files import RolloutDataset
-from tests.test_cli import ROOT, st_rl
+from tests.conftest import ROOT, st_rl
 
 SMALL = ["policy.actor_hidden_dims=[32,32]", "policy.critic_hidden_dims=[32,32]", "num_steps_per_env=32",
          "algorithm.num_mini_batches=4", "algorithm.learning_rate=1e-3", "logger=none"]

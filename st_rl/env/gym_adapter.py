@@ -183,8 +183,8 @@ def _env_step_seconds(make: Callable[[], gym.Env], steps: int = 40) -> float:
 
 def _auto_batched_workers(num_envs: int) -> int:
     """Env worker processes for batched MuJoCo tasks by default: one per usable core beyond the first (at most one per
-    env but the first). The worker busy-waits for steps, so a step costs no message: the halves of 8 HalfCheetahs step
-    in ~135 µs against ~240 µs for all in one process (2 cores)."""
+    env but the first). The worker busy-waits for steps, so a step costs no message (figures in
+    bench/README.md)."""
     import multiprocessing as mp
     if "fork" not in mp.get_all_start_methods(): return 0
     return max(0, min(usable_cores() - 1, num_envs - 1))
@@ -193,8 +193,8 @@ def _auto_workers(num_envs: int, make: Callable[[], gym.Env] | None = None) -> i
     """How many env worker processes to use by default: 0 or 1.
 
     One worker where each training process has 4+ cores; with 2–3 cores only for envs whose step costs 100 µs or
-    more (measured on a throwaway copy): there a worker pays (Ant-v5: 1.47× end-to-end on 2 cores), while for light
-    envs (HalfCheetah-v5, ~50 µs) the learner needs the core more (bench/README.md)."""
+    more (measured on a throwaway copy): there a worker pays, while for light envs the learner needs the core more
+    (figures in bench/README.md)."""
     import multiprocessing as mp
     if num_envs < 2 or "fork" not in mp.get_all_start_methods(): return 0
     cores = usable_cores()

@@ -190,8 +190,8 @@ def _numpy_ok(self: EmpiricalNormalization, x: torch.Tensor) -> bool:
 @torch.jit.unused
 def _forward_numpy(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tensor:
     """`update` then `normalize` in numpy on views of the buffers: the same formulas and operation order (the
-    batch's mean and variance come from numpy's reductions), ≈ 4× cheaper for a rollout's few rows (≈ 25 against
-    ≈ 95 µs for 8 × 17 on the development machine). To float rounding, not bit for bit."""
+    batch's mean and variance come from numpy's reductions), cheaper for a rollout's few rows (figures in
+    bench/README.md). To float rounding, not bit for bit."""
     a, (mean, var, std, cnt) = x.numpy(), self._numpy_views()
     count, n = int(cnt), a.shape[0]
     if n and (self.until is None or count < self.until):
@@ -393,8 +393,8 @@ def get_actions_log_prob(self: ActorCritic, actions: torch.Tensor) -> torch.Tens
 # %% ../../nbs/05_modules.ipynb #97aa9a2b
 @patch
 def _log_std_row(self: ActorCritic) -> torch.Tensor:
-    """log σ of the last distribution: `(A,)` where it came from `update_distribution` (the same values, ~10× cheaper
-    than on the stride-0 `(B, A)` view, whose ops take a slow path), else `(B, A)`."""
+    """log σ of the last distribution: `(A,)` where it came from `update_distribution` (the same values, cheaper than
+    on the stride-0 `(B, A)` view, whose ops take a slow path), else `(B, A)`."""
     row = self.__dict__.get("_std_row")
     return row[1].log() if row is not None and row[0] is self._std else self._std.log()
 
