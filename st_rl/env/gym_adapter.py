@@ -103,10 +103,8 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))   # PR_SET_PDEATHSIG
     except Exception: pass
 
-# %% ../../nbs/03_gym_adapter.ipynb #d12eb407
-SPIN_SECONDS = 2e-3
-
 # %% ../../nbs/03_gym_adapter.ipynb #e75d9d6a
+SPIN_SECONDS = 2e-3
 """How long an env worker busy-waits for the next step before it sleeps on its pipe (a rollout's steps come sooner;
 an update does not)."""
 
@@ -169,16 +167,19 @@ def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched, 
 
 # %% ../../nbs/03_gym_adapter.ipynb #95f76201
 def _env_step_seconds(make: Callable[[], gym.Env], steps: int = 40) -> float:
-    "Mean wall time of one step of a throwaway copy of the env (random actions)."
+    """Median wall time of one step of a throwaway copy of the env (random actions). The median, not the mean: a
+    busy machine that preempts a few steps does not make a light env look heavy."""
     import time
     env = make()
     try:
         env.reset(seed=0); env.action_space.seed(0)
-        t0 = time.perf_counter()
+        times = []
         for _ in range(steps):
+            t0 = time.perf_counter()
             _, _, te, tr, _ = env.step(env.action_space.sample())
+            times.append(time.perf_counter() - t0)
             if te or tr: env.reset()
-        return (time.perf_counter() - t0) / steps
+        return sorted(times)[len(times) // 2]
     finally: env.close()
 
 def _auto_batched_workers(num_envs: int) -> int:
@@ -206,9 +207,8 @@ def _auto_workers(num_envs: int, make: Callable[[], gym.Env] | None = None) -> i
 class MujocoWarning(UserWarning):
     "A warning from MuJoCo's C library (e.g. a deprecated model attribute), routed through Python's `warnings`."
 
-SHOW_MUJOCO_DEPRECATIONS = False
-
 # %% ../../nbs/03_gym_adapter.ipynb #f958ae6e
+SHOW_MUJOCO_DEPRECATIONS = False
 """Whether MuJoCo's model-compiler deprecation notices (about a model file's XML, e.g. gymnasium's bundled ones) are
 shown."""
 
