@@ -35,7 +35,7 @@ def run(path: Path) -> float:
 
 
 def main(names):
-    paths = [TUTORIALS / f"{n}.ipynb" for n in names] if names else sorted(TUTORIALS.glob("[0-9]*.ipynb"))
+    paths = [TUTORIALS / f"{n}.ipynb" for n in names] if names else sorted(TUTORIALS.glob("0[1-9]_*.ipynb"))   # 00_course is the course page
     print("| tutorial | wall time |\n|---|---|")
     for p in paths:
         dt = run(p)

@@ -322,8 +322,9 @@ def __getattr__(name: str):
 def cmd_docs(args) -> int:
     """Build the documentation site offline (static HTML) into `--out`."""
     from st_rl.utils.docs import build_docs
-    pages = build_docs(args.out)
-    print(json.dumps({"out": str(args.out), "pages": len(pages)}))
+    site = build_docs(args.out)
+    print(json.dumps({"out": str(args.out), "pages": len(site.pages), "warnings": len(site.warnings),
+                      "seconds": round(site.seconds, 1)}))
     return 0
 
 def cmd_collect(args) -> int:
@@ -496,7 +497,7 @@ def _play_export_docs_parsers(sub) -> None:
     ex.add_argument("--run", required=True); ex.add_argument("--checkpoint"); ex.add_argument("--out")
     _run_options(ex)
     ex.set_defaults(func=cmd_export)
-    dc = sub.add_parser("docs", help="build the docs site offline (static HTML, no quarto needed)")
+    dc = sub.add_parser("docs", help="build the docs site from the notebooks (static HTML; offline, installs nothing)")
     dc.add_argument("--out", default="_site")
     dc.set_defaults(func=cmd_docs)
 

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-__all__ = ["chromium_path", "have_browser_stack", "free_port", "voila_server", "browser_page", "open_voila",
+__all__ = ["chromium_path", "have_browser_stack", "free_port", "static_server", "voila_server", "browser_page", "open_voila",
            "wait_for_widgets", "wait_kernel_idle", "kernel_status", "widget_by_description", "click_button",
            "set_text", "input_value", "expect_value", "read_text", "expect_text", "CHROMIUM_ARGS", "VOILA_ARGS",
            "ERROR_OUTPUT"]
@@ -91,6 +91,29 @@ def _kill_group(proc: subprocess.Popen, grace: float = 5.0):
 
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never send 127.0.0.1 to $http_proxy
+
+
+@contextmanager
+def static_server(folder: Path, timeout: float = 30) -> Iterator[str]:
+    """Serve `folder` with Python's plain static file server on 127.0.0.1 at a free port; yields the URL. The server
+    is killed on exit."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
+                             str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with _NO_PROXY.open(url, timeout=2): break
+            except (urllib.error.URLError, OSError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the static server on {url} did not answer") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        _kill_group(proc)
 
 
 @contextmanager

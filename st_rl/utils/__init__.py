@@ -6,7 +6,7 @@
 __all__ = ['StRlError', 'ConfigError', 'EnvError', 'NonFiniteError', 'CheckpointError', 'UntrustedCodeError', 'register',
            'resolve_class', 'set_seed', 'set_trust_code', 'configure_torch_threads', 'ConfigLoader', 'from_dict',
            'to_dict', 'load_config_file', 'apply_overrides', 'RunLock', 'load_checkpoint', 'InferencePolicy',
-           'export_policy_as_onnx', 'export_recurrent_policy_as_onnx']
+           'export_policy_as_onnx', 'export_recurrent_policy_as_onnx', 'DocPage', 'DocsBuild', 'build_docs']
 
 # %% ../../nbs/12a_faces_utils.ipynb #8635316a
 from .core import (StRlError, ConfigError, EnvError, NonFiniteError, CheckpointError, UntrustedCodeError,
@@ -14,9 +14,11 @@ from .core import (StRlError, ConfigError, EnvError, NonFiniteError, CheckpointE
 from .config import ConfigLoader, from_dict, to_dict, load_config_file, apply_overrides
 from .run_dir import RunLock, load_checkpoint
 from .export import InferencePolicy, export_policy_as_onnx, export_recurrent_policy_as_onnx
+from .docs import DocPage, DocsBuild, build_docs
 
 # %% ../../nbs/12a_faces_utils.ipynb #4b917ff3
 _all_ = ['StRlError', 'ConfigError', 'EnvError', 'NonFiniteError', 'CheckpointError', 'UntrustedCodeError', 'register',
          'resolve_class', 'set_seed', 'set_trust_code', 'configure_torch_threads', 'ConfigLoader', 'from_dict',
          'to_dict', 'load_config_file', 'apply_overrides', 'RunLock', 'load_checkpoint', 'InferencePolicy',
-         'export_policy_as_onnx', 'export_recurrent_policy_as_onnx']
+         'export_policy_as_onnx', 'export_recurrent_policy_as_onnx', 'DocPage', 'DocsBuild',
+         'build_docs']
