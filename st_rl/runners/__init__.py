@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['EpisodeStatistics', 'RunLogger', 'EnvCfg', 'RunnerCfg', 'OnPolicyRunner', 'TrainingInterrupted', 'TwoStageRunnerCfg',
            'TwoStageRunner', 'DaggerSaver', 'BackgroundTrainer', 'AmpPolicyRunnerCfg', 'TrialPruned', 'AmpPolicyRunner',
-           'load_run', 'evaluate_policy']
+           'load_run', 'evaluate_policy', 'RunComparison', 'find_runs']
 
 # %% ../../nbs/12f_faces_runners.ipynb #07aa42e2
 from .run_log import EpisodeStatistics, RunLogger
@@ -14,9 +14,10 @@ from .two_stage import TwoStageRunnerCfg, TwoStageRunner, DaggerSaver
 from .background import BackgroundTrainer
 from .amp_runner import AmpPolicyRunnerCfg, TrialPruned, AmpPolicyRunner
 from .runs import load_run, evaluate_policy
+from .compare import RunComparison, find_runs
 
 # %% ../../nbs/12f_faces_runners.ipynb #555ddeaf
 _all_ = ['EpisodeStatistics', 'RunLogger', 'EnvCfg', 'RunnerCfg', 'OnPolicyRunner', 'TrainingInterrupted',
          'TwoStageRunnerCfg', 'TwoStageRunner',
          'DaggerSaver', 'BackgroundTrainer', 'AmpPolicyRunnerCfg', 'TrialPruned', 'AmpPolicyRunner', 'load_run',
-         'evaluate_policy']
+         'evaluate_policy', 'RunComparison', 'find_runs']
