@@ -17,7 +17,7 @@ from .workbench import (BufferInspector, HyperparameterController, RolloutSteppe
                              frame_jpeg)
 
 # %% auto #0
-__all__ = ['RolloutStepperPanel', 'BufferInspectorPanel', 'HyperparameterPanel', 'TrainingDashboard']
+__all__ = ['RolloutStepperPanel', 'BufferInspectorPanel', 'HyperparameterPanel', 'TrainingDashboard', 'RunComparisonPanel']
 
 # %% ../nbs/14_widgets.ipynb #fb0cca75
 class _Panel:
@@ -326,3 +326,74 @@ def update_status(self: TrainingDashboard, metrics: dict | None = None) -> None:
     self.pause_button.disabled = not running or t.state == "paused"
     self.resume_button.disabled = t.state != "paused"
     self.stop_button.disabled = not running
+
+# %% ../nbs/14_widgets.ipynb #99cb8c07
+from .runners.compare import RunComparison, find_runs
+
+class RunComparisonPanel(_Panel):
+    """Compare runs of a logs directory: pick runs and a metric; see their curves grouped by what differs in their
+    configs (mean ± std over seeds) and the config diff; save the figure."""
+    def __init__(self, logs: str = "logs", metric: str = "mean_return", last: int = 2):
+        self.logs = logs
+        self.runs_box = W.SelectMultiple(description="runs", rows=8, layout=W.Layout(width="460px"))
+        self.metric_box = W.Dropdown(description="metric", options=[metric], value=metric)
+        self.x_box = W.ToggleButtons(options=[("env steps", "env_steps"), ("wall time", "time_elapsed")])
+        self.smooth_box = W.FloatSlider(value=0.0, min=0.0, max=0.95, step=0.05, description="smooth")
+        self.refresh_button = W.Button(description="Refresh", icon="refresh")
+        self.save_button = W.Button(description="Save figure", icon="save")
+        self.plot, self.diff_table, self.status = W.Image(format="png"), W.HTML(), W.HTML()
+        self.plot.layout = W.Layout(width="100%", max_width="760px", height="auto")
+        self.comparison: RunComparison | None = None
+        self.rescan(select_last=last)
+        for box in (self.runs_box, self.metric_box, self.x_box, self.smooth_box):
+            box.observe(lambda _: self.update(), names="value")
+        self.refresh_button.on_click(lambda _: self.rescan())
+        self.save_button.on_click(lambda _: self.save())
+        buttons = W.HBox([self.refresh_button, self.save_button])
+        controls = W.VBox([self.metric_box, self.x_box, self.smooth_box, buttons])
+        self.widget = W.VBox([W.HBox([self.runs_box, controls]), self.plot, self.diff_table, self.status])
+        _classes(self, "st-rl-comparison")
+        self.update()
+
+# %% ../nbs/14_widgets.ipynb #59b2381e
+@patch
+def rescan(self: RunComparisonPanel, select_last: int | None = None) -> None:
+    "Re-read the logs directory's runs (keeping the selection), or select the `select_last` newest."
+    try: runs = find_runs(self.logs)
+    except Exception as e: runs = []; self.status.value = html.escape(str(e))
+    keep = [r for r in self.runs_box.value if r in runs]
+    self.runs_box.options = [(f"{r.parent.name}/{r.name}", r) for r in runs]
+    self.runs_box.value = tuple(runs[:select_last]) if select_last else tuple(keep)
+    self.update()
+
+@patch
+def update(self: RunComparisonPanel) -> None:
+    "Redraw the figure and the diff for the selected runs (a clear line in the status where that fails)."
+    runs = list(self.runs_box.value)
+    if not runs:
+        self.comparison, self.plot.value, self.diff_table.value = None, b"", ""
+        self.status.value = "pick one or more runs"; return
+    try:
+        self.comparison = c = RunComparison(runs, metric=self.metric_box.value, x=self.x_box.value,
+                                            smooth=self.smooth_box.value)
+        metrics = sorted({k for rows in c.records.values() for r in rows for k, v in r.items()
+                          if isinstance(v, (int, float)) and k not in ("iteration", "env_steps", "time_elapsed")})
+        if metrics and set(metrics) != set(self.metric_box.options):
+            self.metric_box.options = metrics if self.metric_box.value in metrics else [self.metric_box.value, *metrics]
+        self.plot.value = figure_png(c.figure())
+        diff = c.diff()
+        names = list(c.names().values())
+        self.diff_table.value = _table([[k, *(diff[k][n] for n in names)] for k in diff], ["config key", *names])
+        self.status.value = f"{len(runs)} run(s), {len(c.groups())} group(s), {len(diff)} differing key(s)"
+    except Exception as e:
+        self.status.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+
+@patch
+def save(self: RunComparisonPanel, path=None):
+    "Write the current figure (default: `<logs>/comparison_<metric>.png`); returns the path."
+    if self.comparison is None: self.status.value = "nothing to save: pick runs first"; return None
+    from pathlib import Path
+    path = Path(path or Path(self.logs) / f"comparison_{self.comparison.metric}.png")
+    self.comparison.save(path)
+    self.status.value = f"saved {html.escape(str(path))}"
+    return path
