@@ -17,7 +17,8 @@ from .workbench import (BufferInspector, HyperparameterController, RolloutSteppe
                              frame_jpeg)
 
 # %% auto #0
-__all__ = ['RolloutStepperPanel', 'BufferInspectorPanel', 'HyperparameterPanel', 'TrainingDashboard', 'RunComparisonPanel']
+__all__ = ['LiveCurves', 'RolloutStepperPanel', 'BufferInspectorPanel', 'HyperparameterPanel', 'TrainingDashboard',
+           'RunComparisonPanel']
 
 # %% ../nbs/14_widgets.ipynb #fb0cca75
 class _Panel:
@@ -46,6 +47,57 @@ def _classes(panel, name: str, status=None) -> None:
 def _fmt(x) -> str:
     return f"{x:+.3f}" if isinstance(x, (float, np.floating)) else str(x)
 
+# %% ../nbs/14_widgets.ipynb #618f9086
+class LiveCurves(_Panel):
+    """Interactive curves (bqplot), one small chart per `(key, title)` of `plots`: wheel to zoom, drag to pan, hover
+    for values; `update` replaces the data in place."""
+    def __init__(self, plots, xlabel: str = "env steps", columns: int = 4, height: str = "180px"):
+        import bqplot as bq
+        self.figures, self.marks, self.scales = {}, {}, []
+        for key, title in plots:
+            xs, ys = bq.LinearScale(), bq.LinearScale()
+            line = bq.Lines(x=[], y=[], scales={"x": xs, "y": ys}, stroke_width=1.5, colors=["#1f77b4"])
+            dots = bq.Scatter(x=[], y=[], scales={"x": xs, "y": ys}, default_size=10, colors=["#1f77b4"],
+                              opacities=[0.25], tooltip=bq.Tooltip(fields=["x", "y"], formats=[",.0f", ".4g"],
+                                                                   labels=[xlabel, title]))
+            axes = [bq.Axis(scale=xs, num_ticks=3, tick_format="~s"),
+                    bq.Axis(scale=ys, orientation="vertical", num_ticks=4, tick_format="~g")]
+            fig = bq.Figure(marks=[line, dots], axes=axes, title=title, padding_y=0.05,
+                            interaction=bq.interacts.PanZoom(scales={"x": [xs], "y": [ys]}),
+                            fig_margin={"top": 30, "bottom": 25, "left": 50, "right": 10},
+                            layout=W.Layout(width="100%", height=height, min_width="160px"))
+            fig.title_style = {"font-size": "12px"}
+            self.figures[key], self.marks[key] = fig, (line, dots)
+            self.scales += [xs, ys]
+        self.reset_button = W.Button(description="Reset zoom", icon="search-minus", layout=W.Layout(width="130px"))
+        self.reset_button.on_click(lambda _: self.reset_zoom())
+        grid = W.GridBox(list(self.figures.values()),
+                         layout=W.Layout(grid_template_columns=f"repeat({min(columns, len(self.figures))}, 1fr)"))
+        self.widget = W.VBox([grid, self.reset_button])
+        self.widget.add_class("st-rl-curves")
+
+# %% ../nbs/14_widgets.ipynb #ea557f70
+@patch
+def update(self: LiveCurves, series: dict) -> None:
+    "New data: `series[key] = (x, y)` arrays for some or all charts."
+    for key, (x, y) in series.items():
+        if key not in self.marks: continue
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        for mark in self.marks[key]:
+            with mark.hold_sync(): mark.x, mark.y = x, y
+
+@patch
+def reset_zoom(self: LiveCurves) -> None:
+    "Show the whole of every curve again (undo wheel zooms and pans)."
+    for s in self.scales:
+        with s.hold_sync(): s.min, s.max = None, None
+
+@patch
+def x_range(self: LiveCurves, key: str) -> tuple:
+    "The x range a chart shows: `(min, max)` as zoomed in the browser, `(None, None)` for the whole curve."
+    xs = self.marks[key][0].scales["x"]
+    return xs.min, xs.max
+
 # %% ../nbs/14_widgets.ipynb #ffb15ea1
 class RolloutStepperPanel(_Panel):
     """Step a policy and watch the robot: frame, observations, actions, reward terms, value estimate."""
@@ -59,7 +111,9 @@ class RolloutStepperPanel(_Panel):
         self.sync_button = W.Button(
             description="Sync policy", icon="download", disabled=not hasattr(stepper.source, "get_inference_policy")
         )
-        self.image = W.Image(format="jpeg", layout=W.Layout(min_width="160px"))
+        # the frame keeps its aspect ratio: not stretched to the height of the table beside it (flex's default)
+        self.image = W.Image(format="jpeg", layout=W.Layout(min_width="160px", height="auto", object_fit="contain",
+                                                            align_self="flex-start"))
         self.status = W.HTML()
         self.details = W.HTML()
         self.step_button.on_click(lambda _: self._run(self.stepper.step, 1))
@@ -95,7 +149,9 @@ def _run(self: RolloutStepperPanel, fn, *args) -> None:
 def refresh(self: RolloutStepperPanel) -> None:
     """Redraw from the stepper's state."""
     st = self.stepper
-    if st.frame is not None: self.image.value = frame_jpeg(st.frame)
+    if st.frame is not None:
+        self.image.value = frame_jpeg(st.frame)
+        self.image.width, self.image.height = str(st.frame.shape[1]), str(st.frame.shape[0])
     rec = st.last
     rows = []
     if rec is not None:
@@ -330,6 +386,36 @@ def update_status(self: TrainingDashboard, metrics: dict | None = None) -> None:
 # %% ../nbs/14_widgets.ipynb #99cb8c07
 from .runners.compare import RunComparison, find_runs
 
+_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+def _comparison_chart():
+    "The comparison's bqplot chart: one x and one y scale (kept across redraws, so a zoom stays), wheel zoom, drag pan."
+    import bqplot as bq
+    xs, ys = bq.LinearScale(), bq.LinearScale()
+    chart = bq.Figure(axes=[bq.Axis(scale=xs, tick_format="~s", label="env steps"),
+                            bq.Axis(scale=ys, orientation="vertical", tick_format="~g", label="mean return")],
+                      interaction=bq.interacts.PanZoom(scales={"x": [xs], "y": [ys]}), legend_location="top-left",
+                      fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 20},
+                      layout=W.Layout(width="100%", max_width="800px", height="380px"))
+    chart.scale_x, chart.scale_y = xs, ys
+    return chart
+
+def _draw_comparison(chart, c: RunComparison) -> None:
+    "One mean line per group (hover: the group and point) with a ± std band where the group has several runs."
+    import bqplot as bq
+    sc, marks = {"x": chart.scale_x, "y": chart.scale_y}, []
+    for i, (label, g) in enumerate(c.group_curves().items()):
+        color = _COLORS[i % len(_COLORS)]
+        if g["n"] > 1:
+            marks.append(bq.Lines(x=g["x"], y=[g["mean"] - g["std"], g["mean"] + g["std"]], scales=sc, fill="between",
+                                  colors=[color], fill_colors=[color], fill_opacities=[0.2], stroke_width=0))
+        marks.append(bq.Lines(x=g["x"], y=g["mean"], scales=sc, colors=[color], stroke_width=2, display_legend=True,
+                              labels=[f"{label} ({g['n']} run{'s' if g['n'] > 1 else ''})"],
+                              tooltip=bq.Tooltip(fields=["x", "y"], formats=[",.0f", ".4g"])))
+    chart.axes[0].label = "env steps" if c.x == "env_steps" else "wall time (s)"
+    chart.axes[1].label = c.metric.replace("_", " ")
+    chart.marks = marks
+
 class RunComparisonPanel(_Panel):
     """Compare runs of a logs directory: pick runs and a metric; see their curves grouped by what differs in their
     configs (mean ± std over seeds) and the config diff; save the figure."""
@@ -341,17 +427,18 @@ class RunComparisonPanel(_Panel):
         self.smooth_box = W.FloatSlider(value=0.0, min=0.0, max=0.95, step=0.05, description="smooth")
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.save_button = W.Button(description="Save figure", icon="save")
-        self.plot, self.diff_table, self.status = W.Image(format="png"), W.HTML(), W.HTML()
-        self.plot.layout = W.Layout(width="100%", max_width="760px", height="auto")
+        self.diff_table, self.status = W.HTML(), W.HTML()
+        self.chart, self.reset_button = _comparison_chart(), W.Button(description="Reset zoom", icon="search-minus")
+        self.reset_button.on_click(lambda _: self.reset_zoom())
         self.comparison: RunComparison | None = None
         self.rescan(select_last=last)
         for box in (self.runs_box, self.metric_box, self.x_box, self.smooth_box):
             box.observe(lambda _: self.update(), names="value")
         self.refresh_button.on_click(lambda _: self.rescan())
         self.save_button.on_click(lambda _: self.save())
-        buttons = W.HBox([self.refresh_button, self.save_button])
+        buttons = W.HBox([self.refresh_button, self.save_button, self.reset_button])
         controls = W.VBox([self.metric_box, self.x_box, self.smooth_box, buttons])
-        self.widget = W.VBox([W.HBox([self.runs_box, controls]), self.plot, self.diff_table, self.status])
+        self.widget = W.VBox([W.HBox([self.runs_box, controls]), self.chart, self.diff_table, self.status])
         _classes(self, "st-rl-comparison")
         self.update()
 
@@ -371,22 +458,36 @@ def update(self: RunComparisonPanel) -> None:
     "Redraw the figure and the diff for the selected runs (a clear line in the status where that fails)."
     runs = list(self.runs_box.value)
     if not runs:
-        self.comparison, self.plot.value, self.diff_table.value = None, b"", ""
+        self.comparison, self.chart.marks, self.diff_table.value = None, [], ""
         self.status.value = "pick one or more runs"; return
     try:
+        old = self.comparison
         self.comparison = c = RunComparison(runs, metric=self.metric_box.value, x=self.x_box.value,
                                             smooth=self.smooth_box.value)
+        if old is not None and (old.x, old.metric) != (c.x, c.metric): self._new_chart()   # another axis: new scales
         metrics = sorted({k for rows in c.records.values() for r in rows for k, v in r.items()
                           if isinstance(v, (int, float)) and k not in ("iteration", "env_steps", "time_elapsed")})
         if metrics and set(metrics) != set(self.metric_box.options):
             self.metric_box.options = metrics if self.metric_box.value in metrics else [self.metric_box.value, *metrics]
-        self.plot.value = figure_png(c.figure())
+        _draw_comparison(self.chart, c)
         diff = c.diff()
         names = list(c.names().values())
         self.diff_table.value = _table([[k, *(diff[k][n] for n in names)] for k in diff], ["config key", *names])
         self.status.value = f"{len(runs)} run(s), {len(c.groups())} group(s), {len(diff)} differing key(s)"
     except Exception as e:
         self.status.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+
+@patch
+def _new_chart(self: RunComparisonPanel) -> None:
+    "A fresh chart in place of the old one (bqplot scales keep the extent of marks they once held)."
+    old, self.chart = self.chart, _comparison_chart()
+    self.widget.children = [self.chart if w is old else w for w in self.widget.children]
+
+@patch
+def reset_zoom(self: RunComparisonPanel) -> None:
+    "Show the whole of every curve again."
+    for s in (self.chart.scale_x, self.chart.scale_y):
+        with s.hold_sync(): s.min, s.max = None, None
 
 @patch
 def save(self: RunComparisonPanel, path=None):
