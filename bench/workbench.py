@@ -1,6 +1,7 @@
 """Responsiveness of the workbench panels.
 
     python bench/workbench.py [--steps 200] [--iterations 30] [--repeats 3] [--json OUT]
+                              [--sections stepper,training,play] [--play_episodes 1,3] [--play_episode_steps 1000]
 
 (a) One `RolloutStepperPanel` step on HalfCheetah-v5 with a policy snapshot of a runner: policy + critic inference,
     env step, off-screen MuJoCo render (MUJOCO_GL=egl unless set), JPEG encoding and the widget update, i.e. exactly
@@ -9,13 +10,20 @@
 (b) Training throughput of HalfCheetah-v5 (the CLI's defaults: 8 envs x 256 steps) in a `BackgroundTrainer`, without
     a panel, with a `TrainingDashboard` at its default refresh (2 s), and with a redraw after every iteration;
     runs interleaved (A, B, C, A, B, C, ...), median steps/s over `--repeats`, ratios to the no-panel run.
+(c) `st_rl play --video` of a HalfCheetah-v5 run (trained for one short iteration: a policy near its initial one) for
+    `--play_episodes` episodes of `--play_episode_steps` steps at play's default frame (480x480), each in a fresh
+    process: wall time and that process's peak RSS (`ru_maxrss` from `os.wait4`), and the frames the mp4 holds. The
+    frames stream to the encoder, so the peak RSS should not grow with the number of episodes.
 """
 import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 import torch
@@ -61,17 +69,56 @@ def train_fps(variant: str, iterations: int, seed: int) -> float:
     return iterations * 8 * 256 / dt
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=200); ap.add_argument("--iterations", type=int, default=30)
-    ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--json")
-    a = ap.parse_args()
-    torch.set_num_threads(1)
-    out = {"stepper": [stepper_latency(a.steps, 320, 240), stepper_latency(a.steps, 480, 480)], "mujoco_gl": os.environ["MUJOCO_GL"]}
+def play_run(run_dir: Path, episode_steps: int) -> Path:
+    "A HalfCheetah-v5 run directory (config.json, model_1.pt) after one short training iteration."
+    env = make_vec_env("HalfCheetah-v5", num_envs=2, num_workers=0, max_episode_steps=episode_steps)
+    OnPolicyRunner(env, {**CFG, "num_steps_per_env": 16, "algorithm": {"num_mini_batches": 2}}, log_dir=run_dir).learn(1)
+    env.close()
+    return run_dir
+
+
+def play_video(run_dir: Path, episodes: int, out: Path) -> dict:
+    "`st_rl play --video` in a child process: its wall time, its peak RSS and the frames its mp4 holds."
+    import imageio.v2 as imageio
+    cmd = [sys.executable, "-m", "st_rl", "play", "--run", str(run_dir), "--episodes", str(episodes), "--video", str(out)]
+    with tempfile.TemporaryFile("w+") as so, tempfile.TemporaryFile("w+") as se:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=so, stderr=se)
+        _, status, usage = os.wait4(p.pid, 0)                  # this child's own resource usage
+        wall = time.perf_counter() - t0
+        so.seek(0); se.seek(0); stdout, stderr = so.read(), se.read()
+    assert os.waitstatus_to_exitcode(status) == 0, stderr[-2000:]
+    res = json.loads(stdout.strip().splitlines()[-1])
+    frames = imageio.get_reader(out).count_frames()
+    assert frames == round(res["mean_episode_length"] * episodes), (frames, res)      # one frame per step
+    return {"episodes": episodes, "wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "frames": frames,
+            "mp4_mb": out.stat().st_size / 2**20}
+
+
+def play_memory(episodes: list[int], episode_steps: int) -> list[dict]:
+    with tempfile.TemporaryDirectory() as d:
+        run = play_run(Path(d) / "run", episode_steps)
+        return [play_video(run, n, Path(d) / f"play_{n}.mp4") for n in episodes]
+
+
+def play_section(a, out: dict) -> None:
+    out["play"] = play_memory([int(n) for n in a.play_episodes.split(",")], a.play_episode_steps)
+    print(f"\nst_rl play --video, HalfCheetah-v5, {a.play_episode_steps}-step episodes, 480x480 frames, one process each:")
+    print("| episodes | frames in the mp4 | wall s | s per frame | peak RSS MB | mp4 MB |\n|---|---|---|---|---|---|")
+    for r in out["play"]:
+        print(f"| {r['episodes']} | {r['frames']} | {r['wall_s']:.1f} | {r['wall_s'] / max(r['frames'], 1):.3f} "
+              f"| {r['peak_rss_mb']:.0f} | {r['mp4_mb']:.1f} |")
+
+
+def stepper_section(a, out: dict) -> None:
+    out["stepper"] = [stepper_latency(a.steps, 320, 240), stepper_latency(a.steps, 480, 480)]
     print("RolloutStepperPanel step on HalfCheetah-v5 (policy + value + env step + render + JPEG + widget):")
     print("| frame | median ms | p90 ms | render median ms | redraw median ms |\n|---|---|---|---|---|")
     for s in out["stepper"]:
         print(f"| {s['size']} | {s['median_ms']:.1f} | {s['p90_ms']:.1f} | {s['render_median_ms']:.1f} | {s['redraw_median_ms']:.1f} |")
+
+
+def training_section(a, out: dict) -> None:
     variants = ["none", "dashboard", "every_iteration"]
     runs = {v: [] for v in variants}
     for r in range(a.repeats):
@@ -82,6 +129,21 @@ def main():
     print("| panel | steps/s (median) | runs | ratio to no panel |\n|---|---|---|---|")
     for v in variants:
         print(f"| {v} | {med[v]:.0f} | {', '.join(f'{x:.0f}' for x in runs[v])} | {med[v] / med['none']:.3f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=200); ap.add_argument("--iterations", type=int, default=30)
+    ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--json")
+    ap.add_argument("--sections", default="stepper,training,play")
+    ap.add_argument("--play_episodes", default="1,3"); ap.add_argument("--play_episode_steps", type=int, default=1000)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    sections = a.sections.split(",")
+    out = {"mujoco_gl": os.environ["MUJOCO_GL"]}
+    if "stepper" in sections: stepper_section(a, out)
+    if "training" in sections: training_section(a, out)
+    if "play" in sections: play_section(a, out)
     if a.json:
         with open(a.json, "w") as f: json.dump(out, f, indent=2)
 

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -186,7 +187,8 @@ def cmd_train(args) -> int:
 
 # %% ../nbs/09_cli.ipynb #f827d1f9
 def cmd_play(args) -> int:
-    """Replay the deterministic policy; prints a JSON object (mean_return, episodes, ...) as the last line."""
+    """Replay the deterministic policy; prints each episode's return to stderr as it ends and a JSON object
+    (mean_return, episodes, ...) as the last line."""
     from st_rl.runners.runs import evaluate_policy, load_run
     env_kwargs = {"render_mode": "rgb_array"} if args.video else {}
     if args.video: os.environ.setdefault("MUJOCO_GL", "egl")
@@ -195,22 +197,40 @@ def cmd_play(args) -> int:
     runner, env, ckpt = load_run(
         args.run, args.checkpoint, num_envs=1, seed=args.seed, device=args.device, **env_kwargs
     )
-    frames = [] if args.video else None
-    result = evaluate_policy(runner.get_inference_policy(args.device), env, args.episodes, frames)
-    _write_video(args, env, frames, result)
+    with _video(args, env) as frames:
+        policy = runner.get_inference_policy(args.device)
+        result = evaluate_policy(policy, env, args.episodes, frames, _progress(args.episodes))
+    if args.video: result["video"] = str(args.video)
     env.close()
     print(json.dumps({**result, "task": runner.cfg.env.task, "checkpoint": str(ckpt)}))
     return 0
 
-def _write_video(args, env, frames, result) -> None:
-    if args.video:
-        try:
-            import imageio.v2 as imageio
-        except ImportError:
-            raise StRlError("--video needs imageio with ffmpeg: pip install 'imageio[ffmpeg]'") from None
-        fps = int(round(1.0 / getattr(env.envs[0].unwrapped, "dt", 0.05)))
-        imageio.mimsave(args.video, frames, fps=fps)
-        result["video"] = str(args.video)
+class _VideoFrames:
+    "Where `evaluate_policy` appends the frames of `--video`: each is encoded at once and none is kept."
+    def __init__(self, writer): self.writer = writer
+    def append(self, frame) -> None: self.writer.append_data(frame)
+
+@contextmanager
+def _video(args, env):
+    """The frames' sink for `--video` (None without it): imageio's ffmpeg writer, fed frame by frame, so memory stays
+    flat however many episodes play; the mp4 is finished on the way out."""
+    if not args.video: yield None; return
+    try:
+        import imageio.v2 as imageio
+    except ImportError:
+        raise StRlError("--video needs imageio with ffmpeg: pip install 'imageio[ffmpeg]'") from None
+    fps = int(round(1.0 / getattr(env.envs[0].unwrapped, "dt", 0.05)))
+    writer = imageio.get_writer(args.video, fps=fps)
+    try: yield _VideoFrames(writer)
+    finally: writer.close()
+
+def _progress(episodes: int):
+    "Reports each episode to stderr as it ends (a long replay with a video is not silent)."
+    t0 = time.monotonic()
+    def report(k: int, ret: float, length: int) -> None:
+        print(f"st_rl play: episode {k}/{episodes}: return {ret:.2f}, {length} steps, {time.monotonic() - t0:.0f} s",
+              file=sys.stderr, flush=True)
+    return report
 
 # %% ../nbs/09_cli.ipynb #d507f7fa
 class OnnxPolicy:
@@ -284,9 +304,9 @@ def _play_onnx(args, env_kwargs: dict) -> int:
         reference = runner.get_inference_policy()
     env = make()
     policy = OnnxPolicy(args.onnx, reference)
-    frames = [] if args.video else None
-    result = evaluate_policy(policy, env, args.episodes, frames)
-    _write_video(args, env, frames, result)
+    with _video(args, env) as frames:
+        result = evaluate_policy(policy, env, args.episodes, frames, _progress(args.episodes))
+    if args.video: result["video"] = str(args.video)
     env.close()
     result.update(onnx=str(args.onnx), task=env_cfg.task)
     if reference is not None:
@@ -419,27 +439,29 @@ def _train_parser(sub) -> None:
         "--task",
         help="gymnasium id (e.g. HalfCheetah-v5), PointMass, Quadruped, a registered env, or package.module:factory",
     )
-    t.add_argument("--num_envs", type=_int_in(1, 65_536), help="parallel envs (default: the config's, 8)")
+    t.add_argument("--num_envs", type=_int_in(1, 65_536), metavar="N",
+                   help="envs stepped in parallel per iteration (default: the config's env.num_envs, 8)")
     g = t.add_mutually_exclusive_group()
-    g.add_argument("--total_steps", type=_int_in(1), help="env steps to train for (sets max_iterations)")
-    g.add_argument(
-        "--max_iterations", type=_int_in(1), help="iterations of the run (with --resume: the run's new total)"
-    )
-    t.add_argument("--seed", type=SEED, help="seed of the run (default: the config's, 1)")
-    t.add_argument("--log_dir", help="run directory (default logs/<task>/<date>); must not hold another run")
-    t.add_argument("--config", help="YAML or JSON file with a RunnerCfg dict")
+    g.add_argument("--total_steps", type=_int_in(1), metavar="N",
+                   help="env steps to train for: sets max_iterations to N / (num_envs * num_steps_per_env), rounded up")
+    g.add_argument("--max_iterations", type=_int_in(1), metavar="N",
+                   help="iterations (rollout + update) of the run (default: the config's, 500); with --resume: the "
+                        "run's new total")
+    t.add_argument("--seed", type=SEED, metavar="N",
+                   help="seed of torch, numpy and the envs (default: the config's, 1)")
+    t.add_argument("--log_dir", metavar="DIR",
+                   help="run directory (default logs/<experiment or task>/<date-time>); must not hold another run")
+    t.add_argument("--config", metavar="FILE", help="YAML or JSON file with a RunnerCfg dict (default: its defaults)")
     t.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
-                   help="dotted overrides, e.g. algorithm.learning_rate=3e-4 (repeatable)")
-    t.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda, cuda:N")
-    t.add_argument(
-        "--resume",
-        metavar="RUN_DIR_OR_CHECKPOINT",
-        help="continue a run (newest intact checkpoint of a run directory, or a given one)",
-    )
+                   help="dotted overrides applied after --config, e.g. algorithm.learning_rate=3e-4 (repeatable)")
+    t.add_argument("--device", default="cpu", help="torch device of the policy and the update: cpu, cuda, cuda:N, mps "
+                                                    "(default: %(default)s)")
+    t.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT",
+                   help="continue a run with its saved config (newest intact checkpoint of a run directory, or this "
+                        "checkpoint file); only --max_iterations may change")
     t.add_argument("--dataset", metavar="DIR", help="learn from this trajectory dataset first (TwoStageRunner)")
-    t.add_argument(
-        "--pretrain_iterations", type=int, help="with --dataset: iterations on the dataset (< 0: dataset only)"
-    )
+    t.add_argument("--pretrain_iterations", type=int, metavar="N",
+                   help="with --dataset: iterations on the dataset before RL (< 0: the dataset only)")
     _run_options(t)
     t.set_defaults(func=cmd_train)
 
@@ -447,16 +469,20 @@ def _train_parser(sub) -> None:
 def _collect_parsers(sub) -> None:
     "`st_rl collect` (demonstrations of a run) and `st_rl dagger` (DAgger data beside a training run)."
     co = sub.add_parser("collect", help="write demonstrations of a run's policy into a dataset directory")
-    co.add_argument("--run", required=True); co.add_argument("--checkpoint"); co.add_argument("--out", required=True)
-    co.add_argument("--min_timesteps", type=_int_in(1), default=10_000)
-    co.add_argument("--min_episodes", type=_int_in(0), default=0)
-    co.add_argument("--num_envs", type=_int_in(1, 65_536), default=8)
-    co.add_argument("--seed", type=SEED, default=20_000)
+    co.add_argument("--run", required=True, metavar="RUN_DIR", help="the run whose policy acts (its config's env)")
+    co.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load (default: the run's newest model_<it>.pt)")
+    co.add_argument("--out", required=True, metavar="DIR", help="dataset directory (created; earlier data counts)")
+    co.add_argument("--min_timesteps", type=_int_in(1), default=10_000, metavar="N",
+                    help="collect until the directory holds N frames (default: %(default)s)")
+    co.add_argument("--min_episodes", type=_int_in(0), default=0, metavar="N",
+                    help="and at least N episodes (default: %(default)s)")
+    co.add_argument("--num_envs", type=_int_in(1, 65_536), default=8, metavar="N",
+                    help="envs stepped in parallel (default: %(default)s)")
+    co.add_argument("--seed", type=SEED, default=20_000, metavar="N", help="env seed (default: %(default)s)")
     co.add_argument("--success_only", action="store_true", help="keep only episodes that ran into the time limit")
     co.add_argument("--by_sample", action="store_true", help="act by sampling the policy instead of its mean")
-    co.add_argument(
-        "--separate", nargs="*", default=[], metavar="COMPONENT", help="obs components stored apart (images)"
-    )
+    co.add_argument("--separate", nargs="*", default=[], metavar="COMPONENT",
+                    help="obs components stored apart (images)")
     co.add_argument("--set", nargs="+", action="extend", default=[], metavar="env.KEY=VALUE",
                     help="change the run's env for collecting, e.g. the student's layout: env.wrappers=[...]")
     _run_options(co)
@@ -464,15 +490,23 @@ def _collect_parsers(sub) -> None:
     da = sub.add_parser(
         "dagger", help="collect DAgger data beside a training run: newest student checkpoint acts, the teacher labels"
     )
-    da.add_argument("--run", required=True, help="the student's training run directory (followed as it saves)")
-    da.add_argument("--teacher", required=True, help="the teacher's run directory")
-    da.add_argument("--out", required=True)
-    da.add_argument("--minutes", type=_positive_float, default=10.0); da.add_argument("--max_frames", type=_int_in(1))
-    da.add_argument("--num_envs", type=_int_in(1, 65_536), default=8)
-    da.add_argument("--seed", type=SEED, default=30_000)
-    da.add_argument("--teacher_act_prob", default="exp", help="exp, linear, tanh or a number")
-    da.add_argument("--update_times_scale", type=_positive_float, default=100.0)
-    da.add_argument("--reload_interval", type=_positive_float, default=10.0)
+    da.add_argument("--run", required=True, metavar="RUN_DIR",
+                    help="the student's training run directory (followed as it saves)")
+    da.add_argument("--teacher", required=True, metavar="RUN_DIR", help="the teacher's run directory")
+    da.add_argument("--out", required=True, metavar="DIR", help="dataset directory the student's trainer reads")
+    da.add_argument("--minutes", type=_positive_float, default=10.0,
+                    help="collect for this long (default: %(default)s)")
+    da.add_argument("--max_frames", type=_int_in(1), metavar="N", help="or stop once the directory holds N frames")
+    da.add_argument("--num_envs", type=_int_in(1, 65_536), default=8, metavar="N",
+                    help="envs stepped in parallel (default: %(default)s)")
+    da.add_argument("--seed", type=SEED, default=30_000, metavar="N", help="env seed (default: %(default)s)")
+    da.add_argument("--teacher_act_prob", default="exp", metavar="SCHEDULE",
+                    help="probability that the teacher acts in an episode: exp, linear or tanh of student iteration / "
+                         "--update_times_scale, or a number (default: %(default)s)")
+    da.add_argument("--update_times_scale", type=_positive_float, default=100.0, metavar="ITERATIONS",
+                    help="the schedule's scale, in student iterations (default: %(default)s)")
+    da.add_argument("--reload_interval", type=_positive_float, default=10.0, metavar="SECONDS",
+                    help="how often to look for a newer student checkpoint (default: %(default)s)")
     _run_options(da)
     da.set_defaults(func=cmd_dagger)
 
@@ -480,25 +514,29 @@ def _collect_parsers(sub) -> None:
 def _play_export_docs_parsers(sub) -> None:
     "`st_rl play`, `st_rl export` and `st_rl docs`."
     pl = sub.add_parser("play", help="run the deterministic policy of a run (or an exported ONNX policy: sim-to-sim)")
-    pl.add_argument("--run"); pl.add_argument("--checkpoint")
-    pl.add_argument(
-        "--onnx", help="run this exported policy with onnxruntime instead (with --run: compared with the torch policy)"
-    )
+    pl.add_argument("--run", metavar="RUN_DIR", help="the run to replay, in its config's env (or: --onnx and --task)")
+    pl.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load (default: the run's newest model_<it>.pt)")
+    pl.add_argument("--onnx", metavar="FILE",
+                    help="run this exported policy with onnxruntime instead (with --run: compared with its torch "
+                         "policy)")
     pl.add_argument("--task", help="with --onnx: the task to run it in (default: the run's)")
     pl.add_argument("--set", nargs="+", action="extend", default=[], metavar="env.KEY=VALUE",
                     help="with --onnx and no --run: the env, e.g. env.wrappers=[...]")
-    pl.add_argument("--episodes", type=_int_in(1, 100_000), default=10)
-    pl.add_argument("--video", help="write an mp4 of the episodes")
-    pl.add_argument("--seed", type=SEED, default=10_000)
-    pl.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N")
+    pl.add_argument("--episodes", type=_int_in(1, 100_000), default=10, metavar="N",
+                    help="episodes to play (default: %(default)s)")
+    pl.add_argument("--video", metavar="FILE.mp4", help="write an mp4 of the episodes")
+    pl.add_argument("--seed", type=SEED, default=10_000, metavar="N", help="env seed (default: %(default)s)")
+    pl.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N, mps (default: %(default)s)")
     _run_options(pl)
     pl.set_defaults(func=cmd_play)
     ex = sub.add_parser("export", help="export a run's policy to ONNX")
-    ex.add_argument("--run", required=True); ex.add_argument("--checkpoint"); ex.add_argument("--out")
+    ex.add_argument("--run", required=True, metavar="RUN_DIR", help="the run whose policy is exported")
+    ex.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load (default: the run's newest model_<it>.pt)")
+    ex.add_argument("--out", metavar="FILE", help="ONNX file to write (default: RUN_DIR/policy.onnx)")
     _run_options(ex)
     ex.set_defaults(func=cmd_export)
     dc = sub.add_parser("docs", help="build the docs site from the notebooks (static HTML; offline, installs nothing)")
-    dc.add_argument("--out", default="_site")
+    dc.add_argument("--out", default="_site", metavar="DIR", help="directory of the site (default: %(default)s)")
     dc.set_defaults(func=cmd_docs)
 
 def make_parser() -> argparse.ArgumentParser:

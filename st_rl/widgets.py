@@ -297,7 +297,7 @@ def apply(self: HyperparameterPanel) -> bool:
 
 # %% ../nbs/14_widgets.ipynb #da04c7fe
 class TrainingDashboard(_Panel):
-    """Live training curves with start / pause / resume / stop / save."""
+    """Live training curves (interactive: zoom, pan, hover) with start / pause / resume / stop / save."""
 
     def __init__(
         self, trainer: BackgroundTrainer | object, refresh_s: float = 2.0, monitor: TrainingMonitor | None = None
@@ -313,7 +313,7 @@ class TrainingDashboard(_Panel):
         self.resume_button = W.Button(description="Resume", icon="play")
         self.stop_button = W.Button(description="Stop", icon="stop", button_style="danger")
         self.save_button = W.Button(description="Save", icon="save")
-        self.plot = W.Image(format="png")
+        self.curves = LiveCurves(self.monitor.plots)
         self.status = W.HTML()
         self.start_button.on_click(lambda _: self.start())
         self.pause_button.on_click(lambda _: self._do(self.trainer.pause))
@@ -323,7 +323,7 @@ class TrainingDashboard(_Panel):
         self.trainer.listeners.append(self._on_iteration)
         self.trainer.finish_listeners.append(self._on_finish)    # however the run was started or ended
         self.widget = W.VBox([W.HBox([self.iterations, self.start_button, self.pause_button, self.resume_button,
-                                      self.stop_button, self.save_button]), self.status, self.plot])
+                                      self.stop_button, self.save_button]), self.status, self.curves.widget])
         _classes(self, "st-rl-dashboard")
         self._message = ""
         self.update_status()
@@ -352,16 +352,15 @@ def _save(self: TrainingDashboard) -> None:
 
 @patch
 def _on_iteration(self: TrainingDashboard, metrics: dict) -> None:
-    "Trainer listener (training thread): record, update the status line, redraw when due."
+    "Trainer listener (training thread): record, update the status line, send the curves when due."
     self.monitor.add(metrics)
     self.update_status(metrics)
-    png = self.monitor.draw_if_due()
-    if png is not None: self.plot.value = png
+    self.monitor.publish_if_due(self.curves.update)
 
 @patch
 def redraw(self: TrainingDashboard) -> None:
-    """Draw the curves now."""
-    self.plot.value = self.monitor.draw()
+    """Send the curves to the charts now."""
+    self.monitor.publish(self.curves.update)
 
 # %% ../nbs/14_widgets.ipynb #0e576cd1
 @patch

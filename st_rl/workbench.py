@@ -171,7 +171,7 @@ def reset(self: RolloutStepper) -> None:
 @patch
 def _render(self: RolloutStepper) -> None:
     if not self.render or not hasattr(self.env, "render"): return
-    try: self.frame = self.env.render(self.env_index)
+    try: self.frame, self.render_error = self.env.render(self.env_index), None
     except Exception as e: self.frame, self.render_error = None, f"{type(e).__name__}: {e}"
 
 @patch
@@ -451,3 +451,18 @@ def _draw(self: TrainingMonitor) -> bytes:
 def draw_if_due(self: TrainingMonitor) -> bytes | None:
     """`draw()` when due, else None."""
     return self.draw() if self.due() else None
+
+@patch
+def publish(self: TrainingMonitor, send) -> None:
+    """Hand every plot's series to `send({key: (x, y)})` (interactive charts update in place), timed like a draw."""
+    with self._draw_lock:
+        t0 = time.perf_counter()
+        send({key: self.series(key) for key, _ in self.plots})
+        self._last_draw, self.last_draw_seconds = time.monotonic(), time.perf_counter() - t0
+        self.draws += 1
+
+@patch
+def publish_if_due(self: TrainingMonitor, send) -> bool:
+    """`publish(send)` when due (at most every `refresh_s`, within `max_fraction` of the time); whether it did."""
+    if not self.due(): return False
+    self.publish(send); return True

@@ -52,3 +52,18 @@ class SegmentedGoalEnv(PointMassEnv):
         img = torch.exp(-d2 / 0.5).flatten(1)
         obs = torch.cat([self.pos, self.vel, img], dim=-1)
         return obs, {"critic": torch.cat([obs, self.goal], dim=-1)}
+
+
+def unstable_cheetah_in_worker(num_envs: int = 2, seed: int = 0, device: str = "cpu"):
+    """HalfCheetah-v5 with one env worker process, whose env (the last) goes unstable: a physics time step of 1 s has
+    MuJoCo warn ("Nan, Inf or huge value ...") from within the worker, every few steps."""
+    import gymnasium as gym
+    from st_rl.env.gym_adapter import GymVecEnv
+    made = []
+
+    def make():
+        e = gym.make("HalfCheetah-v5", disable_env_checker=True)
+        if len(made) == num_envs - 1: e.unwrapped.model.opt.timestep = 1.0
+        made.append(e)
+        return e
+    return GymVecEnv(make, num_envs=num_envs, seed=seed, device=device, num_workers=1)

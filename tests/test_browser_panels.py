@@ -60,6 +60,8 @@ def test_every_panel_in_chromium(tmp_path):
         wait_status(page, "st-rl-stepper", r"step 11 of the episode")
         assert img_src(page, "st-rl-stepper") not in ("", src0)
         assert "reward_forward" in page.locator(".st-rl-stepper").inner_text()
+        box = page.locator(".st-rl-stepper img.widget-image").first.bounding_box()   # the 320x240 frame, as shown
+        assert box["height"] > 100 and abs(box["width"] / box["height"] - 4 / 3) < 0.02, box   # beside a tall table
         page.locator(".st-rl-stepper").screenshot(path=str(shots / "panel_stepper.png"))
 
         # buffer inspector: another env, its plot is redrawn
@@ -89,7 +91,7 @@ def test_every_panel_in_chromium(tmp_path):
         click_button(page, "Resume", wait_idle=False)
         wait_status(page, "st-rl-dashboard", rf"running · iteration (?!{held}\b)\d+", timeout=120)
         time.sleep(2.5)                                   # the curves redraw (refresh_s=1)
-        assert img_src(page, "st-rl-dashboard"), "the dashboard drew no curves"
+        page.wait_for_function("[...document.querySelectorAll('.st-rl-dashboard .bqplot path.line')].some(p => (p.getAttribute('d') || '').length > 20)", timeout=60_000)   # the charts drew curves
         page.locator(".st-rl-dashboard").screenshot(path=str(shots / "panel_dashboard.png"))
         click_button(page, "Stop", wait_idle=False)
         final = iteration(wait_status(page, "st-rl-dashboard", r"stopped", timeout=120))

@@ -1,12 +1,14 @@
 """End-to-end runs of the command line in subprocesses: train, play, export on MuJoCo, and one-line errors."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
-from tests.conftest import st_rl
+from tests.conftest import ROOT, st_rl
 
 
 
@@ -152,3 +154,54 @@ def test_play_onnx_sim_to_sim(mujoco_run, tmp_path):
     assert alone["mean_return"] == res["mean_return"]                         # the same episode without the torch policy around
     r = st_rl("play", "--onnx", out["onnx"], "--task", "Hopper-v5", "--episodes", "1", check=False)
     assert r.returncode == 2 and "takes observations of 17 numbers; the env gives 11" in r.stderr
+
+
+def test_version():
+    import configparser
+
+    import st_rl as pkg
+    settings = configparser.ConfigParser()
+    settings.read(ROOT / "settings.ini")
+    assert pkg.__version__ == settings["DEFAULT"]["version"]                       # nbdev writes it from there
+    r = st_rl("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"st_rl {pkg.__version__}", (r.stdout, r.stderr)
+
+
+def test_every_option_has_help():
+    import argparse
+
+    from st_rl.cli import make_parser
+    parser = make_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == {"train", "play", "export", "collect", "dagger", "docs"}
+    assert all(a.help for a in sub._choices_actions)                                 # each verb in `st_rl --help`
+    missing = [f"{verb} {'/'.join(a.option_strings) or a.dest}"
+               for verb, p in [("", parser), *sub.choices.items()] for a in p._actions
+               if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and not (a.help or "").strip()]
+    assert missing == [], f"options without a help text: {missing}"
+    for verb, p in sub.choices.items():                                               # %(default)s etc. render
+        text = p.format_help()
+        assert "%(" not in text and all(o in text for a in p._actions for o in a.option_strings), verb
+
+
+def _train_in(cwd, *args):
+    "`st_rl train` (2 iterations of 2 envs x 16 steps) with `cwd` as the working directory."
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    r = subprocess.run([sys.executable, "-m", "st_rl", "train", "--num_envs", "2", "--max_iterations", "2",
+                        "--log_dir", "run", *args, "--set", "num_steps_per_env=16", "algorithm.num_mini_batches=1"],
+                       cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-2000:])
+    return r
+
+
+def test_no_mujoco_log_file(tmp_path):
+    """MuJoCo appends each warning it has no handler for to MUJOCO_LOG.TXT in the working directory: training writes
+    none, neither for the deprecated XML of gymnasium's HalfCheetah nor for an unstable simulation in a worker."""
+    for i, args in enumerate([("--task", "HalfCheetah-v5", "--set", "env.num_workers=0"),
+                              ("--task", "HalfCheetah-v5", "--set", "env.num_workers=1"),
+                              ("--task", "tests.envs:unstable_cheetah_in_worker")]):
+        cwd = tmp_path / str(i); cwd.mkdir()
+        r = _train_in(cwd, *args)
+        assert sorted(p.name for p in cwd.iterdir()) == ["run"], args
+        assert "settotalmass" not in r.stdout + r.stderr, args                     # not printed either
+    assert "MujocoWarning: MuJoCo: Nan, Inf or huge value" in r.stderr, r.stderr[-2000:]   # the worker's, as a warning

@@ -8,6 +8,7 @@ from fastcore.basics import patch
 
 import mmap
 import os
+import sys
 from typing import Callable
 
 import gymnasium as gym
@@ -147,7 +148,7 @@ def _worker_main(conn, inherited, envs, lo, bufs, max_len, infos, ctl, batched, 
                 elif cmd == "set_state":
                     for e, st in zip(envs, arg): _set_env_state(e, st)
                     out = None
-                elif cmd == "render": out = envs[arg].render()
+                elif cmd == "render": out = _render_frame(envs[arg])
                 elif cmd == "close":
                     if batch is not None: batch.close()
                     for e in envs: e.close()
@@ -213,18 +214,30 @@ SHOW_MUJOCO_DEPRECATIONS = False
 shown."""
 
 def _mujoco_warning(msg: str) -> None:
-    import warnings
-    if not SHOW_MUJOCO_DEPRECATIONS and msg.startswith("compiler attribute") and "deprecated" in msg: return
-    warnings.warn(f"MuJoCo: {msg}", MujocoWarning, stacklevel=2)
+    "The handler MuJoCo calls from C. It never raises: an exception here would abort the process (std::terminate)."
+    try:
+        import warnings
+        if not SHOW_MUJOCO_DEPRECATIONS and msg.startswith("compiler attribute") and "deprecated" in msg: return
+        warnings.warn(f"MuJoCo: {msg}", MujocoWarning, stacklevel=2)
+    except BaseException:                 # e.g. warnings turned into errors (-W error): the text goes to stderr
+        try: print(f"MuJoCo warning: {msg}", file=sys.stderr, flush=True)
+        except BaseException: pass
 
 def route_mujoco_warnings() -> None:
     """Send MuJoCo's C-level warnings (printed straight to stdout otherwise) through `warnings.warn`: each message
     shows once, and `warnings.filterwarnings("ignore", category=MujocoWarning)` silences them. A simulation going
     unstable ("Nan, Inf or huge value in QACC ...") is reported this way. Deprecation notices of the model compiler
     (gymnasium's HalfCheetah XML uses `settotalmass`, once per env made) concern the model file, not the user: they are
-    dropped unless `SHOW_MUJOCO_DEPRECATIONS`. A handler the user installed stays."""
+    dropped unless `SHOW_MUJOCO_DEPRECATIONS`. A handler the user installed stays.
+
+    Without a handler MuJoCo also appends each warning to `MUJOCO_LOG.TXT` in the working directory; its log file is
+    switched off as well (MuJoCo 4+, unless a file of your own is set in `mujoco.MjLogConfig`). Importing `st_rl.env`
+    does all this as soon as `mujoco` is imported (see `_RouteOnMujocoImport`)."""
     try: import mujoco
     except ImportError: return
+    if hasattr(mujoco, "MjLogConfig"):
+        log = mujoco.MjLogConfig.get()
+        if log.logto_file and log.logfile == "MUJOCO_LOG.TXT": log.logto_file = False; log.set()
     if not hasattr(mujoco, "set_mju_user_warning") or mujoco.get_mju_user_warning() is not None: return
     mujoco.set_mju_user_warning(_mujoco_warning)
 
@@ -240,6 +253,40 @@ def _numeric_info_keys(make: Callable[[], gym.Env], wrappers: list | None) -> li
         for k, v in info.items()
         if np.ndim(v) == 0 and isinstance(np.asarray(v).item(), (int, float)) and not isinstance(v, bool)
     ]
+
+# %% ../../nbs/03_gym_adapter.ipynb #def9df4b
+class _RouteOnMujocoImport:
+    """A `sys.meta_path` finder: when `mujoco` is imported, by anyone (gymnasium making an env, a notebook, a script),
+    `route_mujoco_warnings` runs right after, before any model is compiled or stepped. It finds nothing itself."""
+    st_rl_routes_mujoco = True
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "mujoco": return None
+        try:
+            for finder in sys.meta_path:
+                if getattr(finder, "st_rl_routes_mujoco", False) or not hasattr(finder, "find_spec"): continue
+                spec = finder.find_spec(name, path, target)
+                if spec is not None: break
+            else: return None
+            exec_module = getattr(spec.loader, "exec_module", None)
+            if exec_module is None: return spec
+        except Exception: return None          # importlib then looks as it would without us
+        def exec_then_route(module):
+            exec_module(module)
+            if module.__name__ != "mujoco": return
+            try: route_mujoco_warnings()
+            except Exception: pass              # never in the way of `import mujoco`
+        try: spec.loader.exec_module = exec_then_route       # this spec's loader only
+        except (AttributeError, TypeError): pass
+        return spec
+
+def _route_on_mujoco_import() -> None:
+    "Route MuJoCo's warnings now if `mujoco` is imported already, else once it is (one finder per process)."
+    if "mujoco" in sys.modules: route_mujoco_warnings()
+    elif not any(getattr(f, "st_rl_routes_mujoco", False) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RouteOnMujocoImport())
+
+_route_on_mujoco_import()
 
 # %% ../../nbs/03_gym_adapter.ipynb #fe2e4619
 class GymVecEnv(VecEnv):
@@ -265,6 +312,7 @@ class GymVecEnv(VecEnv):
             raise EnvError(f"cannot make gymnasium env {env!r} with env.kwargs {sorted(env_kwargs)}: {e}") from None
         self.envs, limits = zip(*[_strip_time_limit(e) for e in raw])
         self.envs = [apply_wrappers(e, wrappers) for e in self.envs]     # under the time limit, which we own
+        _track_camera(self.envs, env_kwargs)                           # frames follow the robot (see `render`)
         self.max_episode_length = int(max_episode_steps or limits[0] or 1000)
         obs_space, act_space = self.envs[0].observation_space, self.envs[0].action_space
         if not isinstance(act_space, gym.spaces.Box):
@@ -290,7 +338,7 @@ class GymVecEnv(VecEnv):
             for k, a in self._groups.items(): a[i] = info.get(k, 0.0)
             e.action_space.seed(seed + i)
         self._bufs = (self._act, self._obs, self._final_obs, self._rew, self._term, self._trunc, self._ep_len)
-        self._seq, self._batch, self._asked = 0, None, False
+        self._seq, self._batch, self._asked, self._closed = 0, None, False, False
         self._start_workers()
         if self.batched_step:          # this process's slice; each worker batches its own
             lo, hi = self._local
@@ -485,6 +533,7 @@ def step_async(self: GymVecEnv, actions: torch.Tensor) -> None:
         )
     if self._asked:
         raise EnvError(f"GymVecEnv({self.task}).step_async: the previous step_async has no step_wait yet")
+    if self._closed: raise EnvError(f"GymVecEnv({self.task}) is closed: it cannot step; make a new one")
     act = actions.detach().to("cpu", torch.float32).numpy()
     if self.clip_actions: np.clip(act, self._low, self._high, out=self._act)
     else: np.copyto(self._act, act)
@@ -573,13 +622,16 @@ def set_state(self: GymVecEnv, state: dict) -> None:
 
 @patch
 def render(self: GymVecEnv, env_index: int = 0):
-    """An RGB frame of env `env_index` (needs the env made with `render_mode="rgb_array"`)."""
+    """An RGB frame of env `env_index` (needs the env made with `render_mode="rgb_array"`); MuJoCo robots are seen
+    by a camera that follows them (`_track_camera`)."""
+    if self._closed: raise EnvError(f"GymVecEnv({self.task}) is closed: it cannot render; make a new one")
     for _, conn, wlo, whi in self._workers:
         if wlo <= env_index < whi: return self._call(conn, "render", env_index - wlo)
-    return self.envs[env_index].render()
+    return _render_frame(self.envs[env_index])
 
 @patch
 def close(self: GymVecEnv):
+    self._closed = True
     for p, conn, _, _ in getattr(self, "_workers", []):
         try: self._call(conn, "close")
         except (EnvError, EOFError, OSError, BrokenPipeError): pass
@@ -588,13 +640,60 @@ def close(self: GymVecEnv):
     self._workers, self._ctls = [], []
     if getattr(self, "_batch", None) is not None: self._batch.close()
     lo, hi = getattr(self, "_local", (0, 0))
-    for e in self.envs[lo:hi]: e.close()
+    for e in self.envs[lo:hi]: _free_renderer(e); e.close()
 
 # %% ../../nbs/03_gym_adapter.ipynb #94eb1947
 @patch
 def __del__(self: GymVecEnv):
     try: self.close()
     except Exception: pass
+
+_CAMERA_KWARGS = ("camera_id", "camera_name", "default_camera_config")
+
+def _track_camera(envs: list, env_kwargs: dict) -> None:
+    """MuJoCo envs render from their model's `track` camera (mode `trackcom`: it follows the robot's centre of mass)
+    where gymnasium would use its free camera, which stays where the episode began: gymnasium 1.4 renders from the
+    free camera when no camera is named (HalfCheetah runs out of the picture within 40 steps), earlier versions from
+    `track`. A camera that `env_kwargs` choose is kept."""
+    if any(k in env_kwargs for k in _CAMERA_KWARGS): return
+    for e in envs:
+        u = e.unwrapped
+        r = getattr(u, "mujoco_renderer", None)
+        if r is None or getattr(r, "camera_id", None) != -1: continue
+        import mujoco
+        cam = mujoco.mj_name2id(u.model, mujoco.mjtObj.mjOBJ_CAMERA, "track")
+        if cam >= 0: r.camera_id = cam
+
+_ORPHANED_MJR_CONTEXTS: list = []   # of viewers whose GL context is gone: kept, so never destructed
+
+def _gl_freed(viewer) -> bool:
+    return getattr(getattr(viewer, "opengl_context", None), "_context", True) is None
+
+def _free_renderer(env: gym.Env) -> None:
+    """Free a MuJoCo env's off-screen viewers: each `MjrContext` in its own GL context, then that context. gymnasium's
+    `close()` frees only the context; the `MjrContext` destructor runs later, in whatever context is current then,
+    and deletes that context's GL objects of the same numbers: another env's frames turn wrong or black."""
+    r = getattr(env.unwrapped, "mujoco_renderer", None)
+    for mode, v in list(getattr(r, "_viewers", {}).items()):
+        if not hasattr(v, "opengl_context"): continue                      # a window ("human"): gymnasium's
+        if _gl_freed(v): _ORPHANED_MJR_CONTEXTS.append(v.con)             # closed by gymnasium already
+        else:
+            try: v.make_context_current(); v.con.free()
+            except Exception: _ORPHANED_MJR_CONTEXTS.append(v.con)        # (current in another thread)
+            v.free()
+        del r._viewers[mode]
+        if r.viewer is v: r.viewer = None
+
+def _render_frame(env: gym.Env):
+    """`env.render()`, safe with several MuJoCo envs in one process. Each env's renderer has its own GL context, and
+    gymnasium makes it current only when one env switches render modes: a frame drawn after another env rendered came
+    from that env's context (a wrong picture), or from none once that env was closed (black). A renderer closed under
+    its env (`mujoco_renderer.close()`) is made anew rather than drawing black into a freed context."""
+    u = env.unwrapped
+    viewer = getattr(getattr(u, "mujoco_renderer", None), "_viewers", {}).get(getattr(u, "render_mode", None))
+    if viewer is not None and _gl_freed(viewer): _free_renderer(env)
+    elif viewer is not None: viewer.make_context_current()
+    return env.render()
 
 # %% ../../nbs/03_gym_adapter.ipynb #b218c080
 def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu", num_workers: int = -1,

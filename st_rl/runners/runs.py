@@ -83,8 +83,10 @@ def _load_run(run: Path, checkpoint, num_envs: int, seed: int, device: str, env_
     return runner, env, ckpt
 
 # %% ../../nbs/08e_runs.ipynb #ce39e88d
-def evaluate_policy(policy, env, episodes: int, frames: list | None = None) -> dict:
-    """Run the deterministic `policy` in `env` (one env) until `episodes` episodes end; returns return statistics."""
+def evaluate_policy(policy, env, episodes: int, frames=None, progress=None) -> dict:
+    """Run the deterministic `policy` in `env` (one env) until `episodes` episodes end; returns return statistics.
+    `frames`: a list, or anything with `append` (e.g. a video encoder's: memory stays flat), that gets env 0's frame
+    after every step. `progress(episode, return, length)` is called as each episode ends."""
     returns, lengths = [], []
     obs, _ = env.get_observations()
     ret, length = 0.0, 0
@@ -97,6 +99,7 @@ def evaluate_policy(policy, env, episodes: int, frames: list | None = None) -> d
         if frames is not None: frames.append(env.render(0))
         if bool(dones[0]):
             returns.append(ret); lengths.append(length); ret, length = 0.0, 0
+            if progress is not None: progress(len(returns), returns[-1], lengths[-1])
     return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)), "episodes": episodes,
             "mean_episode_length": float(np.mean(lengths)), "returns": [round(r, 2) for r in returns]}
 
