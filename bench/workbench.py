@@ -8,7 +8,8 @@
     what the `Step` button does. Median and p90 over `--steps` clicks, at 320x240 (default) and 480x480, with the
     render and redraw parts timed separately.
 (b) Training throughput of HalfCheetah-v5 (the CLI's defaults: 8 envs x 256 steps) in a `BackgroundTrainer`, without
-    a panel, with a `TrainingDashboard` at its default refresh (2 s), and with a redraw after every iteration;
+    a panel, with a `TrainingDashboard` at its default refresh (2 s), with a redraw after every iteration, and with a
+    `LiveRollout` showing 3 envs (320x240, its defaults: up to 10 fps within 8 % of the time);
     runs interleaved (A, B, C, A, B, C, ...), median steps/s over `--repeats`, ratios to the no-panel run.
 (c) `st_rl play --video` of a HalfCheetah-v5 run (trained for one short iteration: a policy near its initial one) for
     `--play_episodes` episodes of `--play_episode_steps` steps at play's default frame (480x480), each in a fresh
@@ -32,7 +33,7 @@ from st_rl.env.gym_adapter import make_vec_env
 from st_rl.runners.on_policy_runner import OnPolicyRunner
 from st_rl.runners.background import BackgroundTrainer
 from st_rl.widgets import RolloutStepperPanel, TrainingDashboard
-from st_rl.workbench import RolloutStepper, TrainingMonitor
+from st_rl.workbench import LiveRollout, RolloutStepper, TrainingMonitor
 
 CFG = {"logger": "none", "print_interval": 0, "save_interval": 0, "num_steps_per_env": 256,
        "algorithm": {"num_mini_batches": 4, "num_learning_epochs": 5}}
@@ -61,9 +62,12 @@ def train_fps(variant: str, iterations: int, seed: int) -> float:
     trainer = BackgroundTrainer(runner)
     if variant == "dashboard": TrainingDashboard(trainer)                     # defaults: refresh_s=2, max_fraction=0.02
     elif variant == "every_iteration": TrainingDashboard(trainer, monitor=TrainingMonitor(refresh_s=0.0, max_fraction=0.0))
+    viewer = LiveRollout(trainer, num_envs=3).start() if variant == "viewer_3_envs" else None   # 320x240, defaults
     t0 = time.perf_counter()
     trainer.start(iterations); state = trainer.wait()
     dt = time.perf_counter() - t0
+    if viewer is not None:
+        viewer.close(); print(f"  (viewer: {viewer.ticks} steps shown, {viewer.tick_seconds * 1000:.0f} ms the last)")
     assert state == "finished", (state, trainer.error)
     runner.env.close()
     return iterations * 8 * 256 / dt
@@ -119,7 +123,7 @@ def stepper_section(a, out: dict) -> None:
 
 
 def training_section(a, out: dict) -> None:
-    variants = ["none", "dashboard", "every_iteration"]
+    variants = ["none", "dashboard", "every_iteration", "viewer_3_envs"]
     runs = {v: [] for v in variants}
     for r in range(a.repeats):
         for v in variants: runs[v].append(train_fps(v, a.iterations, seed=r))

@@ -17,8 +17,8 @@ from .workbench import (BufferInspector, HyperparameterController, RolloutSteppe
                              frame_jpeg)
 
 # %% auto #0
-__all__ = ['LiveCurves', 'RolloutStepperPanel', 'BufferInspectorPanel', 'HyperparameterPanel', 'TrainingDashboard',
-           'RunComparisonPanel']
+__all__ = ['LiveCurves', 'RolloutStepperPanel', 'LiveRolloutViewer', 'BufferInspectorPanel', 'HyperparameterPanel',
+           'TrainingDashboard', 'RunComparisonPanel']
 
 # %% ../nbs/14_widgets.ipynb #fb0cca75
 class _Panel:
@@ -166,6 +166,93 @@ def refresh(self: RolloutStepperPanel) -> None:
         + (f" · finished episodes: {', '.join(f'{r:.1f}' for r in done)}" if done else "")
         + (f" · <i>no frame: {html.escape(st.render_error)}</i>" if st.render_error else "")
     )
+
+# %% ../nbs/14_widgets.ipynb #9f6f7bac
+from .workbench import LiveRollout
+
+class LiveRolloutViewer(_Panel):
+    """Watch the policy being trained (`LiveRollout`): a few envs of its own, re-synced after every iteration, through a
+    camera that follows the robot, with the reward terms as bars, the commands and the value estimate; play, pause,
+    step, and pick the envs shown."""
+    def __init__(self, trainer, num_envs: int = 3, width: int = 320, height: int = 240, fps: float = 10.0,
+                 max_fraction: float = 0.08, viewer: LiveRollout | None = None, start: bool = True):
+        self.viewer = v = viewer or LiveRollout(trainer, num_envs=num_envs, width=width, height=height, fps=fps,
+                                                max_fraction=max_fraction)
+        n = v.env.num_envs
+        self.images = [W.Image(format="jpeg", layout=W.Layout(width=f"{width}px", height=f"{height}px",
+                                                              object_fit="contain")) for _ in range(n)]
+        self.cards = [W.HTML() for _ in range(n)]
+        self.boxes = [W.VBox([img, card], layout=W.Layout(margin="0 8px 0 0")) for img, card in zip(self.images,
+                                                                                                 self.cards)]
+        self.pick = W.SelectMultiple(options=[(f"env {i}", i) for i in range(n)], value=tuple(range(n)),
+                                     rows=min(n, 4), description="envs", layout=W.Layout(width="200px"))
+        self.play_button = W.Button(description="Play", icon="play")
+        self.pause_button = W.Button(description="Pause", icon="pause")
+        self.step_button = W.Button(description="Step", icon="step-forward")
+        self.status = W.HTML()
+        self.play_button.on_click(lambda _: self.play())
+        self.pause_button.on_click(lambda _: self.pause())
+        self.step_button.on_click(lambda _: self.step())
+        self.pick.observe(lambda _: self.refresh(), names="value")
+        self.frames_box = W.HBox(self.boxes, layout=W.Layout(flex_flow="row wrap"))
+        self.widget = W.VBox([W.HBox([self.play_button, self.pause_button, self.step_button, self.pick]),
+                              self.status, self.frames_box])
+        _classes(self, "st-rl-viewer")
+        v.listeners.append(lambda _: self.refresh())
+        self.refresh()
+        if start: self.play()
+
+# %% ../nbs/14_widgets.ipynb #db34b486
+@patch
+def play(self: LiveRolloutViewer) -> None:
+    "Keep the envs acting (in the viewer's thread)."
+    self.viewer.start(); self.viewer.paused = False; self.refresh()
+
+@patch
+def pause(self: LiveRolloutViewer) -> None:
+    "Hold the picture (training goes on)."
+    self.viewer.paused = True; self.refresh()
+
+@patch
+def step(self: LiveRolloutViewer) -> None:
+    "One step while paused."
+    self.pause(); self.viewer.tick()
+
+@patch
+def close(self: LiveRolloutViewer) -> None:
+    "Stop watching; the viewer's envs close."
+    self.viewer.close(); self.status.value = "closed"
+
+def _bars(terms: dict) -> str:
+    "Reward terms as horizontal bars (green positive, red negative), scaled to the largest magnitude."
+    if not terms: return ""
+    top = max(abs(x) for x in terms.values()) or 1.0
+    rows = "".join(
+        f"<div style='display:flex;align-items:center;font:11px monospace'><span style='width:150px;overflow:hidden'>"
+        f"{html.escape(k)}</span><span style='display:inline-block;height:8px;width:{60 * abs(x) / top:.0f}px;"
+        f"background:{'#2ca02c' if x >= 0 else '#d62728'}'></span><span style='margin-left:4px'>{x:+.3f}</span></div>"
+        for k, x in terms.items())
+    return rows
+
+@patch
+def refresh(self: LiveRolloutViewer) -> None:
+    "Show the newest frames, reward terms, commands and values of the picked envs."
+    v = self.viewer
+    for i, (img, card, box) in enumerate(zip(self.images, self.cards, self.boxes)):
+        box.layout.display = "" if i in self.pick.value else "none"
+        if i not in self.pick.value: continue
+        if v.frames.get(i) is not None: img.value = frame_jpeg(v.frames[i])
+        value = "–" if v.values[i] is None else f"{v.values[i]:+.2f}"
+        last = "–" if v.last_returns[i] is None else f"{v.last_returns[i]:.1f}"
+        cmds = "".join(f"<div style='font:11px monospace'>{html.escape(k)}: {c}</div>"
+                       for k, c in v.commands[i].items())
+        card.value = (f"<div style='font:12px sans-serif'><b>env {i}</b> · value {value} · return {v.returns[i]:.1f}"
+                      f" (last episode {last})</div>{cmds}{_bars(v.terms[i])}")
+    running = v._thread is not None and v._thread.is_alive()
+    state = "closed" if v.closed else "paused" if v.paused or not running else "playing"
+    err = f" · <b style='color:#b00'>{html.escape(v.render_error)}</b>" if v.render_error else ""
+    self.status.value = (f"{state} · policy of iteration {v.synced_iteration} · {v.ticks} steps shown"
+                         f" · {v.tick_seconds * 1000:.0f} ms a step{err}")
 
 # %% ../nbs/14_widgets.ipynb #b94aff1d
 class BufferInspectorPanel(_Panel):

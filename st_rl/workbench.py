@@ -23,7 +23,8 @@ from .utils.obs_segments import segment_slices
 
 # %% auto #0
 __all__ = ['BUFFER_FIELDS', 'MONITOR_PLOTS', 'figure_png', 'frame_jpeg', 'show_figures_as_png', 'new_figure', 'StepRecord',
-           'RolloutStepper', 'BufferInspector', 'HyperparameterController', 'TrainingMonitor']
+           'RolloutStepper', 'light_rendering', 'viewer_env', 'LiveRollout', 'BufferInspector',
+           'HyperparameterController', 'TrainingMonitor']
 
 # %% ../nbs/13_workbench.ipynb #dc7eedf4
 def figure_png(fig, dpi: int | None = None) -> bytes:
@@ -224,6 +225,194 @@ def run_episode(self: RolloutStepper, max_steps: int = 100_000) -> list[StepReco
 @patch
 def close(self: RolloutStepper) -> None:
     self.env.close()
+
+# %% ../nbs/13_workbench.ipynb #f564e2da
+from .runners.background import BackgroundTrainer
+
+def light_rendering(env) -> int:
+    """Switch shadows and reflections off in `env`'s MuJoCo renderers (those made so far); returns how many. Without a
+    GPU, MuJoCo draws through software GL, where the 4096² shadow map makes a frame ~6x dearer (95 against 15 ms for
+    HalfCheetah at 320x240 on a 2-core CPU)."""
+    import mujoco
+    scenes = [getattr(env, "_renderer", None) and env._renderer.scene]                     # st_rl's quadruped
+    for e in getattr(env, "envs", []):                                                      # gymnasium's MuJoCo envs
+        r = getattr(e.unwrapped, "mujoco_renderer", None)
+        scenes += [getattr(v, "scn", None) for v in getattr(r, "_viewers", {}).values()]
+    n = 0
+    for scn in scenes:
+        if scn is None: continue
+        scn.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0; scn.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+        n += 1
+    return n
+
+def viewer_env(runner, num_envs: int = 3, width: int = 320, height: int = 240, seed: int = 12345):
+    """A rendering copy of `runner`'s task to watch: `num_envs` envs of its own (in-process, other seeds); training's
+    envs are never touched."""
+    from st_rl.env.gym_adapter import GymVecEnv, make_vec_env
+    from st_rl.workbench import _render_env
+    _render_env()
+    e = runner.cfg.env
+    if isinstance(getattr(runner, "env", None), GymVecEnv):
+        return GymVecEnv(e.task, num_envs=num_envs, seed=seed, num_workers=0, wrappers=e.wrappers, info_keys="auto",
+                         render_mode="rgb_array", width=width, height=height, **(e.kwargs or {}))
+    return make_vec_env(e.task, num_envs=num_envs, seed=seed, num_workers=0, **(e.kwargs or {}))
+
+# %% ../nbs/13_workbench.ipynb #e6391daf
+class LiveRollout:
+    """Watch the policy being trained act in envs of its own. After every training iteration (a `BackgroundTrainer`
+    listener: the training thread, between two iterations) it takes a snapshot of the policy and the critic; `tick`
+    steps its envs with the newest snapshot and renders them. `start` ticks in a thread at up to `fps` frames a
+    second and within `max_fraction` of the wall time, so that watching costs training little; `light` renders without
+    shadows and reflections (much cheaper without a GPU)."""
+    def __init__(self, trainer, env=None, num_envs: int = 3, width: int = 320, height: int = 240,
+                 fps: float = 10.0, max_fraction: float = 0.08, deterministic: bool = True, light: bool = True,
+                 seed: int = 12345):
+        self.trainer = trainer if isinstance(trainer, BackgroundTrainer) else BackgroundTrainer(trainer)
+        self.env = env if env is not None else viewer_env(self.trainer.runner, num_envs, width, height, seed)
+        self.fps, self.max_fraction, self.deterministic, self.light = fps, max_fraction, deterministic, light
+        self.generator = torch.Generator().manual_seed(seed)
+        n = self.env.num_envs
+        self.frames: dict[int, np.ndarray | None] = {}
+        self.terms: list[dict[str, float]] = [{} for _ in range(n)]
+        self.commands: list[dict[str, list[float]]] = [{} for _ in range(n)]
+        self.values: list[float | None] = [None] * n
+        self.returns, self.last_returns = np.zeros(n), [None] * n
+        self.ticks, self.tick_seconds, self.render_error, self._lit = 0, 0.0, None, 0
+        self.listeners: list = []                          # fn(viewer) after every tick (a panel redraws)
+        self._lock, self._thread, self._stop, self.paused = threading.RLock(), None, threading.Event(), False
+        self.closed = False
+        self._pending = None
+        self._apply(self._snapshot())
+        self.trainer.listeners.append(self._on_iteration)
+        self.reset()
+
+# %% ../nbs/13_workbench.ipynb #33bdaa62
+@patch
+def _snapshot(self: LiveRollout) -> tuple:
+    "Copies of the runner's inference policy, its action noise and critic (with their normalisers), and the iteration."
+    runner = self.trainer.runner
+    ac = runner.actor_critic
+    policy = copy.deepcopy(runner.get_inference_policy("cpu")).eval()
+    std = ac.current_std().detach().cpu().clone() if hasattr(ac, "current_std") else None
+    critic = norm = None
+    if not ac.is_recurrent and hasattr(ac, "evaluate"):
+        critic = copy.deepcopy(ac).cpu().eval()
+        norm = copy.deepcopy(runner.alg.critic_obs_normalizer if runner.has_critic_group
+                             else runner.alg.obs_normalizer).cpu().eval()
+    return policy, std, critic, norm, runner.current_learning_iteration
+
+@patch
+def _on_iteration(self: LiveRollout, metrics: dict) -> None:
+    "Trainer listener: the newest policy, taken up by the next tick."
+    self._pending = self._snapshot()
+
+@patch
+def _apply(self: LiveRollout, snap: tuple) -> None:
+    self.policy, self._std, self._critic, self._critic_norm, self.synced_iteration = snap
+
+@patch
+def reset(self: LiveRollout) -> None:
+    "New episodes in every viewer env."
+    with self._lock:
+        obs, extras = self.env.reset()
+        self._obs, self._critic_obs = obs, extras.get("observations", {}).get("critic", obs)
+        if hasattr(self.policy, "reset"): self.policy.reset()
+        self.returns[:] = 0.0
+        self.render_all()
+
+# %% ../nbs/13_workbench.ipynb #6fed4c5c
+@patch
+@torch.inference_mode()
+def tick(self: LiveRollout) -> None:
+    "One step of every viewer env with the newest policy snapshot, then render; listeners are told."
+    t0 = time.perf_counter()
+    with self._lock:
+        if self._pending is not None: self._apply(self._pending); self._pending = None
+        obs = self._obs.cpu()
+        if self._critic is not None:
+            v = self._critic.evaluate(self._critic_norm(self._critic_obs.cpu())).reshape(-1)
+            self.values = [float(x) for x in v]
+        act = self.policy(obs)
+        if not self.deterministic and self._std is not None:
+            act = act + torch.randn(act.shape, generator=self.generator) * self._std
+        nobs, rew, dones, extras = self.env.step(act.to(self.env.device))
+        self._record(obs, rew.cpu().numpy(), dones.cpu().numpy(), extras)
+        if hasattr(self.policy, "reset") and dones.any(): self.policy.reset(dones.cpu())
+        self._obs, self._critic_obs = nobs, extras.get("observations", {}).get("critic", nobs)
+        self.render_all()
+        self.ticks += 1
+        self.tick_seconds = time.perf_counter() - t0
+    for fn in list(self.listeners): fn(self)
+
+@patch
+def _record(self: LiveRollout, obs, rew, dones, extras) -> None:
+    "Per env: the reward terms, the commands (observation components named `*command*`), the episode's return."
+    terms = {**extras.get("info", {}), **extras.get("reward_terms", {})}
+    segs = getattr(self.env, "obs_segments", None)
+    cmd = {}
+    if segs:
+        from st_rl.utils.obs_segments import segment_slices
+        cmd = {k: s for k, s in segment_slices(segs).items() if "command" in k}
+    self.returns += rew
+    for i in range(self.env.num_envs):
+        self.terms[i] = {k: float(np.asarray(v)[i]) for k, v in terms.items() if np.ndim(v) and len(v) > i}
+        self.commands[i] = {k: [round(float(x), 3) for x in obs[i, s]] for k, s in cmd.items()}
+        if dones[i]: self.last_returns[i], self.returns[i] = float(self.returns[i]), 0.0
+
+# %% ../nbs/13_workbench.ipynb #720ec83d
+@patch
+def render_all(self: LiveRollout) -> None:
+    "A frame of every viewer env (None where the env cannot render; the reason in `render_error`)."
+    if not hasattr(self.env, "render"): self.render_error = "this env has no render()"; return
+    for i in range(self.env.num_envs):
+        try: self.frames[i], self.render_error = self.env.render(i), None
+        except Exception as e: self.frames[i], self.render_error = None, f"{type(e).__name__}: {e}"
+    if self.light and self._lit < self.env.num_envs:          # renderers are made at the first frame: light, redraw
+        self._lit = light_rendering(self.env)
+        if self._lit: self.frames = {i: self.env.render(i) for i in range(self.env.num_envs)}
+    _release_gl()                                             # so that the next frame may be drawn from another thread
+
+def _release_gl() -> None:
+    "Release this thread's current EGL context (an EGL context is current in one thread at a time); else nothing."
+    if os.environ.get("MUJOCO_GL") != "egl": return
+    try:
+        from OpenGL import EGL
+        display = EGL.eglGetCurrentDisplay()
+        if display != EGL.EGL_NO_DISPLAY:
+            EGL.eglMakeCurrent(display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
+    except Exception: pass
+
+@patch
+def start(self: LiveRollout) -> LiveRollout:
+    "Tick in a background thread until `stop` (`pause` holds it)."
+    if self._thread is not None and self._thread.is_alive(): return self
+    self._stop.clear(); self.paused = False
+    self._thread = threading.Thread(target=self._loop, name="st_rl-live-rollout", daemon=True)
+    self._thread.start()
+    return self
+
+@patch
+def _loop(self: LiveRollout) -> None:
+    while not self._stop.is_set():
+        if self.paused: self._stop.wait(0.05); continue
+        try: self.tick()
+        except Exception as e: self.render_error = f"{type(e).__name__}: {e}"; self.paused = True; continue
+        busy = self.tick_seconds
+        self._stop.wait(max(1.0 / self.fps - busy, busy * (1.0 / self.max_fraction - 1.0)))
+
+@patch
+def stop(self: LiveRollout) -> None:
+    "Stop ticking (the thread ends)."
+    self._stop.set()
+    if self._thread is not None: self._thread.join(timeout=10)
+
+@patch
+def close(self: LiveRollout) -> None:
+    "Stop, leave the trainer's listeners, close the viewer's envs."
+    self.stop()
+    if self._on_iteration in self.trainer.listeners: self.trainer.listeners.remove(self._on_iteration)
+    self.env.close()
+    self.closed = True
 
 # %% ../nbs/13_workbench.ipynb #40160cdc
 BUFFER_FIELDS = ("rewards", "dones", "values", "returns", "advantages", "raw_advantages", "actions_log_prob")

@@ -299,17 +299,18 @@ def _step(self: QuadrupedEnv, actions: torch.Tensor):
     time_out = (self._ep_len >= self.max_episode_length) & ~fallen
     terms = self._reward_terms(contact, first_contact, fallen)
     self.air_time *= ~contact
-    rew = np.zeros(N)
+    rew, step_terms = np.zeros(N), {}
     for k, wgt in c.reward_weights.items():
         r = wgt * terms[k] * self.dt
-        rew += r; self.episode_sums[k] += r
+        rew += r; self.episode_sums[k] += r; step_terms[k] = r
     if not np.isfinite(self.state).all():                   # a simulation that blew up: a fall, from a clean state
         bad = ~np.isfinite(self.state).all(1); fallen |= bad; rew[bad] = 0.0
     dones = fallen | time_out
     # commands resampled mid-episode
     k = int(round(c.resampling_time_s / self.dt))
     self._resample_commands(np.flatnonzero((self._ep_len % k == 0) & ~dones))
-    extras = {"time_outs": torch.from_numpy(time_out.copy()).to(self.device)}
+    extras = {"time_outs": torch.from_numpy(time_out.copy()).to(self.device),
+              "reward_terms": step_terms}                  # per env, weighted (numpy): what the panels show
     idx = np.flatnonzero(dones)
     if len(idx):
         final_actor, final_critic = self._observe()
