@@ -60,11 +60,11 @@ class LiveCurves(_Panel):
             dots = bq.Scatter(x=[], y=[], scales={"x": xs, "y": ys}, default_size=10, colors=["#1f77b4"],
                               opacities=[0.25], tooltip=bq.Tooltip(fields=["x", "y"], formats=[",.0f", ".4g"],
                                                                    labels=[xlabel, title]))
-            axes = [bq.Axis(scale=xs, num_ticks=3, tick_format="~s"),
-                    bq.Axis(scale=ys, orientation="vertical", num_ticks=4, tick_format="~g")]
+            axes = [bq.Axis(scale=xs, num_ticks=3, tick_format=".3~s"),
+                    bq.Axis(scale=ys, orientation="vertical", num_ticks=4, tick_format=".3~g")]
             fig = bq.Figure(marks=[line, dots], axes=axes, title=title, padding_y=0.05,
                             interaction=bq.interacts.PanZoom(scales={"x": [xs], "y": [ys]}),
-                            fig_margin={"top": 30, "bottom": 25, "left": 50, "right": 10},
+                            fig_margin={"top": 30, "bottom": 25, "left": 50, "right": 20},
                             layout=W.Layout(width="100%", height=height, min_width="160px"))
             fig.title_style = {"font-size": "12px"}
             self.figures[key], self.marks[key] = fig, (line, dots)
@@ -251,8 +251,8 @@ def refresh(self: LiveRolloutViewer) -> None:
     running = v._thread is not None and v._thread.is_alive()
     state = "closed" if v.closed else "paused" if v.paused or not running else "playing"
     err = f" · <b style='color:#b00'>{html.escape(v.render_error)}</b>" if v.render_error else ""
-    self.status.value = (f"{state} · policy of iteration {v.synced_iteration} · {v.ticks} steps shown"
-                         f" · {v.tick_seconds * 1000:.0f} ms a step{err}")
+    self.status.value = (f"{state} · policy of iteration {v.synced_iteration} · {v.steps} steps shown"
+                         f" · {v.tick_seconds * 1000:.0f} ms a frame of {v.steps_per_frame} steps{err}")
 
 # %% ../nbs/14_widgets.ipynb #b94aff1d
 class BufferInspectorPanel(_Panel):
@@ -456,7 +456,9 @@ def update_status(self: TrainingDashboard, metrics: dict | None = None) -> None:
     m = metrics or (t.history[-1] if t.history else {})
     state = t.state if not (t.state == "running" and t._pause_requested) else "pausing"
     parts = [f"<b>{state}</b>", f"iteration {t.runner.current_learning_iteration}"]
-    if m: parts += [f"{m.get('env_steps', 0):,} env steps", f"return {m.get('mean_return', float('nan')):.2f}",
+    ret = m.get("mean_return", float("nan"))
+    ret = f"{ret:.2f}" if isinstance(ret, (int, float)) and ret == ret else "– (no episode finished yet)"
+    if m: parts += [f"{m.get('env_steps', 0):,} env steps", f"return {ret}",
                     f"{m.get('fps', 0):.0f} steps/s"]
     if t.error is not None:
         parts.append(
@@ -478,8 +480,8 @@ def _comparison_chart():
     "The comparison's bqplot chart: one x and one y scale (kept across redraws, so a zoom stays), wheel zoom, drag pan."
     import bqplot as bq
     xs, ys = bq.LinearScale(), bq.LinearScale()
-    chart = bq.Figure(axes=[bq.Axis(scale=xs, tick_format="~s", label="env steps"),
-                            bq.Axis(scale=ys, orientation="vertical", tick_format="~g", label="mean return")],
+    chart = bq.Figure(axes=[bq.Axis(scale=xs, tick_format=".3~s", label="env steps"),
+                            bq.Axis(scale=ys, orientation="vertical", tick_format=".3~g", label="mean return")],
                       interaction=bq.interacts.PanZoom(scales={"x": [xs], "y": [ys]}), legend_location="top-left",
                       fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 20},
                       layout=W.Layout(width="100%", max_width="800px", height="380px"))

@@ -265,11 +265,13 @@ class LiveRollout:
     second and within `max_fraction` of the wall time, so that watching costs training little; `light` renders without
     shadows and reflections (much cheaper without a GPU)."""
     def __init__(self, trainer, env=None, num_envs: int = 3, width: int = 320, height: int = 240,
-                 fps: float = 10.0, max_fraction: float = 0.08, deterministic: bool = True, light: bool = True,
-                 seed: int = 12345):
+                 fps: float = 10.0, max_fraction: float = 0.08, steps_per_frame: int = 4, deterministic: bool = True,
+                 light: bool = True, seed: int = 12345):
         self.trainer = trainer if isinstance(trainer, BackgroundTrainer) else BackgroundTrainer(trainer)
         self.env = env if env is not None else viewer_env(self.trainer.runner, num_envs, width, height, seed)
         self.fps, self.max_fraction, self.deterministic, self.light = fps, max_fraction, deterministic, light
+        if steps_per_frame < 1: raise StRlError(f"steps_per_frame must be >= 1, got {steps_per_frame}")
+        self.steps_per_frame, self.steps = steps_per_frame, 0
         self.generator = torch.Generator().manual_seed(seed)
         n = self.env.num_envs
         self.frames: dict[int, np.ndarray | None] = {}
@@ -323,22 +325,25 @@ def reset(self: LiveRollout) -> None:
 # %% ../nbs/13_workbench.ipynb #6fed4c5c
 @patch
 @torch.inference_mode()
-def tick(self: LiveRollout) -> None:
-    "One step of every viewer env with the newest policy snapshot, then render; listeners are told."
+def tick(self: LiveRollout, steps: int | None = None) -> None:
+    """`steps` (default `steps_per_frame`) steps of every viewer env with the newest policy snapshot, then one frame
+    each; listeners are told. Stepping is cheap next to drawing, so several steps a frame keep the robots moving."""
     t0 = time.perf_counter()
     with self._lock:
         if self._pending is not None: self._apply(self._pending); self._pending = None
-        obs = self._obs.cpu()
-        if self._critic is not None:
-            v = self._critic.evaluate(self._critic_norm(self._critic_obs.cpu())).reshape(-1)
-            self.values = [float(x) for x in v]
-        act = self.policy(obs)
-        if not self.deterministic and self._std is not None:
-            act = act + torch.randn(act.shape, generator=self.generator) * self._std
-        nobs, rew, dones, extras = self.env.step(act.to(self.env.device))
-        self._record(obs, rew.cpu().numpy(), dones.cpu().numpy(), extras)
-        if hasattr(self.policy, "reset") and dones.any(): self.policy.reset(dones.cpu())
-        self._obs, self._critic_obs = nobs, extras.get("observations", {}).get("critic", nobs)
+        for _ in range(steps or self.steps_per_frame):
+            obs = self._obs.cpu()
+            if self._critic is not None:
+                v = self._critic.evaluate(self._critic_norm(self._critic_obs.cpu())).reshape(-1)
+                self.values = [float(x) for x in v]
+            act = self.policy(obs)
+            if not self.deterministic and self._std is not None:
+                act = act + torch.randn(act.shape, generator=self.generator) * self._std
+            nobs, rew, dones, extras = self.env.step(act.to(self.env.device))
+            self._record(obs, rew.cpu().numpy(), dones.cpu().numpy(), extras)
+            if hasattr(self.policy, "reset") and dones.any(): self.policy.reset(dones.cpu())
+            self._obs, self._critic_obs = nobs, extras.get("observations", {}).get("critic", nobs)
+            self.steps += 1
         self.render_all()
         self.ticks += 1
         self.tick_seconds = time.perf_counter() - t0
