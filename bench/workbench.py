@@ -67,7 +67,8 @@ def train_fps(variant: str, iterations: int, seed: int) -> float:
     trainer.start(iterations); state = trainer.wait()
     dt = time.perf_counter() - t0
     if viewer is not None:
-        viewer.close(); print(f"  (viewer: {viewer.ticks} steps shown, {viewer.tick_seconds * 1000:.0f} ms the last)")
+        viewer.close()
+        print(f"  (viewer: {viewer.ticks} frames, {viewer.steps} steps, {viewer.tick_seconds * 1000:.0f} ms the last frame)")
     assert state == "finished", (state, trainer.error)
     runner.env.close()
     return iterations * 8 * 256 / dt
