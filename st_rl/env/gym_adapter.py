@@ -191,17 +191,18 @@ def _auto_batched_workers(num_envs: int) -> int:
     if "fork" not in mp.get_all_start_methods(): return 0
     return max(0, min(usable_cores() - 1, num_envs - 1))
 
-def _auto_workers(num_envs: int, make: Callable[[], gym.Env] | None = None) -> int:
+def _auto_workers(num_envs: int, make: Callable[[], gym.Env] | None = None, cores: int | None = None,
+                  measure: Callable = _env_step_seconds) -> int:
     """How many env worker processes to use by default: 0 or 1.
 
     One worker where each training process has 4+ cores; with 2–3 cores only for envs whose step costs 100 µs or
-    more (measured on a throwaway copy): there a worker pays, while for light envs the learner needs the core more
-    (figures in bench/README.md)."""
+    more (`measure(make)`, on a throwaway copy): there a worker pays, while for light envs the learner needs the core
+    more (figures in bench/README.md). `cores`: the usable cores (default: measured)."""
     import multiprocessing as mp
     if num_envs < 2 or "fork" not in mp.get_all_start_methods(): return 0
-    cores = usable_cores()
+    cores = usable_cores() if cores is None else cores
     if cores >= 4: return 1
-    if cores >= 2 and make is not None: return 1 if _env_step_seconds(make) >= 1e-4 else 0
+    if cores >= 2 and make is not None: return 1 if measure(make) >= 1e-4 else 0
     return 0
 
 @register
