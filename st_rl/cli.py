@@ -38,6 +38,9 @@ def build_train_cfg(args: argparse.Namespace):
     env = d.setdefault("env", {})
     if not isinstance(env, dict): raise StRlError("config key 'env' must be a mapping")
     if args.task is not None: env["task"] = args.task
+    if not args.config and str(env.get("task", "")).startswith("Mjlab-"):      # an mjlab task: its agent config first
+        from st_rl.env.mjlab import mjlab_run_config
+        d = _merged(mjlab_run_config(env["task"]), d); env = d["env"]
     if args.num_envs is not None: env["num_envs"] = args.num_envs
     if args.seed is not None: d["seed"] = args.seed
     if args.max_iterations is not None: d["max_iterations"] = args.max_iterations
@@ -50,6 +53,13 @@ def build_train_cfg(args: argparse.Namespace):
         if args.max_iterations is not None: raise StRlError("give either --total_steps or --max_iterations, not both")
         cfg.max_iterations = max(1, math.ceil(args.total_steps / (cfg.env.num_envs * cfg.num_steps_per_env)))
     return cfg
+
+def _merged(base: dict, top: dict) -> dict:
+    "`base` with `top` written over it, mapping by mapping."
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 def default_log_dir(cfg) -> Path:
     """`logs/<experiment_name>/<date-time>[_<run_name>]`."""
@@ -219,7 +229,8 @@ def _video(args, env):
         import imageio.v2 as imageio
     except ImportError:
         raise StRlError("--video needs imageio with ffmpeg: pip install 'imageio[ffmpeg]'") from None
-    fps = int(round(1.0 / getattr(env.envs[0].unwrapped, "dt", 0.05)))
+    dt = getattr(env, "dt", None) or getattr(env.envs[0].unwrapped, "dt", 0.05)      # batched envs say it themselves
+    fps = int(round(1.0 / dt))
     writer = imageio.get_writer(args.video, fps=fps)
     try: yield _VideoFrames(writer)
     finally: writer.close()
@@ -437,7 +448,8 @@ def _train_parser(sub) -> None:
     t = sub.add_parser("train", help="train a policy (PPO on a MuJoCo task by default)")
     t.add_argument(
         "--task",
-        help="gymnasium id (e.g. HalfCheetah-v5), PointMass, Quadruped, a registered env, or package.module:factory",
+        help="gymnasium id (e.g. HalfCheetah-v5), PointMass, Quadruped, an mjlab task (Mjlab-...), a registered env, "
+        "or package.module:factory",
     )
     t.add_argument("--num_envs", type=_int_in(1, 65_536), metavar="N",
                    help="envs stepped in parallel per iteration (default: the config's env.num_envs, 8)")

@@ -7,8 +7,8 @@ __all__ = ['VecEnv', 'PointMassEnv', 'check_vec_env', 'NamedComponents', 'DropAc
            'HistoryComponent', 'SkillSelector', 'ImageComponent', 'TargetMapImage', 'DepthImage', 'apply_wrappers',
            'MotionFileError', 'MotionClip', 'MotionLoader', 'AmpReference', 'PhysicsPool', 'BatchedMujocoTask',
            'BatchedHalfCheetah', 'BatchedHopper', 'BatchedWalker2d', 'BatchedAnt', 'MujocoWarning', 'GymVecEnv',
-           'make_vec_env', 'IsaacLabVecEnv', 'runner_cfg_from_isaaclab', 'QuadrupedCfg', 'QuadrupedEnv',
-           'QuadrupedGymEnv']
+           'make_vec_env', 'IsaacLabVecEnv', 'runner_cfg_from_isaaclab', 'MjlabVecEnv', 'mjlab_tasks',
+           'runner_cfg_from_mjlab', 'mjlab_run_config', 'QuadrupedCfg', 'QuadrupedEnv', 'QuadrupedGymEnv']
 
 # %% ../../nbs/12b_faces_env.ipynb #6ed8dae7
 from .vec_env import VecEnv, PointMassEnv, check_vec_env
@@ -19,6 +19,7 @@ from .mujoco_batch import (PhysicsPool, BatchedMujocoTask, BatchedHalfCheetah, B
                                     BatchedAnt)
 from .gym_adapter import MujocoWarning, GymVecEnv, make_vec_env
 from .isaaclab import IsaacLabVecEnv, runner_cfg_from_isaaclab
+from .mjlab import MjlabVecEnv, mjlab_tasks, runner_cfg_from_mjlab, mjlab_run_config
 from .quadruped import QuadrupedCfg, QuadrupedEnv, QuadrupedGymEnv
 
 # %% ../../nbs/12b_faces_env.ipynb #49bf0fbd
@@ -26,5 +27,6 @@ _all_ = ['VecEnv', 'PointMassEnv', 'check_vec_env', 'NamedComponents', 'DropActo
          'HistoryComponent', 'SkillSelector', 'ImageComponent', 'TargetMapImage', 'DepthImage', 'apply_wrappers',
          'MotionFileError', 'MotionClip', 'MotionLoader', 'AmpReference', 'PhysicsPool', 'BatchedMujocoTask',
          'BatchedHalfCheetah', 'BatchedHopper', 'BatchedWalker2d', 'BatchedAnt', 'MujocoWarning', 'GymVecEnv',
-         'make_vec_env', 'IsaacLabVecEnv', 'runner_cfg_from_isaaclab', 'QuadrupedCfg', 'QuadrupedEnv',
+         'make_vec_env', 'IsaacLabVecEnv', 'runner_cfg_from_isaaclab', 'MjlabVecEnv', 'mjlab_tasks',
+         'runner_cfg_from_mjlab', 'mjlab_run_config', 'QuadrupedCfg', 'QuadrupedEnv',
          'QuadrupedGymEnv']

@@ -699,9 +699,9 @@ def _render_frame(env: gym.Env):
 # %% ../../nbs/03_gym_adapter.ipynb #b218c080
 def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu", num_workers: int = -1,
                  wrappers: list | None = None, physics_threads: int = -1, **kwargs) -> VecEnv:
-    """A `VecEnv` for `task`: `"PointMass"`, `"Quadruped"`, a registered env factory (`st_rl.register`), a gymnasium
-    id, or `"package.module:callable"` returning a VecEnv (which imports that module: only where code is trusted,
-    see `resolve_class`).
+    """A `VecEnv` for `task`: `"PointMass"`, `"Quadruped"`, an mjlab task id (`"Mjlab-..."`, see `MjlabVecEnv`), a
+    registered env factory (`st_rl.register`), a gymnasium id, or `"package.module:callable"` returning a VecEnv
+    (which imports that module: only where code is trusted, see `resolve_class`).
 
     `num_workers` (gymnasium tasks): env worker processes, -1 = automatic (1 with 2+ cores), 0 = in-process.
     `wrappers` (gymnasium tasks): gymnasium wrappers applied to each env (see `apply_wrappers`).
@@ -713,6 +713,10 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
     elif task == "Quadruped":                 # st_rl's legged robot (st_rl.env.quadruped), batched
         from st_rl.env.quadruped import QuadrupedEnv
         factory = QuadrupedEnv
+    elif task.startswith("Mjlab-"):          # an mjlab task (st_rl.env.mjlab): looked up in mjlab's registry
+        import functools
+        from st_rl.env.mjlab import MjlabVecEnv
+        factory = functools.partial(MjlabVecEnv, task)
     elif ":" in task and not task.startswith("gymnasium"):
         factory = resolve_class(task, kind="env factory")
     elif task in _REGISTRY: factory = resolve_class(task, kind="env factory")

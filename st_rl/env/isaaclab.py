@@ -37,7 +37,9 @@ def _groups_of(out) -> tuple[dict, dict]:
     )
 
 def _default_obs_groups(groups: dict) -> dict:
-    return {"actor": ["policy"], "critic": ["critic"] if "critic" in groups else ["policy"]}
+    "The actor reads the `policy` group (Isaac Lab) or the `actor` group (mjlab); the critic the `critic` group if any."
+    actor = ["actor"] if "actor" in groups and "policy" not in groups else ["policy"]
+    return {"actor": actor, "critic": ["critic"] if "critic" in groups else actor}
 
 # %% ../../nbs/03b_isaaclab.ipynb #e979187d
 class IsaacLabVecEnv(VecEnv):
