@@ -626,9 +626,16 @@ def render(self: GymVecEnv, env_index: int = 0):
     """An RGB frame of env `env_index` (needs the env made with `render_mode="rgb_array"`); MuJoCo robots are seen
     by a camera that follows them (`_track_camera`)."""
     if self._closed: raise EnvError(f"GymVecEnv({self.task}) is closed: it cannot render; make a new one")
+    import mujoco
+    env = self.envs[env_index]
     for _, conn, wlo, whi in self._workers:
-        if wlo <= env_index < whi: return self._call(conn, "render", env_index - wlo)
-    return _render_frame(self.envs[env_index])
+        if not wlo <= env_index < whi: continue
+        if not isinstance(getattr(env.unwrapped, "model", None), mujoco.MjModel):
+            return self._call(conn, "render", env_index - wlo)
+        # A MuJoCo env of a worker is drawn here, from the worker's state, by this process's copy of it: a GL context
+        # made in a forked worker can hang for good once this process has drawn (the GL driver's threads are gone).
+        _set_env_state(env, self._call(conn, "get_state")[env_index - wlo])
+    return _render_frame(env)
 
 @patch
 def close(self: GymVecEnv):
@@ -640,8 +647,7 @@ def close(self: GymVecEnv):
         if p.is_alive(): p.terminate()
     self._workers, self._ctls = [], []
     if getattr(self, "_batch", None) is not None: self._batch.close()
-    lo, hi = getattr(self, "_local", (0, 0))
-    for e in self.envs[lo:hi]: _free_renderer(e); e.close()
+    for e in self.envs: _free_renderer(e); e.close()       # the workers' envs too: this process draws them
 
 # %% ../../nbs/03_gym_adapter.ipynb #94eb1947
 @patch

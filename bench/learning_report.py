@@ -1,0 +1,112 @@
+"""Learning-quality report over tasks x seeds (the rliable protocol), from the run directories of
+`bench/learning_curves.sh`: per task the mean final return with a 95 % bootstrap confidence interval and the per-seed
+returns; over all tasks the interquartile mean (IQM) and the mean of the scores normalised by each task's target, with
+stratified bootstrap intervals; the KL and clip-fraction statistics of the runs (median and max per task); the speed
+(env steps per second); and a figure of the learning curves (mean +- std over seeds) against env steps.
+
+Usage: python bench/learning_report.py [RESULTS_DIR] [--png FILE]
+  RESULTS_DIR holds <Task>_s<seed>/ run directories (metrics.jsonl) and <Task>_s<seed>.eval.json files."""
+import argparse
+import glob
+import json
+import os
+import statistics
+from collections import defaultdict
+
+import numpy as np
+
+TARGETS = {"HalfCheetah-v5": 5500, "Walker2d-v5": 4000, "Hopper-v5": 2500, "Ant-v5": 3000}
+"The returns that per-task tuned PPO reaches at 1M env steps (the normalising scores; see bench/README.md)."
+
+
+def iqm(x) -> float:
+    "Interquartile mean: the mean of the middle 50 % (rliable's aggregate; robust to one outlying run)."
+    x = np.sort(np.asarray(x, float).ravel())
+    n = len(x)
+    lo, hi = int(np.floor(0.25 * n)), int(np.ceil(0.75 * n))
+    return float(x[lo:hi].mean()) if hi > lo else float(x.mean())
+
+
+def bootstrap_ci(groups: list, stat, reps: int = 5000, seed: int = 0) -> tuple[float, float]:
+    """95 % percentile interval of `stat` over stratified bootstrap resamples: the runs of each group (task) are
+    resampled with replacement within that group."""
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(reps):
+        sample = [np.asarray(g)[rng.integers(0, len(g), len(g))] for g in groups]
+        vals.append(stat(np.concatenate(sample)))
+    return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+
+
+def read_results(root: str) -> dict:
+    "task -> list of per-seed dicts: seed, final return, the metrics.jsonl lines."
+    out = defaultdict(list)
+    for f in sorted(glob.glob(os.path.join(root, "*.eval.json"))):
+        r = json.load(open(f))
+        run = f[: -len(".eval.json")]
+        lines = []
+        if os.path.exists(os.path.join(run, "metrics.jsonl")):
+            lines = [json.loads(l) for l in open(os.path.join(run, "metrics.jsonl")) if l.strip()]
+        out[r["task"]].append({"seed": r["seed"], "final": r["mean_return"], "metrics": lines})
+    return dict(out)
+
+
+def report(res: dict) -> None:
+    print(f"{'task':16s} {'mean':>7s} {'95% CI':>17s} {'target':>7s}  per seed")
+    for task, runs in res.items():
+        v = [r["final"] for r in runs]
+        lo, hi = bootstrap_ci([v], np.mean)
+        seeds = ", ".join(f"s{r['seed']} {r['final']:.0f}" for r in runs)
+        print(f"{task:16s} {np.mean(v):7.0f} [{lo:7.0f}, {hi:7.0f}] {TARGETS.get(task, float('nan')):7.0f}  {seeds}")
+    normed = [[r["final"] / TARGETS[t] for r in runs] for t, runs in res.items() if t in TARGETS]
+    if normed:
+        flat = np.concatenate([np.asarray(g) for g in normed])
+        for name, stat in (("IQM", iqm), ("mean", np.mean)):
+            lo, hi = bootstrap_ci(normed, stat)
+            print(f"normalised score (return / target), {name} over {len(flat)} runs: {stat(flat):.3f} "
+                  f"[{lo:.3f}, {hi:.3f}]")
+    print(f"\n{'task':16s} {'KL median':>9s} {'KL max':>7s} {'iters KL>0.5':>12s} {'clip median':>11s} "
+          f"{'clip max':>8s} {'steps/s':>8s}")
+    for task, runs in res.items():
+        kl = [l["kl"] for r in runs for l in r["metrics"] if "kl" in l]
+        cf = [l["clip_fraction"] for r in runs for l in r["metrics"] if "clip_fraction" in l]
+        sps = [r["metrics"][-1]["env_steps"] / r["metrics"][-1]["time_elapsed"] for r in runs if r["metrics"]]
+        if not kl: continue
+        print(f"{task:16s} {statistics.median(kl):9.3f} {max(kl):7.2f} {sum(k > 0.5 for k in kl):5d} of {len(kl):4d} "
+              f"{statistics.median(cf):11.2f} {max(cf):8.2f} {statistics.median(sps):8.0f}")
+
+
+def figure(res: dict, png: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(res), figsize=(4 * len(res), 3.2), squeeze=False)
+    for ax, (task, runs) in zip(axes[0], res.items()):
+        curves = [[(l["env_steps"], l["mean_return"]) for l in r["metrics"] if np.isfinite(l.get("mean_return", np.nan))]
+                  for r in runs]
+        curves = [c for c in curves if c]
+        if not curves: continue
+        xs = np.linspace(0, min(c[-1][0] for c in curves), 100)
+        ys = np.array([np.interp(xs, *zip(*c)) for c in curves])
+        m, s = ys.mean(0), ys.std(0)
+        ax.plot(xs / 1e6, m, lw=1.5); ax.fill_between(xs / 1e6, m - s, m + s, alpha=0.25)
+        if task in TARGETS: ax.axhline(TARGETS[task], ls="--", lw=0.8, color="gray")
+        ax.set_title(f"{task} ({len(curves)} seeds)"); ax.set_xlabel("env steps (M)"); ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("training episode return")
+    fig.tight_layout(); fig.savefig(png, dpi=110)
+    print(f"\nlearning curves (mean +- std over seeds; dashed: target): {png}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("root", nargs="?", default="bench/results/learning")
+    p.add_argument("--png", default=None, help="where to draw the curves (default: ROOT/learning_curves.png)")
+    a = p.parse_args()
+    res = read_results(a.root)
+    if not res: raise SystemExit(f"no <task>_s<seed>.eval.json under {a.root}")
+    report(res)
+    figure(res, a.png or os.path.join(a.root, "learning_curves.png"))
+
+
+if __name__ == "__main__":
+    main()
