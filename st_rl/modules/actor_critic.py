@@ -255,6 +255,8 @@ class ActorCriticCfg:
     actor_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
     critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
     activation: str = "elu"                   # hidden activation, by name
+    # weights: "torch" (nn.Linear's own) or "orthogonal" (gain sqrt 2; actor output 0.01, critic output 1)
+    init: str = "torch"
 
     # (not a field) the layer-width lists `validate` checks
     hidden_dims_fields = ("actor_hidden_dims", "critic_hidden_dims")
@@ -265,6 +267,8 @@ class ActorCriticCfg:
         if self.noise_std_type not in ("log", "scalar"):
             raise ConfigError(f"policy.noise_std_type must be 'log' or 'scalar', got '{self.noise_std_type}'")
         get_activation_Cls(self.activation)
+        if self.init not in ("torch", "orthogonal"):
+            raise ConfigError(f"policy.init must be 'torch' or 'orthogonal', got '{self.init}'")
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -299,11 +303,14 @@ class ActorCritic(nn.Module):
         """Build from a Cfg dataclass (its `class_name` is ignored here); the env's `obs_segments` go to the policies
         that use them, and so do the sizes of other observation groups (`sizes`, e.g. `num_ref_obs` for AMP)."""
         kw = {k: v for k, v in to_dict(cfg).items() if k != "class_name"}
+        init = kw.pop("init", "torch")
         params = inspect.signature(cls.__init__).parameters
         if cls.uses_obs_segments or "obs_segments" in params:
             kw.update(obs_segments=obs_segments, critic_obs_segments=critic_obs_segments)
         kw.update({k: v for k, v in sizes.items() if k in params})
-        return cls(num_actor_obs, num_critic_obs, num_actions, **kw)
+        ac = cls(num_actor_obs, num_critic_obs, num_actions, **kw)
+        if init == "orthogonal": ac.orthogonal_init_()
+        return ac
 
     # the last batch's tensors (with their graphs)
     _transient = ("_mean", "_std", "_std_row", "_last_sample", "last_estimate")
@@ -389,6 +396,21 @@ def get_actions_log_prob(self: ActorCritic, actions: torch.Tensor) -> torch.Tens
     last = getattr(self, "_last_sample", None)
     z = last[1] if last is not None and actions is last[0] else (actions - self._mean) / self._std
     return -(0.5 * z.pow(2) + self._log_std_row() + _LOG_SQRT_2PI).sum(-1)
+
+# %% ../../nbs/05_modules.ipynb #1b2c3d4e
+@patch
+@torch.no_grad()
+def orthogonal_init_(self: ActorCritic, hidden_gain: float = math.sqrt(2), actor_gain: float = 0.01,
+                     critic_gain: float = 1.0) -> None:
+    """Orthogonal weights and zero biases in every linear layer of the actor and the critic: `hidden_gain` for the
+    hidden layers, `actor_gain` for the actor's output (near-zero initial action means, the same in every state)
+    and `critic_gain` for the value output (the PPO implementations of SB3, CleanRL and Tianshou)."""
+    for net, out_gain in ((self.actor, actor_gain), (self.critic, critic_gain)):
+        linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+        for i, m in enumerate(linears):
+            nn.init.orthogonal_(m.weight, out_gain if i == len(linears) - 1 else hidden_gain)
+            nn.init.zeros_(m.bias)
+
 
 # %% ../../nbs/05_modules.ipynb #97aa9a2b
 @patch
