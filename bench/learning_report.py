@@ -4,8 +4,9 @@ returns; over all tasks the interquartile mean (IQM) and the mean of the scores 
 stratified bootstrap intervals; the KL and clip-fraction statistics of the runs (median and max per task); the speed
 (env steps per second); and a figure of the learning curves (mean +- std over seeds) against env steps.
 
-Usage: python bench/learning_report.py [RESULTS_DIR] [--png FILE]
-  RESULTS_DIR holds <Task>_s<seed>/ run directories (metrics.jsonl) and <Task>_s<seed>.eval.json files."""
+Usage: python bench/learning_report.py [[LABEL=]RESULTS_DIR ...] [--png FILE]
+  RESULTS_DIR holds <Task>_s<seed>/ run directories (metrics.jsonl) and <Task>_s<seed>.eval.json files. Several
+  directories (candidate configs) are reported one after another and drawn in one figure, one line each per task."""
 import argparse
 import glob
 import json
@@ -51,12 +52,18 @@ def read_results(root: str) -> dict:
     return dict(out)
 
 
+def _short(run: dict, full: int = 1_000_000) -> str:
+    "' (at 352k steps)' for a run that stopped before `full` env steps (a stopped run is evaluated where it stopped)."
+    steps = run["metrics"][-1]["env_steps"] if run["metrics"] else full
+    return f" (at {steps // 1000}k steps)" if steps < full else ""
+
+
 def report(res: dict) -> None:
     print(f"{'task':16s} {'mean':>7s} {'95% CI':>17s} {'target':>7s}  per seed")
     for task, runs in res.items():
         v = [r["final"] for r in runs]
         lo, hi = bootstrap_ci([v], np.mean)
-        seeds = ", ".join(f"s{r['seed']} {r['final']:.0f}" for r in runs)
+        seeds = ", ".join(f"s{r['seed']} {r['final']:.0f}{_short(r)}" for r in runs)
         print(f"{task:16s} {np.mean(v):7.0f} [{lo:7.0f}, {hi:7.0f}] {TARGETS.get(task, float('nan')):7.0f}  {seeds}")
     normed = [[r["final"] / TARGETS[t] for r in runs] for t, runs in res.items() if t in TARGETS]
     if normed:
@@ -76,22 +83,29 @@ def report(res: dict) -> None:
               f"{statistics.median(cf):11.2f} {max(cf):8.2f} {statistics.median(sps):8.0f}")
 
 
-def figure(res: dict, png: str) -> None:
+def figure(results: dict, png: str) -> None:
+    """One panel per task; per candidate (`results`: label -> read_results) the mean +- std over seeds of the training
+    return against env steps."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(res), figsize=(4 * len(res), 3.2), squeeze=False)
-    for ax, (task, runs) in zip(axes[0], res.items()):
-        curves = [[(l["env_steps"], l["mean_return"]) for l in r["metrics"] if np.isfinite(l.get("mean_return", np.nan))]
-                  for r in runs]
-        curves = [c for c in curves if c]
-        if not curves: continue
-        xs = np.linspace(0, min(c[-1][0] for c in curves), 100)
-        ys = np.array([np.interp(xs, *zip(*c)) for c in curves])
-        m, s = ys.mean(0), ys.std(0)
-        ax.plot(xs / 1e6, m, lw=1.5); ax.fill_between(xs / 1e6, m - s, m + s, alpha=0.25)
+    tasks = list(dict.fromkeys(t for res in results.values() for t in res))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for k, (label, res) in enumerate(results.items()):
+            curves = [[(l["env_steps"], l["mean_return"]) for l in r["metrics"]
+                       if np.isfinite(l.get("mean_return", np.nan))] for r in res.get(task, [])]
+            curves = [c for c in curves if c]
+            if not curves: continue
+            xs = np.linspace(0, min(c[-1][0] for c in curves), 100)
+            ys = np.array([np.interp(xs, *zip(*c)) for c in curves])
+            m, s = ys.mean(0), ys.std(0)
+            name = f"{label} ({len(curves)} seed{'s' if len(curves) > 1 else ''})" if len(results) > 1 else None
+            ax.plot(xs / 1e6, m, lw=1.5, label=name, color=f"C{k}")     # one colour per candidate in every panel
+            ax.fill_between(xs / 1e6, m - s, m + s, alpha=0.2, color=f"C{k}")
         if task in TARGETS: ax.axhline(TARGETS[task], ls="--", lw=0.8, color="gray")
-        ax.set_title(f"{task} ({len(curves)} seeds)"); ax.set_xlabel("env steps (M)"); ax.grid(alpha=0.3)
+        ax.set_title(task); ax.set_xlabel("env steps (M)"); ax.grid(alpha=0.3)
+        if len(results) > 1: ax.legend(fontsize=7)
     axes[0][0].set_ylabel("training episode return")
     fig.tight_layout(); fig.savefig(png, dpi=110)
     print(f"\nlearning curves (mean +- std over seeds; dashed: target): {png}")
@@ -99,13 +113,22 @@ def figure(res: dict, png: str) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("root", nargs="?", default="bench/results/learning")
-    p.add_argument("--png", default=None, help="where to draw the curves (default: ROOT/learning_curves.png)")
+    p.add_argument("roots", nargs="*", default=["bench/results/learning"], metavar="[LABEL=]RESULTS_DIR",
+                   help="one results directory, or several (candidates) to compare, each optionally labelled")
+    p.add_argument("--png", default=None, help="where to draw the curves (default: the first RESULTS_DIR's "
+                                               "learning_curves.png)")
     a = p.parse_args()
-    res = read_results(a.root)
-    if not res: raise SystemExit(f"no <task>_s<seed>.eval.json under {a.root}")
-    report(res)
-    figure(res, a.png or os.path.join(a.root, "learning_curves.png"))
+    results = {}
+    for root in a.roots:
+        label, _, path = root.rpartition("=") if "=" in root else (os.path.basename(root.rstrip("/")), "", root)
+        res = read_results(path)
+        if not res: raise SystemExit(f"no <task>_s<seed>.eval.json under {path}")
+        results[label] = res
+    for label, res in results.items():
+        if len(results) > 1: print(f"\n== {label}")
+        report(res)
+    path0 = a.roots[0].rpartition("=")[2]
+    figure(results, a.png or os.path.join(path0, "learning_curves.png"))
 
 
 if __name__ == "__main__":
