@@ -405,8 +405,8 @@ def orthogonal_init_(self: ActorCritic, hidden_gain: float = math.sqrt(2), actor
     """Orthogonal weights and zero biases in every linear layer of the actor and the critic: `hidden_gain` for the
     hidden layers, `actor_gain` for the actor's output (near-zero initial action means, the same in every state)
     and `critic_gain` for the value output (the PPO implementations of SB3, CleanRL and Tianshou)."""
-    for net, out_gain in ((self.actor, actor_gain), (self.critic, critic_gain)):
-        linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    for net, out_gain in ((getattr(self, "actor", None), actor_gain), (getattr(self, "critic", None), critic_gain)):
+        linears = [m for m in net.modules() if isinstance(m, nn.Linear)] if isinstance(net, nn.Module) else []
         for i, m in enumerate(linears):
             nn.init.orthogonal_(m.weight, out_gain if i == len(linears) - 1 else hidden_gain)
             nn.init.zeros_(m.bias)
