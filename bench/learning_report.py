@@ -118,17 +118,15 @@ def main() -> None:
     p.add_argument("--png", default=None, help="where to draw the curves (default: the first RESULTS_DIR's "
                                                "learning_curves.png)")
     a = p.parse_args()
+    paths = [r.rpartition("=")[::2] if "=" in r else (os.path.basename(r.rstrip("/")), r) for r in a.roots]
     results = {}
-    for root in a.roots:
-        label, _, path = root.rpartition("=") if "=" in root else (os.path.basename(root.rstrip("/")), "", root)
-        res = read_results(path)
-        if not res: raise SystemExit(f"no <task>_s<seed>.eval.json under {path}")
-        results[label] = res
+    for label, path in paths:
+        results[label] = read_results(path)
+        if not results[label]: raise SystemExit(f"no <task>_s<seed>.eval.json under {path}")
     for label, res in results.items():
         if len(results) > 1: print(f"\n== {label}")
         report(res)
-    path0 = a.roots[0].rpartition("=")[2]
-    figure(results, a.png or os.path.join(path0, "learning_curves.png"))
+    figure(results, a.png or os.path.join(paths[0][1], "learning_curves.png"))
 
 
 if __name__ == "__main__":
