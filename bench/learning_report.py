@@ -118,7 +118,9 @@ def main() -> None:
     p.add_argument("--png", default=None, help="where to draw the curves (default: the first RESULTS_DIR's "
                                                "learning_curves.png)")
     a = p.parse_args()
-    paths = [r.rpartition("=")[::2] if "=" in r else (os.path.basename(r.rstrip("/")), r) for r in a.roots]
+    # LABEL=DIR splits at the first "="; an existing directory is a DIR even when its path holds "="
+    paths = [(os.path.basename(r.rstrip("/")), r) if os.path.isdir(r) or "=" not in r else r.partition("=")[::2]
+             for r in a.roots]
     results = {}
     for label, path in paths:
         results[label] = read_results(path)

@@ -57,6 +57,18 @@ def test_yaml_scientific_notation(tmp_path):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["algorithm"]["learning_rate"] == 1e-3
 
 
+def test_minibatch_count_that_cannot_split_the_rollout_is_refused_before_the_run_dir_is_made(tmp_path):
+    run = tmp_path / "run"
+    r = st_rl("train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", str(run), "--set", "logger=none",
+              "num_steps_per_env=10", "env.num_envs=8", "algorithm.num_mini_batches=7", check=False)
+    assert r.returncode == 2 and error_lines(r) == [
+        "st_rl: error: algorithm.num_mini_batches=7 must divide env.num_envs x num_steps_per_env = 8 x 10 = 80"], r.stderr
+    assert not run.exists()                                       # nothing half-made is left to refuse the next start
+    st_rl("train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", str(run), "--set", "logger=none",
+          "num_steps_per_env=10", "env.num_envs=8", "algorithm.num_mini_batches=8")
+    assert (run / "config.json").exists()
+
+
 def test_readme_python_example_replays_in_its_task(tmp_path):
     """The README's Python example (a GymVecEnv of Walker2d-v5 handed to OnPolicyRunner) records Walker2d-v5, not the
     config's default env, so `st_rl play` replays the right robot."""

@@ -165,6 +165,7 @@ class OnPolicyRunner:
         self.update_threads = self.cfg.update_threads or self._auto_update_threads()
         self.alg.init_storage(env.num_envs, self.num_steps_per_env, (env.num_obs,),
                               (num_critic_obs,) if self.has_critic_group else None, (env.num_actions,))
+        self._check_mini_batches()              # now, before the run directory gets anything, not at the first update
         self.rank, self.world_size = dist_rank_world()
         # data-parallel (torchrun): every rank trains on its own envs; only rank 0 logs and saves
         self.log_dir = Path(log_dir) if log_dir is not None and self.rank == 0 else None
@@ -198,6 +199,18 @@ def _auto_update_threads(self: OnPolicyRunner) -> int:
     minibatch = self.env.num_envs * self.cfg.num_steps_per_env // max(1, self.cfg.algorithm.num_mini_batches)
     big = params * minibatch >= self.UPDATE_THREADS_MIN_WORK
     return max(self.rollout_threads, usable_cores()) if big else self.rollout_threads
+
+@patch
+def _check_mini_batches(self: OnPolicyRunner) -> None:
+    "`ConfigError` when `algorithm.num_mini_batches` cannot split a rollout into equal minibatches."
+    k, n, t = getattr(self.alg, "num_mini_batches", None), self.env.num_envs, self.num_steps_per_env
+    if not isinstance(k, int) or k < 1: return
+    recurrent = bool(getattr(self.alg.actor_critic, "is_recurrent", False))
+    if recurrent and n % k:   # recurrent minibatches are whole envs' sequences
+        raise ConfigError(f"algorithm.num_mini_batches={k} must divide env.num_envs={n} for a recurrent policy")
+    if not recurrent and (n * t) % k:
+        raise ConfigError(f"algorithm.num_mini_batches={k} must divide env.num_envs x num_steps_per_env = "
+                          f"{n} x {t} = {n * t}")
 
 @patch
 def train_mode(self: OnPolicyRunner): self.alg.train_mode()
