@@ -557,6 +557,7 @@ def update(self: PPO, iteration: int | None = None) -> dict[str, float]:
     out = {k: (v / n).item() for k, v in sums.items()}
     # unused and inf: not reported
     out = {k: v for k, v in out.items() if math.isfinite(v) or getattr(self, f"{k}_coef", 1.0) != 0}
+    if "entropy" in out: out["entropy"] = -out["entropy"]   # the term minimised is -entropy; report the entropy
     out["learning_rate"], out["num_minibatch_updates"] = self.learning_rate, n
     return out
 
