@@ -116,3 +116,32 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it_over(refer
     assert r.returncode == 0, r.stderr[-2000:]
     assert "has no checkpoint yet; starting the run over" in r.stderr
     assert sorted(p.name for p in empty.glob("model_*.pt"))[-1] == "model_2.pt"
+
+
+
+
+def test_sigterm_to_every_process_of_the_run_keeps_the_last_finished_iteration(tmp_path):
+    """A scheduler (SLURM signals every process of the job) or `pkill -f` sends SIGTERM to the env worker processes
+    too: they die mid-rollout, and the trainer still saves its last finished iteration and stops as interrupted."""
+    # one env worker; long rollouts and a tiny update, so the signal lands in a rollout (tried up to 3 times)
+    args = TRAIN + ["env.num_workers=1", "save_interval=1000", "num_steps_per_env=1024", "algorithm.num_mini_batches=1",
+                    "algorithm.num_learning_epochs=1"]
+    for attempt in range(3):
+        d = tmp_path / f"run{attempt}"
+        p = subprocess.Popen(cmd("train", *args, "--log_dir", str(d)), cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: iterations_done(d) >= 2)
+        time.sleep(0.1)
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)], capture_output=True, text=True).stdout
+        workers = [int(x) for x in children.split()]
+        assert workers, "expected an env worker process"
+        subprocess.run(["kill", "-TERM", str(p.pid), *map(str, workers)], check=True)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 128 + signal.SIGTERM, (p.returncode, err[-2000:])
+        assert "interrupted by SIGTERM" in err and "Traceback" not in err, err[-2000:]
+        done = iterations_done(d)
+        assert 2 <= done < 40 and (d / f"model_{done}.pt").exists(), (done, sorted(x.name for x in d.iterdir()))
+        if "the envs stopped too" in err: break                   # the workers died mid-rollout: the case under test
+    else: pytest.fail("the signal never landed in a rollout")
+    run("train", "--resume", str(d), "--max_iterations", str(done + 1))
+    assert iterations_done(d) == done + 1 and (d / f"model_{done + 1}.pt").exists()

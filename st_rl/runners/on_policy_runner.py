@@ -25,9 +25,9 @@ from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
 from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCriticCfg, NumpyRolloutPolicy
 from ..utils.config import from_dict, polymorphic, to_dict
-from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, StRlError, atomic_torch_save, atomic_write_text,
-                          code_state, configure_torch_threads, dist_rank_world, get_rng_state, register, resolve_class,
-                          set_rng_state)
+from ..utils.core import (CheckpointError, ConfigError, EnvError, NonFiniteError, StRlError, atomic_torch_save,
+                          atomic_write_text, code_state, configure_torch_threads, dist_rank_world, get_rng_state,
+                          register, resolve_class, set_rng_state)
 from ..utils.export import InferencePolicy, export_policy_as_onnx
 from ..utils.run_dir import RunLock, clean_temp_files, holds_run, load_checkpoint, write_run_config
 from .run_log import EpisodeStatistics, RunLogger, progress_line
@@ -424,12 +424,23 @@ def learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_
     total = self.begin_training(num_learning_iterations, init_at_random_ep_len)
     self._stop_signal = None
     previous = self._install_signal_handlers()
+    envs_lost = False
     try:
-        while self.current_learning_iteration < total:
-            m = self.train_iteration(total)
-            for hook in self.iteration_hooks: hook(self, m)
-            if self._stop_requested_anywhere(): break
-        if self.log_dir is not None: self.save(self.log_dir / f"model_{self.current_learning_iteration}.pt")
+        try:
+            while self.current_learning_iteration < total:
+                m = self.train_iteration(total)
+                for hook in self.iteration_hooks: hook(self, m)
+                if self._stop_requested_anywhere(): break
+        except EnvError:
+            # the envs failed while a stop was pending: a scheduler's SIGTERM to the whole process group (SLURM's, or
+            # `pkill -f`) stops the env workers too. The policy is still the last finished iteration's: the stop goes
+            # on from there (its checkpoint, then `TrainingInterrupted`), where it would otherwise be lost
+            if self._stop_signal is None: raise
+            envs_lost = True
+            print(f"st_rl: the envs stopped too; the checkpoint is iteration {self.current_learning_iteration}'s, the "
+                  "last one finished (a resume starts new episodes)", file=sys.stderr, flush=True)
+        if self.log_dir is not None:
+            self.save(self.log_dir / f"model_{self.current_learning_iteration}.pt", env_state=not envs_lost)
     finally:
         for sig, handler in (previous or {}).items(): signal.signal(sig, handler)
         self.logger.close()
@@ -638,8 +649,9 @@ def log(self: OnPolicyRunner, it: int, total: int, collect_time: float, learn_ti
 
 # %% ../../nbs/08_runner.ipynb #24c1f865
 @patch
-def save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> Path:
-    """Write a checkpoint (atomically) to `path`."""
+def save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None, env_state: bool = True) -> Path:
+    """Write a checkpoint (atomically) to `path`; with the envs' state (exact resume) where they give it and
+    `env_state`."""
     d = {
         **self.alg.state_dict(),
         "iter": self.current_learning_iteration,
@@ -651,7 +663,7 @@ def save(self: OnPolicyRunner, path: str | Path, infos: dict | None = None) -> P
         "runner_state": self._runner_state(),
         "env_state": None,
     }
-    if hasattr(self.env, "get_state"):
+    if env_state and hasattr(self.env, "get_state"):
         try: d["env_state"] = self.env.get_state()
         except NotImplementedError: pass
     return atomic_torch_save(d, path)
