@@ -165,7 +165,6 @@ class OnPolicyRunner:
         self.update_threads = self.cfg.update_threads or self._auto_update_threads()
         self.alg.init_storage(env.num_envs, self.num_steps_per_env, (env.num_obs,),
                               (num_critic_obs,) if self.has_critic_group else None, (env.num_actions,))
-        self._check_mini_batches()              # now, before the run directory gets anything, not at the first update
         self.rank, self.world_size = dist_rank_world()
         # data-parallel (torchrun): every rank trains on its own envs; only rank 0 logs and saves
         self.log_dir = Path(log_dir) if log_dir is not None and self.rank == 0 else None
@@ -207,7 +206,8 @@ def _check_mini_batches(self: OnPolicyRunner) -> None:
     if not isinstance(k, int) or k < 1: return
     recurrent = bool(getattr(self.alg.actor_critic, "is_recurrent", False))
     if recurrent and n % k:   # recurrent minibatches are whole envs' sequences
-        raise ConfigError(f"algorithm.num_mini_batches={k} must divide env.num_envs={n} for a recurrent policy")
+        raise ConfigError(f"algorithm.num_mini_batches={k} must divide num_envs={n} (env.num_envs) for a recurrent "
+                          "policy")
     if not recurrent and (n * t) % k:
         raise ConfigError(f"algorithm.num_mini_batches={k} must divide env.num_envs x num_steps_per_env = "
                           f"{n} x {t} = {n * t}")
@@ -372,6 +372,7 @@ def can_pipeline(self: OnPolicyRunner) -> bool:
 def begin_training(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> int:
     """Prepare a run of `num_learning_iterations` more iterations (env state, train mode, logging); returns the last
     iteration."""
+    self._check_mini_batches()        # before anything is logged or collected, not at the first update
     if init_at_random_ep_len:
         self.env.episode_length_buf[:] = torch.randint_like(
             self.env.episode_length_buf, high=int(self.env.max_episode_length)
