@@ -62,7 +62,8 @@ def test_minibatch_count_that_cannot_split_the_rollout_is_refused_before_the_run
     r = st_rl("train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", str(run), "--set", "logger=none",
               "num_steps_per_env=10", "env.num_envs=8", "algorithm.num_mini_batches=7", check=False)
     assert r.returncode == 2 and error_lines(r) == [
-        "st_rl: error: algorithm.num_mini_batches=7 must divide env.num_envs x num_steps_per_env = 8 x 10 = 80"], r.stderr
+        "st_rl: error: algorithm.num_mini_batches=7 must divide num_envs x num_steps_per_env = 8 x 10 = 80 "
+        "(env.num_envs, num_steps_per_env)"], r.stderr
     assert not run.exists()                                       # nothing half-made is left to refuse the next start
     st_rl("train", "--task", "PointMass", "--max_iterations", "1", "--log_dir", str(run), "--set", "logger=none",
           "num_steps_per_env=10", "env.num_envs=8", "algorithm.num_mini_batches=8")

@@ -24,6 +24,7 @@ from ..algorithms.cpu_accel import CpuAccelerator
 from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
 from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCriticCfg, NumpyRolloutPolicy
+from ..storage.rollout_storage import mini_batch_split_problem
 from ..utils.config import from_dict, polymorphic, to_dict
 from ..utils.core import (CheckpointError, ConfigError, EnvError, NonFiniteError, StRlError, atomic_torch_save,
                           atomic_write_text, code_state, configure_torch_threads, dist_rank_world, get_rng_state,
@@ -201,16 +202,12 @@ def _auto_update_threads(self: OnPolicyRunner) -> int:
 
 @patch
 def _check_mini_batches(self: OnPolicyRunner) -> None:
-    "`ConfigError` when `algorithm.num_mini_batches` cannot split a rollout into equal minibatches."
-    k, n, t = getattr(self.alg, "num_mini_batches", None), self.env.num_envs, self.num_steps_per_env
-    if not isinstance(k, int) or k < 1: return
+    "`ConfigError` when `algorithm.num_mini_batches` cannot split a rollout into equal minibatches: the storage's rule."
+    k = getattr(self.alg, "num_mini_batches", None)
+    if k is None: return      # an algorithm without minibatches
     recurrent = bool(getattr(self.alg.actor_critic, "is_recurrent", False))
-    if recurrent and n % k:   # recurrent minibatches are whole envs' sequences
-        raise ConfigError(f"algorithm.num_mini_batches={k} must divide num_envs={n} (env.num_envs) for a recurrent "
-                          "policy")
-    if not recurrent and (n * t) % k:
-        raise ConfigError(f"algorithm.num_mini_batches={k} must divide env.num_envs x num_steps_per_env = "
-                          f"{n} x {t} = {n * t}")
+    if problem := mini_batch_split_problem(k, self.env.num_envs, self.num_steps_per_env, recurrent):
+        raise ConfigError(f"algorithm.{problem} (env.num_envs, num_steps_per_env)")
 
 @patch
 def train_mode(self: OnPolicyRunner): self.alg.train_mode()
@@ -433,9 +430,9 @@ def learn(self: OnPolicyRunner, num_learning_iterations: int, init_at_random_ep_
                 for hook in self.iteration_hooks: hook(self, m)
                 if self._stop_requested_anywhere(): break
         except EnvError:
-            # the envs failed while a stop was pending: a scheduler's SIGTERM to the whole process group (SLURM's, or
-            # `pkill -f`) stops the env workers too. The policy is still the last finished iteration's: the stop goes
-            # on from there (its checkpoint, then `TrainingInterrupted`), where it would otherwise be lost
+            # the envs failed while a stop was pending: a SIGTERM sent to every process of a job (SLURM's, or
+            # `pkill -f`; the env workers have a process group of their own) stops them too. The policy is still the
+            # last finished iteration's: the stop goes on from there (its checkpoint, then `TrainingInterrupted`)
             if self._stop_signal is None: raise
             envs_lost = True
             print(f"st_rl: the envs stopped too; the checkpoint is iteration {self.current_learning_iteration}'s, the "

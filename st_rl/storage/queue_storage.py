@@ -12,7 +12,7 @@ from typing import Iterator
 
 import torch
 
-from .rollout_storage import Batch, RolloutStorage, Transition
+from .rollout_storage import Batch, RolloutStorage, Transition, mini_batch_split_problem
 from ..utils.core import StRlError
 
 # %% auto #0
@@ -169,8 +169,8 @@ def sarsa_mini_batch_generator(self: SarsaRolloutStorage, num_mini_batches: int,
     """Shuffled flat minibatches as dicts: `obs, critic_obs, actions, rewards, dones, next_obs, next_critic_obs` (+
     labels)."""
     n = self.num_envs * self.num_transitions_per_env
-    if num_mini_batches < 1 or n % num_mini_batches:
-        raise StRlError(f"num_mini_batches={num_mini_batches} must divide num_envs * num_steps_per_env = {n}")
+    if problem := mini_batch_split_problem(num_mini_batches, self.num_envs, self.num_transitions_per_env):
+        raise StRlError(problem)
     f = lambda x: None if x is None else x.flatten(0, 1)
     fields = {
         "obs": f(self.observations),

@@ -16,7 +16,7 @@ from ..utils.core import StRlError
 
 # %% auto #0
 __all__ = ['compute_gae', 'LstmHiddenState', 'ActorCriticHiddenState', 'Transition', 'Batch', 'RolloutStorage',
-           'split_and_pad_trajectories', 'unpad_trajectories']
+           'mini_batch_split_problem', 'split_and_pad_trajectories', 'unpad_trajectories']
 
 # %% ../../nbs/04_storage.ipynb #13ad7e22
 def compute_gae(rewards: torch.Tensor, values: torch.Tensor, dones: torch.Tensor, last_values: torch.Tensor,
@@ -227,12 +227,24 @@ def get_statistics(self: RolloutStorage) -> tuple[float, float]:
 # %% ../../nbs/04_storage.ipynb #a1edaefd
 def _flat(x: torch.Tensor) -> torch.Tensor: return x.flatten(0, 1)
 
+def mini_batch_split_problem(num_mini_batches, num_envs: int, num_steps: int, recurrent: bool = False) -> str | None:
+    """Why `num_mini_batches` cannot split a rollout of `num_envs` x `num_steps` into equal minibatches (None: it can).
+    The one rule for the generators below and for the runner, which checks before its first rollout."""
+    k = num_mini_batches
+    if recurrent:   # recurrent minibatches are whole envs' sequences
+        if not isinstance(k, int) or k < 1 or num_envs % k:
+            return f"num_mini_batches={k} must divide num_envs={num_envs} for a recurrent policy"
+    elif not isinstance(k, int) or k < 1 or (num_envs * num_steps) % k:
+        return (f"num_mini_batches={k} must divide num_envs x num_steps_per_env = {num_envs} x {num_steps} = "
+                f"{num_envs * num_steps}")
+    return None
+
 @patch
 def mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
     """Shuffled flat minibatches `(B, ...)`, `num_mini_batches` per epoch, over `num_epochs` epochs."""
     n = self.num_envs * self.num_transitions_per_env
-    if num_mini_batches < 1 or n % num_mini_batches:
-        raise StRlError(f"num_mini_batches={num_mini_batches} must divide num_envs * num_steps_per_env = {n}")
+    if problem := mini_batch_split_problem(num_mini_batches, self.num_envs, self.num_transitions_per_env):
+        raise StRlError(problem)
     mb = n // num_mini_batches
     fields = [
         _flat(self.observations),
@@ -280,8 +292,8 @@ def unpad_trajectories(trajectories: torch.Tensor, masks: torch.Tensor) -> torch
 def recurrent_mini_batch_generator(self: RolloutStorage, num_mini_batches: int, num_epochs: int = 8) -> Iterator[Batch]:
     """Minibatches of whole envs' trajectories, padded, with masks and the hidden states at trajectory starts."""
     N = self.num_envs
-    if num_mini_batches < 1 or N % num_mini_batches:
-        raise StRlError(f"num_mini_batches={num_mini_batches} must divide num_envs={N} for recurrent policies")
+    if problem := mini_batch_split_problem(num_mini_batches, N, self.num_transitions_per_env, recurrent=True):
+        raise StRlError(problem)
     if self.saved_hidden_states_a is None:
         raise StRlError("the recurrent minibatch generator needs hidden states; the policy stored none")
     padded_obs, traj_masks = split_and_pad_trajectories(self.observations, self.dones)
