@@ -168,6 +168,8 @@ def test_pages_read_like_docs(site):
     runner = (out / "08_runner.html").read_text(encoding="utf-8")
     assert "Tutorials that use this chapter" in runner and "tutorials/01_first_ppo.html" in runner
     assert "What you will learn." in (out / "tutorials/01_first_ppo.html").read_text(encoding="utf-8")
+    assert (out / "tutorials/07_motion_priors.html").is_file() and (out / "_images/panel_dashboard.png").stat().st_size
+    assert "_images/panel_stepper.png" in (out / "14_widgets.html").read_text(encoding="utf-8")   # the panels' pictures
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not on PATH (apt-get install chromium)")
