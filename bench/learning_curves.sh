@@ -16,7 +16,7 @@ run_one() {
   local task=$1 seed=$2 dir="$out/${1}_s${2}"
   st_rl train --task "$task" --seed "$seed" --log_dir "$dir" --set logger=none print_interval=50 \
     update_threads=$threads ${SET:-} > "$dir.train.log" 2>&1
-  st_rl play --run "$dir" --episodes 10 | tail -n 1 | python -c "import json,sys; r=json.load(sys.stdin); print(json.dumps({'task':'$task','seed':$seed,'mean_return':r['mean_return'],'std_return':r['std_return']}))" | tee "$dir.eval.json"
+  st_rl play --run "$dir" --episodes 10 | tail -n 1 | python -c "import json,sys; r=json.load(sys.stdin); print(json.dumps({'task':'$task','seed':$seed,'mean_return':r['mean_return'],'std_return':r['std_return'],'checkpoint':r.get('checkpoint')}))" | tee "$dir.eval.json"
 }
 # the update's torch threads: the cores shared among the parallel runs (the automatic choice takes every core for a
 # large minibatch, and 16 runs of 16 threads each on 16 cores made each update ~50x slower)

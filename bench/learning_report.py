@@ -11,6 +11,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import statistics
 from collections import defaultdict
 
@@ -48,13 +49,23 @@ def read_results(root: str) -> dict:
         lines = []
         if os.path.exists(os.path.join(run, "metrics.jsonl")):
             lines = [json.loads(l) for l in open(os.path.join(run, "metrics.jsonl")) if l.strip()]
-        out[r["task"]].append({"seed": r["seed"], "final": r["mean_return"], "metrics": lines})
+        out[r["task"]].append({"seed": r["seed"], "final": r["mean_return"], "metrics": lines,
+                               "checkpoint": r.get("checkpoint")})
     return dict(out)
 
 
+def evaluated_steps(run: dict, full: int = 1_000_000) -> int:
+    """The env steps of the checkpoint the eval played: its `model_N.pt` iteration's metrics line (a run whose last
+    save failed was played from an earlier checkpoint than its metrics reach), else the last metrics line."""
+    if not run["metrics"]: return full
+    m = re.search(r"model_(\d+)\.pt$", run.get("checkpoint") or "")
+    at = [l["env_steps"] for l in run["metrics"] if m and l.get("iteration") == int(m.group(1))]
+    return at[0] if at else run["metrics"][-1]["env_steps"]
+
+
 def _short(run: dict, full: int = 1_000_000) -> str:
-    "' (at 352k steps)' for a run that stopped before `full` env steps (a stopped run is evaluated where it stopped)."
-    steps = run["metrics"][-1]["env_steps"] if run["metrics"] else full
+    "' (at 352k steps)' for a run evaluated before `full` env steps (a stopped run is evaluated where it stopped)."
+    steps = evaluated_steps(run, full)
     return f" (at {steps // 1000}k steps)" if steps < full else ""
 
 
