@@ -207,7 +207,7 @@ def _check_mini_batches(self: OnPolicyRunner) -> None:
     if k is None: return      # an algorithm without minibatches
     recurrent = bool(getattr(self.alg.actor_critic, "is_recurrent", False))
     if problem := mini_batch_split_problem(k, self.env.num_envs, self.num_steps_per_env, recurrent):
-        raise ConfigError(f"algorithm.{problem} (env.num_envs, num_steps_per_env)")
+        raise ConfigError(f"algorithm.{problem} ({'env.num_envs' if recurrent else 'env.num_envs, num_steps_per_env'})")
 
 @patch
 def train_mode(self: OnPolicyRunner): self.alg.train_mode()
