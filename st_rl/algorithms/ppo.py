@@ -294,6 +294,7 @@ class PPO:
         min_std: float = 0.0,
         target_kl: float = 0.0,
         empirical_normalization: bool = False,
+        obs_clip: float = 0.0,
         device: str | torch.device = "cpu",
         make_optimizer: Callable | None = None,
     ):
@@ -310,12 +311,12 @@ class PPO:
         self.optimizer = self.make_optimizer(self.actor_critic.parameters(), learning_rate, self.device)
         self.lr_schedule = LearningRateSchedule(self.optimizer, learning_rate, schedule, desired_kl, min_lr, max_lr)
         self.empirical_normalization = empirical_normalization
-        self.obs_normalizer = (EmpiricalNormalization(actor_critic.num_actor_obs, name="observations").to(self.device)
-                               if empirical_normalization else nn.Identity())
-        self.critic_obs_normalizer = (
-            EmpiricalNormalization(actor_critic.num_critic_obs, name="critic observations").to(self.device)
-            if empirical_normalization
-            else nn.Identity()
+        # normalised observations (actor's and critic's) are clamped to ±obs_clip (0: off)
+        self.obs_normalizer, self.critic_obs_normalizer = (
+            (EmpiricalNormalization(n, name=what, clip=obs_clip).to(self.device) if empirical_normalization
+             else nn.Identity())
+            for n, what in ((actor_critic.num_actor_obs, "observations"),
+                            (actor_critic.num_critic_obs, "critic observations"))
         )
         self.reward_scaler: DiscountedReturnScaler | None = None
         self.storage: RolloutStorage | None = None

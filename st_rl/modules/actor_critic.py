@@ -119,15 +119,17 @@ def _check_saved_statistics(state_dict: dict, prefix: str, mean: str, var: tuple
 
 # %% ../../nbs/05_modules.ipynb #7afc48de
 class EmpiricalNormalization(nn.Module):
-    """Normalise by running mean/std: `(x - mean) / (std + eps)`; updates in train mode. `name` says what it normalises
-    (in errors): a training batch holding NaN/Inf or magnitudes beyond `NORMALIZER_MAX_ABS` is a `NonFiniteError`, and
-    the statistics stay as they were."""
+    """Normalise by running mean/std: `(x - mean) / (std + eps)`, then clamp to ±`clip` (0: no clamp); updates in train
+    mode. `name` says what it normalises (in errors): a training batch holding NaN/Inf or magnitudes beyond
+    `NORMALIZER_MAX_ABS` is a `NonFiniteError`, and the statistics stay as they were."""
     max_abs = NORMALIZER_MAX_ABS
 
-    def __init__(self, shape, eps: float = 1e-2, until: int | None = None, name: str = "observations"):
+    def __init__(self, shape, eps: float = 1e-2, until: int | None = None, name: str = "observations",
+                 clip: float = 0.0):
         super().__init__()
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        self.eps, self.until, self.name = eps, until, name
+        if not clip >= 0: raise ConfigError(f"the {name} normaliser's clip must be >= 0 (0: off), got {clip}")
+        self.eps, self.until, self.name, self.clip = eps, until, name, float(clip)
         self.register_buffer("_mean", torch.zeros(shape).unsqueeze(0))
         self.register_buffer("_var", torch.ones(shape).unsqueeze(0))
         self.register_buffer("_std", torch.ones(shape).unsqueeze(0))
@@ -207,7 +209,9 @@ def _forward_numpy(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tenso
         var[...] = (var * f32(count) + bvar * f32(n) + delta ** 2 * (f32(count * n) / f32(total))) / f32(total)
         np.sqrt(var, out=std)
         cnt[...] = total
-    return torch.from_numpy((a - mean) / (std + np.float32(self.eps)))
+    y = (a - mean) / (std + np.float32(self.eps))
+    if self.clip > 0: np.clip(y, -self.clip, self.clip, out=y)
+    return torch.from_numpy(y)
 
 # %% ../../nbs/05_modules.ipynb #71725bee
 @patch
@@ -244,7 +248,8 @@ def _load_from_state_dict(self: EmpiricalNormalization, state_dict, prefix, *arg
 @patch
 def normalize(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tensor:
     """Normalise with the current statistics, never updating them."""
-    return (x - self._mean) / (self._std + self.eps)
+    y = (x - self._mean) / (self._std + self.eps)
+    return y.clamp(-self.clip, self.clip) if self.clip > 0 else y
 
 # %% ../../nbs/05_modules.ipynb #1f02770c
 @dataclass

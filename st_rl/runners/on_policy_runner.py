@@ -74,6 +74,7 @@ class RunnerCfg:
     run_name: str = ""
     seed: int = 1
     empirical_normalization: bool = True      # running mean/std normalisation of observations
+    obs_clip: float = 0.0                     # clamp normalised observations to ±obs_clip (0: off)
     logger: str = "tensorboard"               # "tensorboard", "wandb" or "none" (metrics.jsonl is always written)
     wandb_project: str = "st_rl"              # the W&B project of logger="wandb" (WANDB_MODE=offline: no network)
     num_threads: int = 0                      # torch threads; 0 = automatic (1 on CPU)
@@ -101,6 +102,9 @@ class RunnerCfg:
         if self.save_interval < 0:
             raise ConfigError(f"save_interval must be >= 0 (0: only at the end), got {self.save_interval}")
         if not 0 <= self.seed < 2**32: raise ConfigError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
+        if not self.obs_clip >= 0: raise ConfigError(f"obs_clip must be >= 0 (0: off), got {self.obs_clip}")
+        if self.obs_clip > 0 and not self.empirical_normalization:
+            raise ConfigError("obs_clip clamps normalised observations: it needs empirical_normalization=true")
         if self.print_interval < 0:
             raise ConfigError(f"print_interval must be >= 0 (0: never), got {self.print_interval}")
         for k in ("experiment_name", "run_name"):
@@ -160,7 +164,8 @@ class OnPolicyRunner:
                             if self.device.type == "cpu" and ppo_like else None)
         extra = {"make_optimizer": self.accelerator.make_optimizer} if self.accelerator is not None else {}
         self.alg: PPO = alg_cls.from_cfg(acfg, actor_critic, device=self.device,
-                                         empirical_normalization=self.cfg.empirical_normalization, **extra)
+                                         empirical_normalization=self.cfg.empirical_normalization,
+                                         obs_clip=self.cfg.obs_clip, **extra)
         if self.accelerator is not None: self.accelerator.install(self.alg)
         self.num_steps_per_env = self.cfg.num_steps_per_env
         self.update_threads = self.cfg.update_threads or self._auto_update_threads()
