@@ -74,7 +74,8 @@ class RunnerCfg:
     run_name: str = ""
     seed: int = 1
     empirical_normalization: bool = True      # running mean/std normalisation of observations
-    obs_clip: float = 0.0                     # clamp normalised observations to ±obs_clip (0: off)
+    # clamp the normalised observations to ±obs_clip (0: off; no effect without empirical_normalization)
+    obs_clip: float = 0.0
     logger: str = "tensorboard"               # "tensorboard", "wandb" or "none" (metrics.jsonl is always written)
     wandb_project: str = "st_rl"              # the W&B project of logger="wandb" (WANDB_MODE=offline: no network)
     num_threads: int = 0                      # torch threads; 0 = automatic (1 on CPU)
@@ -103,8 +104,6 @@ class RunnerCfg:
             raise ConfigError(f"save_interval must be >= 0 (0: only at the end), got {self.save_interval}")
         if not 0 <= self.seed < 2**32: raise ConfigError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
         if not self.obs_clip >= 0: raise ConfigError(f"obs_clip must be >= 0 (0: off), got {self.obs_clip}")
-        if self.obs_clip > 0 and not self.empirical_normalization:
-            raise ConfigError("obs_clip clamps normalised observations: it needs empirical_normalization=true")
         if self.print_interval < 0:
             raise ConfigError(f"print_interval must be >= 0 (0: never), got {self.print_interval}")
         for k in ("experiment_name", "run_name"):
