@@ -265,6 +265,7 @@ def runner_cfg_from_isaaclab(agent_cfg) -> tuple[dict, dict | None]:
             f"logger '{a['logger']}' is not built into st_rl; logging to TensorBoard and metrics.jsonl", stacklevel=2
         )
     cfg["policy"], cfg["empirical_normalization"] = _policy_from_isaaclab(a)
+    cfg["obs_clip"] = 0.0                     # rsl_rl's normaliser does not clamp: the config trains as it does there
     alg = a.get("algorithm") or {}
     _unknown(
         alg,
