@@ -75,7 +75,7 @@ class RunnerCfg:
     seed: int = 1
     empirical_normalization: bool = True      # running mean/std normalisation of observations
     # clamp the normalised observations to ±obs_clip (0: off; no effect without empirical_normalization)
-    obs_clip: float = 5.0
+    obs_clip: float = 0.0
     logger: str = "tensorboard"               # "tensorboard", "wandb" or "none" (metrics.jsonl is always written)
     wandb_project: str = "st_rl"              # the W&B project of logger="wandb" (WANDB_MODE=offline: no network)
     num_threads: int = 0                      # torch threads; 0 = automatic (1 on CPU)
