@@ -49,7 +49,7 @@ def read_run_config(run: Path, trust_code: bool = False):
     `trust_code`: see `resolve_class`)."""
     d = read_run_config_dict(Path(run))
     for k in ("env_info", "st_rl_version", "accelerator"): d.pop(k, None)        # records, not settings
-    d.setdefault("obs_clip", 0.0)      # a run saved before obs_clip existed trained without a clamp, whatever the default
+    d.setdefault("obs_clip", 0.0)      # a run saved before obs_clip trained without a clamp, whatever the default
     with trusted_code() if trust_code else nullcontext():
         try: return runner_cfg_from_dict(d)[1]
         except ConfigError as e: raise type(e)(f"{Path(run) / 'config.json'}: {e}") from None
