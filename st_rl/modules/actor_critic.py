@@ -128,7 +128,8 @@ class EmpiricalNormalization(nn.Module):
                  clip: float = 0.0):
         super().__init__()
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        if not clip >= 0: raise ConfigError(f"the {name} normaliser's clip must be >= 0 (0: off), got {clip}")
+        if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip >= 0:
+            raise ConfigError(f"the {name} normaliser's clip must be a number >= 0 (0: off), got {clip!r}")
         self.eps, self.until, self.name, self.clip = eps, until, name, float(clip)
         self.register_buffer("_mean", torch.zeros(shape).unsqueeze(0))
         self.register_buffer("_var", torch.ones(shape).unsqueeze(0))

@@ -114,10 +114,9 @@ def load_frozen_policy(run: str | Path, checkpoint: str | Path | int | None = No
         raise CheckpointError(f"{role} checkpoint {ckpt} does not fit its config.json: {str(e)[:200]}") from None
     normalizer = nn.Identity()
     if "obs_norm_state_dict" in d:
-        clip = cfg.get("obs_clip", 0.0)     # as the run's runner clamped (runs before obs_clip: none)
-        if not isinstance(clip, (int, float)) or isinstance(clip, bool) or not clip >= 0:
-            raise CheckpointError(f"{role} run {run}: config.json's obs_clip must be a number >= 0, got {clip!r}")
-        normalizer = EmpiricalNormalization(num_obs, name=f"{role} observations", clip=clip)
+        try:      # clamped as the run's runner did (a run saved before obs_clip: no clamp)
+            normalizer = EmpiricalNormalization(num_obs, name=f"{role} observations", clip=cfg.get("obs_clip", 0.0))
+        except ConfigError as e: raise CheckpointError(f"{role} run {run}: config.json's obs_clip: {e}") from None
         try:
             normalizer.load_state_dict(d["obs_norm_state_dict"])
         except (RuntimeError, TypeError, AttributeError, KeyError) as e:
