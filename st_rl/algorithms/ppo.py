@@ -13,7 +13,7 @@ from typing import Callable, ClassVar
 import torch
 from torch import nn
 
-from ..modules.actor_critic import (NORMALIZER_MAX_ABS, EmpiricalNormalization, _bad_input_error,
+from ..modules.actor_critic import (NORMALIZER_MAX_ABS, ActorCritic, EmpiricalNormalization, _bad_input_error,
                                     _check_saved_statistics)
 from ..storage.rollout_storage import RolloutStorage, Transition, Batch
 from ..utils.config import check_range
@@ -22,7 +22,7 @@ from ..utils.core import (CheckpointError, ConfigError, NonFiniteError, all_redu
 
 # %% auto #0
 __all__ = ['surrogate_loss', 'value_loss', 'gaussian_kl', 'adapt_lr_from_kl', 'LearningRateSchedule', 'DiscountedReturnScaler',
-           'check_optimizer_state', 'make_adam', 'PPOCfg', 'PPO']
+           'check_optimizer_state', 'input_layers', 'lr_param_groups', 'make_adam', 'PPOCfg', 'PPO']
 
 # %% ../../nbs/06_ppo.ipynb #e44e9068
 def surrogate_loss(
@@ -62,9 +62,9 @@ class LearningRateSchedule:
 
 @patch
 def apply(self: LearningRateSchedule, lr: float) -> None:
-    "Set the learning rate now (the optimiser's param groups too)."
+    "Set the learning rate now (the optimiser's param groups too, each × its `lr_scale`: `lr_param_groups`)."
     self.lr = lr
-    for g in self.optimizer.param_groups: g["lr"] = lr
+    for g in self.optimizer.param_groups: g["lr"] = lr * g.get("lr_scale", 1.0)
 
 # %% ../../nbs/06_ppo.ipynb #45f07f5c
 @patch
@@ -182,6 +182,33 @@ def check_optimizer_state(optimizer: torch.optim.Optimizer, state_dict: dict) ->
                 raise ValueError(f"optimizer state of parameter {i}: {name} has shape {tuple(t.shape)}, "
                                  f"the parameter {tuple(p.shape)}")
 
+def input_layers(actor_critic: nn.Module) -> list[nn.Linear]:
+    """The layers that read the normalised observations themselves: the first layer of the actor's and of the critic's
+    MLP, where nothing (a memory, an encoder, a mixin's transform) stands in front of it; [] for other policies."""
+    if getattr(actor_critic, "is_recurrent", False): return []
+    out = []
+    for net, size, hook in (("actor", "num_actor_obs", "actor_obs_transform"),
+                            ("critic", "num_critic_obs", "critic_obs_transform")):
+        mlp = getattr(actor_critic, net, None)
+        if (isinstance(mlp, nn.Sequential) and len(mlp) and isinstance(mlp[0], nn.Linear)
+                and mlp[0].in_features == getattr(actor_critic, size, None)
+                and getattr(type(actor_critic), hook, None) is getattr(ActorCritic, hook)):
+            out.append(mlp[0])
+    return out
+
+def lr_param_groups(actor_critic: nn.Module, lr: float, input_lr_ref: int = 0) -> list:
+    """`actor_critic`'s parameters for the optimiser. With `input_lr_ref` > 0, the weights of each input layer
+    (`input_layers`) with more inputs than that get a group of their own whose lr is × `input_lr_ref / inputs`
+    (its `lr_scale`); the rest, and every parameter where no layer qualifies, stay in one group at `lr`."""
+    scaled = [m for m in input_layers(actor_critic) if input_lr_ref > 0 and m.in_features > input_lr_ref]
+    if not scaled: return list(actor_critic.parameters())
+    ids = {id(m.weight) for m in scaled}
+    groups = [{"params": [p for p in actor_critic.parameters() if id(p) not in ids]}]
+    for m in scaled:
+        scale = input_lr_ref / m.in_features
+        groups.append({"params": [m.weight], "lr": lr * scale, "lr_scale": scale})
+    return groups
+
 def make_adam(params, lr: float, device: torch.device | str = "cpu") -> torch.optim.Adam:
     """`torch.optim.Adam(fused=True)` where the device has torch's fused kernel, else `torch.optim.Adam`."""
     params = list(params)
@@ -216,6 +243,8 @@ class PPOCfg:
     min_std: float = 0.0                      # clamp the policy std from below after each update (0: off)
     # stop the update's remaining minibatches once the KL exceeds 1.5x this (0: off)
     target_kl: float = 0.0
+    # input layers with more inputs than this take lr × input_lr_ref / inputs (0: off; `lr_param_groups`)
+    input_lr_ref: int = 17
 
     live_hyperparameters: ClassVar[dict[str, tuple[type, Callable, str]]] = {
         "learning_rate": (float, _positive, "> 0"),
@@ -241,6 +270,7 @@ class PPOCfg:
             check_range(f"algorithm.{k}", getattr(self, k), 0, lo_open=True)
         for k in ("value_loss_coef", "entropy_coef", "min_lr", "min_std", "target_kl"):
             check_range(f"algorithm.{k}", getattr(self, k), 0)
+        check_range("algorithm.input_lr_ref", self.input_lr_ref, 0, integer=True)
         check_range("algorithm.gamma", self.gamma, 0, 1, lo_open=True)
         check_range("algorithm.lam", self.lam, 0, 1)
         if self.min_lr > self.max_lr:
@@ -293,6 +323,7 @@ class PPO:
         reward_normalization: bool = True,
         min_std: float = 0.0,
         target_kl: float = 0.0,
+        input_lr_ref: int = 17,
         empirical_normalization: bool = False,
         obs_clip: float = 0.0,
         device: str | torch.device = "cpu",
@@ -305,10 +336,10 @@ class PPO:
         self.value_loss_coef, self.entropy_coef = value_loss_coef, entropy_coef
         self.max_grad_norm, self.use_clipped_value_loss = max_grad_norm, use_clipped_value_loss
         self.normalize_advantage, self.reward_normalization = normalize_advantage, reward_normalization
-        self.min_std, self.target_kl = min_std, target_kl
-        # (params, lr, device) -> optimiser: `make_adam`, or an accelerator's (e.g. the CPU accelerator's EagerAdam)
-        self.make_optimizer = make_optimizer or make_adam
-        self.optimizer = self.make_optimizer(self.actor_critic.parameters(), learning_rate, self.device)
+        self.min_std, self.target_kl, self.input_lr_ref = min_std, target_kl, input_lr_ref
+        self.make_optimizer = make_optimizer or make_adam     # (params, lr, device) -> optimiser (or an accelerator's)
+        groups = lr_param_groups(self.actor_critic, learning_rate, input_lr_ref)   # input layers: their own lr
+        self.optimizer = self.make_optimizer(groups, learning_rate, self.device)
         self.lr_schedule = LearningRateSchedule(self.optimizer, learning_rate, schedule, desired_kl, min_lr, max_lr)
         self.empirical_normalization = empirical_normalization
         # normalised observations (actor's and critic's) are clamped to ±obs_clip (0: off)
