@@ -171,8 +171,12 @@ def _load_from_state_dict(self: DiscountedReturnScaler, state_dict, prefix, *arg
 
 # %% ../../nbs/06_ppo.ipynb #b02abc1d
 def check_optimizer_state(optimizer: torch.optim.Optimizer, state_dict: dict) -> None:
-    """`ValueError` naming the parameter where a saved optimiser state's moments do not fit `optimizer`'s parameters
-    (a different parameter count is left to torch's own error)."""
+    """`ValueError` naming the parameter where a saved optimiser state's moments do not fit `optimizer`'s parameters, or
+    the two counts of parameter groups where they differ (a different parameter count is left to torch's own error)."""
+    groups = state_dict.get("param_groups", [])
+    if isinstance(groups, list) and len(groups) != len(optimizer.param_groups):
+        raise ValueError(f"the saved optimiser state has {len(groups)} parameter groups, this optimiser "
+                         f"{len(optimizer.param_groups)} (another algorithm.input_lr_ref, or another algorithm?)")
     params = [p for g in optimizer.param_groups for p in g["params"]]
     saved = [i for g in state_dict.get("param_groups", []) for i in g.get("params", [])]
     if len(saved) != len(params): return
