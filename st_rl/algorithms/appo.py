@@ -80,7 +80,8 @@ class AmpPPOMixin:
         ids = {id(p) for p in self._disc_params}
         g = self.optimizer.param_groups[0]
         g["params"] = [p for p in g["params"] if id(p) not in ids]
-        self._policy_params = list(g["params"])
+        # every policy parameter, the input layers' groups (`lr_param_groups`) included
+        self._policy_params = [p for p in self.actor_critic.parameters() if id(p) not in ids]
         self.optimizer.add_param_group(
             {"params": list(disc.trunk.parameters()), "weight_decay": discriminator_trunk_weight_decay}
         )
