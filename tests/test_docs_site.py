@@ -188,6 +188,9 @@ def test_site_in_a_browser(site):
         if shots: page.screenshot(path=f"{shots}/docs_ppo.png")
         page.goto(url + "search.html?q=clip_param")
         page.wait_for_selector("#search-results ul.search li a")
+        # Sphinx adds the hits one by one: wait for the PPO chapter's (a timeout where it never comes)
+        page.wait_for_function("() => [...document.querySelectorAll('#search-results ul.search li a')]"
+                               ".some(a => a.getAttribute('href').split('?')[0].endsWith('06_ppo.html'))", timeout=30_000)
         hits = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
         assert any(h.split("?")[0].endswith("06_ppo.html") for h in hits), hits
         page.goto(url + "tutorials/01_first_ppo.html")
