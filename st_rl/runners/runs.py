@@ -45,21 +45,27 @@ def find_checkpoint(run: str | Path, checkpoint: str | Path | None = None) -> Pa
     if not ckpts: raise CheckpointError(f"no model_<iteration>.pt checkpoint in {run}")
     return ckpts[-1]
 
-def _before_input_lr_ref(alg) -> None:
-    "A run saved before `input_lr_ref` stepped every layer at one lr: 0 there, where its algorithm's Cfg has the key."
-    if not isinstance(alg, dict) or "input_lr_ref" in alg: return
-    try: names = {f.name for f in dataclasses.fields(resolve_class(alg.get("class_name", "PPO"), kind="algorithm").Cfg)}
-    except (ConfigError, AttributeError, TypeError): return          # the config's own check names the problem
-    if "input_lr_ref" in names: alg["input_lr_ref"] = 0
+# settings added after runs were saved, with the value such a run trained with (today's default is another);
+# "algorithm." keys only where the run's algorithm Cfg has the field
+_AS_TRAINED_BEFORE = {"obs_clip": 0.0, "algorithm.input_lr_ref": 0, "algorithm.target_kl": 0.0}
+
+def _as_trained(d: dict) -> None:
+    "Give a run saved before a setting existed the value it trained with (`_AS_TRAINED_BEFORE`), not today's default."
+    alg = d.get("algorithm")
+    try: fields = {f.name for f in dataclasses.fields(resolve_class(alg.get("class_name", "PPO"), kind="algorithm").Cfg)}
+    except (ConfigError, AttributeError, TypeError): fields = set()       # the config's own check names the problem
+    for name, v in _AS_TRAINED_BEFORE.items():
+        section, _, key = name.rpartition(".")
+        if not section: d.setdefault(key, v)
+        elif key in fields: alg.setdefault(key, v)
 
 def read_run_config(run: Path, trust_code: bool = False):
     """The `RunnerCfg` saved in a run directory's `config.json` (its names resolve only against registries, unless
     `trust_code`: see `resolve_class`)."""
     d = read_run_config_dict(Path(run))
     for k in ("env_info", "st_rl_version", "accelerator"): d.pop(k, None)        # records, not settings
-    d.setdefault("obs_clip", 0.0)      # a run saved before obs_clip trained without a clamp, whatever the default
     with trusted_code() if trust_code else nullcontext():
-        _before_input_lr_ref(d.get("algorithm"))
+        _as_trained(d)
         try: return runner_cfg_from_dict(d)[1]
         except ConfigError as e: raise type(e)(f"{Path(run) / 'config.json'}: {e}") from None
 
