@@ -52,8 +52,9 @@ _AS_TRAINED_BEFORE = {"obs_clip": 0.0, "algorithm.input_lr_ref": 0, "algorithm.t
 def _as_trained(d: dict) -> None:
     "Give a run saved before a setting existed the value it trained with (`_AS_TRAINED_BEFORE`), not today's default."
     alg = d.get("algorithm")
-    try: fields = {f.name for f in dataclasses.fields(resolve_class(alg.get("class_name", "PPO"), kind="algorithm").Cfg)}
-    except (ConfigError, AttributeError, TypeError): fields = set()       # the config's own check names the problem
+    try: cfg_class = resolve_class(alg.get("class_name", "PPO"), kind="algorithm").Cfg
+    except (ConfigError, AttributeError, TypeError): cfg_class = None     # the config's own check names the problem
+    fields = {f.name for f in dataclasses.fields(cfg_class)} if dataclasses.is_dataclass(cfg_class) else set()
     for name, v in _AS_TRAINED_BEFORE.items():
         section, _, key = name.rpartition(".")
         if not section: d.setdefault(key, v)
