@@ -178,7 +178,7 @@ def check_optimizer_state(optimizer: torch.optim.Optimizer, state_dict: dict) ->
         raise ValueError(f"the saved optimiser state has {len(groups)} parameter groups, this optimiser "
                          f"{len(optimizer.param_groups)} (another algorithm.input_lr_ref, or another algorithm?)")
     params = [p for g in optimizer.param_groups for p in g["params"]]
-    saved = [i for g in state_dict.get("param_groups", []) for i in g.get("params", [])]
+    saved = [i for g in groups for i in g.get("params", [])]
     if len(saved) != len(params): return
     for i, p in zip(saved, params):
         for name, t in state_dict.get("state", {}).get(i, {}).items():

@@ -45,20 +45,21 @@ def find_checkpoint(run: str | Path, checkpoint: str | Path | None = None) -> Pa
     if not ckpts: raise CheckpointError(f"no model_<iteration>.pt checkpoint in {run}")
     return ckpts[-1]
 
-# settings added after runs were saved, with the value such a run trained with (today's default is another);
-# "algorithm." keys only where the run's algorithm Cfg has the field
-_AS_TRAINED_BEFORE = {"obs_clip": 0.0, "algorithm.input_lr_ref": 0, "algorithm.target_kl": 0.0}
+# settings added after runs were saved, with the value such a run trained with (today's default is another): at the
+# top level, and in `algorithm` where the run's algorithm Cfg has the field
+_AS_TRAINED_BEFORE = {"obs_clip": 0.0}
+_ALGORITHM_AS_TRAINED_BEFORE = {"input_lr_ref": 0, "target_kl": 0.0}
 
 def _as_trained(d: dict) -> None:
     "Give a run saved before a setting existed the value it trained with (`_AS_TRAINED_BEFORE`), not today's default."
+    for k, v in _AS_TRAINED_BEFORE.items(): d.setdefault(k, v)
     alg = d.get("algorithm")
     try: cfg_class = resolve_class(alg.get("class_name", "PPO"), kind="algorithm").Cfg
-    except (ConfigError, AttributeError, TypeError): cfg_class = None     # the config's own check names the problem
-    fields = {f.name for f in dataclasses.fields(cfg_class)} if dataclasses.is_dataclass(cfg_class) else set()
-    for name, v in _AS_TRAINED_BEFORE.items():
-        section, _, key = name.rpartition(".")
-        if not section: d.setdefault(key, v)
-        elif key in fields: alg.setdefault(key, v)
+    except (ConfigError, AttributeError, TypeError): return               # the config's own check names the problem
+    if not dataclasses.is_dataclass(cfg_class): return
+    fields = {f.name for f in dataclasses.fields(cfg_class)}
+    for k, v in _ALGORITHM_AS_TRAINED_BEFORE.items():
+        if k in fields: alg.setdefault(k, v)
 
 def read_run_config(run: Path, trust_code: bool = False):
     """The `RunnerCfg` saved in a run directory's `config.json` (its names resolve only against registries, unless
