@@ -660,7 +660,11 @@ def load_state_dict(self: PPO, d: dict, load_optimizer: bool = True) -> None:
         self.reward_scaler.load_state_dict(rs)
     self.actor_critic.load_state_dict(d["model_state_dict"])
     if load_optimizer and "optimizer_state_dict" in d:
+        scales = [g.get("lr_scale") for g in self.optimizer.param_groups]   # this config's, not the checkpoint's
         self.optimizer.load_state_dict(d["optimizer_state_dict"])
+        for g, s in zip(self.optimizer.param_groups, scales):
+            if s is None: g.pop("lr_scale", None)
+            else: g["lr_scale"] = s
         if lr is not None: self.set_learning_rate(float(lr))
     # the linear schedule's horizon and re-planned start (a checkpoint without them: today's formula)
     if schedule is not None:
