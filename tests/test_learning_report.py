@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
 
 import numpy as np
 from .conftest import ROOT
@@ -69,3 +70,42 @@ def test_learning_curves_script_end_to_end(tmp_path):
     assert ev["task"] == "Hopper-v5" and ev["seed"] == 3 and ev["checkpoint"].endswith("model_2.pt")
     assert np.isfinite(ev["mean_return"])
     assert "Hopper-v5" in r.stdout and "(at 0k steps)" in r.stdout and (tmp_path / "learning_curves.png").exists()
+    # bench/episode_ends.py on the same run: one line per episode, how it ended agrees with its length, then a tally
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "episode_ends.py"), str(tmp_path / "Hopper-v5_s3"),
+                        "--episodes", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    lines = r.stdout.strip().splitlines()
+    eps = [json.loads(l) for l in lines[:2]]
+    for e in eps:
+        assert e["end"].startswith("terminated") == (e["length"] < 1000) and np.isfinite(e["return"]), e
+        assert ("below the healthy height" in e["end"]) == (e["end"].startswith("terminated") and e["height"] < 0.7)
+    assert lines[2].startswith(f"{tmp_path / 'Hopper-v5_s3'}: mean return ") and len(lines) == 3
+
+
+def test_episode_ends_up_axis():
+    """The up-axis that tells an Ant on its back: 1 upright, -1 turned over about x, 0 tipped onto its side."""
+    spec = importlib.util.spec_from_file_location("episode_ends", ROOT / "bench" / "episode_ends.py")
+    ee = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ee)
+    h = np.sqrt(0.5)
+    assert ee.up_axis([1, 0, 0, 0]) == 1.0 and ee.up_axis([0, 1, 0, 0]) == -1.0
+    assert abs(ee.up_axis([h, 0, h, 0])) < 1e-12 and ee.up_axis([h, 0, 0, h]) == 1.0   # a turn about z keeps it up
+
+
+def test_peer_learning_reads_rl_zoo_values_per_task():
+    """bench/peer_learning.py (SB3 itself is not a dependency): RL Zoo's values by task family, a fresh copy each time,
+    and a clear error for a task RL Zoo has no PPO entry for."""
+    spec = importlib.util.spec_from_file_location("peer_learning", ROOT / "bench" / "peer_learning.py")
+    pl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pl)
+    assert pl.hyperparameters("Ant-v5") == {"normalize": True, "n_envs": 1}      # RL Zoo's Ant: SB3's own values
+    hc = pl.hyperparameters("HalfCheetah-v5")
+    assert hc["gamma"] == 0.98 and hc["policy_kwargs"]["net_arch"] == {"pi": [256, 256], "vf": [256, 256]}
+    hc["policy_kwargs"]["net_arch"]["pi"].append(1)
+    assert pl.hyperparameters("HalfCheetah-v5")["policy_kwargs"]["net_arch"]["pi"] == [256, 256]
+    try:
+        pl.hyperparameters("Swimmer-v5")
+        raise AssertionError("no error")
+    except SystemExit as e:
+        assert "no RL Zoo PPO entry for 'Swimmer-v5'" in str(e) and "Ant" in str(e)
+    assert pl.parse_value("false") is False and pl.parse_value("abc") == "abc"
