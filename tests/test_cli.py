@@ -43,6 +43,7 @@ def test_play_prints_json_last(mujoco_run):
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert res["episodes"] == 2 and len(res["returns"]) == 2
     assert np.isfinite(res["mean_return"]) and res["mean_episode_length"] == 1000   # HalfCheetah never terminates
+    assert res["time_limit_episodes"] == res["episodes"]                              # every episode hit the time limit
 
 
 def test_play_is_deterministic(mujoco_run):

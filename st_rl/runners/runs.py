@@ -104,22 +104,25 @@ def _load_run(run: Path, checkpoint, num_envs: int, seed: int, device: str, env_
 def evaluate_policy(policy, env, episodes: int, frames=None, progress=None) -> dict:
     """Run the deterministic `policy` in `env` (one env) until `episodes` episodes end; returns return statistics.
     `frames`: a list, or anything with `append` (e.g. a video encoder's: memory stays flat), that gets env 0's frame
-    after every step. `progress(episode, return, length)` is called as each episode ends."""
-    returns, lengths = [], []
+    after every step. `progress(episode, return, length)` is called as each episode ends. `time_limit_episodes`: how
+    many ended at the env's time limit, the rest by the task's own termination (None: the env does not say)."""
+    returns, lengths, time_limit = [], [], None
     obs, _ = env.get_observations()
     ret, length = 0.0, 0
     while len(returns) < episodes:
         with torch.inference_mode():
             actions = policy(obs)
-            obs, rew, dones, _ = env.step(actions)
+            obs, rew, dones, extras = env.step(actions)
             if hasattr(policy, "reset"): policy.reset(dones)  # recurrent policies: fresh memory per episode
         ret += float(rew[0]); length += 1
         if frames is not None: frames.append(env.render(0))
         if bool(dones[0]):
             returns.append(ret); lengths.append(length); ret, length = 0.0, 0
+            if (to := extras.get("time_outs")) is not None: time_limit = (time_limit or 0) + bool(to[0])
             if progress is not None: progress(len(returns), returns[-1], lengths[-1])
     return {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)), "episodes": episodes,
-            "mean_episode_length": float(np.mean(lengths)), "returns": [round(r, 2) for r in returns]}
+            "mean_episode_length": float(np.mean(lengths)), "time_limit_episodes": time_limit,
+            "returns": [round(r, 2) for r in returns]}
 
 # %% ../../nbs/08e_runs.ipynb #5d349679
 def demonstrations_from_run(run: str | Path, save_dir: str | Path, num_envs: int = 8, demo_by_sample: bool = False,
