@@ -62,7 +62,7 @@ def run(task: str, seed: int, steps: int, out: str, env_kwargs: dict, episodes: 
     if "policy_kwargs" in hp and isinstance(hp["policy_kwargs"].get("activation_fn"), str):
         hp["policy_kwargs"]["activation_fn"] = getattr(torch.nn, hp["policy_kwargs"]["activation_fn"])
     env = make_vec_env(task, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
-    if normalize: env = VecNormalize(env)
+    if normalize: env = VecNormalize(env, gamma=hp.get("gamma", 0.99))   # RL Zoo: the agent's discount, here too
     run_dir = os.path.join(out, f"{task}_s{seed}")
     os.makedirs(run_dir, exist_ok=True)
     metrics = open(os.path.join(run_dir, "metrics.jsonl"), "w")
