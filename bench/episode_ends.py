@@ -33,7 +33,12 @@ def episode_ends(run: str, episodes: int = 10, seed: int = 10_000) -> list[dict]
     venv.close()
     policy = runner.get_inference_policy("cpu")
     cfg = read_run_config(run)
-    env = gym.make(cfg.env.task, **cfg.env.kwargs)
+    try: env = gym.make(cfg.env.task, **cfg.env.kwargs)
+    except gym.error.Error: env = None
+    if not hasattr(getattr(env, "unwrapped", None), "data"):
+        if env is not None: env.close()
+        raise SystemExit(f"{run}: episode_ends needs a gymnasium MuJoCo task (it reads the MuJoCo state), "
+                         f"not {cfg.env.task!r}")
     low, high = env.action_space.low, env.action_space.high
     out = []
     for ep in range(episodes):

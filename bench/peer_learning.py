@@ -51,6 +51,13 @@ def parse_value(v: str):
     except json.JSONDecodeError: return v
 
 
+def env_kwargs_from(pairs: list[str]) -> dict:
+    "The env's keyword arguments from `KEY=VALUE` strings (VALUE read as JSON where it is JSON)."
+    bad = [s for s in pairs if "=" not in s or not s.split("=", 1)[0]]
+    if bad: raise SystemExit(f"--set takes KEY=VALUE, got {bad[0]!r}")
+    return {k: parse_value(v) for k, v in (s.split("=", 1) for s in pairs)}
+
+
 def run(task: str, seed: int, steps: int, out: str, env_kwargs: dict, episodes: int = 10) -> dict:
     import torch
     from stable_baselines3 import PPO
@@ -111,7 +118,7 @@ def main():
     p.add_argument("--out", default="bench/results/sb3")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="the env's keyword arguments")
     a = p.parse_args()
-    env_kwargs = {k: parse_value(v) for k, v in (s.split("=", 1) for s in a.set)}
+    env_kwargs = env_kwargs_from(a.set)
     for seed in (int(s) for s in a.seeds.split(",")):
         run(a.task, seed, a.steps, a.out, env_kwargs)
 

@@ -109,3 +109,24 @@ def test_peer_learning_reads_rl_zoo_values_per_task():
     except SystemExit as e:
         assert "no RL Zoo PPO entry for 'Swimmer-v5'" in str(e) and "Ant" in str(e)
     assert pl.parse_value("false") is False and pl.parse_value("abc") == "abc"
+    assert pl.env_kwargs_from(["include_cfrc_ext_in_observation=false", "x=a=b"]) == {
+        "include_cfrc_ext_in_observation": False, "x": "a=b"}
+    for bad in ("include_cfrc_ext_in_observation", "=1"):               # not KEY=VALUE: named, not a traceback
+        try:
+            pl.env_kwargs_from([bad])
+            raise AssertionError("no error")
+        except SystemExit as e:
+            assert f"--set takes KEY=VALUE, got {bad!r}" in str(e)
+
+
+def test_episode_ends_refuses_a_task_without_mujoco_state(tmp_path):
+    """A PointMass run (not a gymnasium MuJoCo task): one clear line naming the task, exit status 1, no traceback."""
+    run = tmp_path / "pm"
+    r = subprocess.run([sys.executable, "-m", "st_rl", "train", "--task", "PointMass", "--log_dir", str(run), "--set",
+                        "max_iterations=1", "num_steps_per_env=8", "logger=none", "print_interval=0"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "episode_ends.py"), str(run)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "episode_ends needs a gymnasium MuJoCo task" in r.stderr and "'PointMass'" in r.stderr
