@@ -51,7 +51,8 @@ _AS_TRAINED_BEFORE = {"obs_clip": 0.0}
 _ALGORITHM_AS_TRAINED_BEFORE = {"input_lr_ref": 0, "target_kl": 0.0}
 
 def _as_trained(d: dict) -> None:
-    "Give a run saved before a setting existed the value it trained with (`_AS_TRAINED_BEFORE`), not today's default."
+    """Give a run saved before a setting existed the value it trained with, not today's default (`_AS_TRAINED_BEFORE`;
+    `_ALGORITHM_AS_TRAINED_BEFORE` in its `algorithm` section)."""
     for k, v in _AS_TRAINED_BEFORE.items(): d.setdefault(k, v)
     alg = d.get("algorithm")
     try: cfg_class = resolve_class(alg.get("class_name", "PPO"), kind="algorithm").Cfg
