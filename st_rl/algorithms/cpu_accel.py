@@ -15,11 +15,133 @@ from torch import nn
 
 from . import ppo as _ppo
 from .ppo import PPO, check_optimizer_state
-from ..modules.actor_critic import _LOG_SQRT_2PI, ActorCritic, MlpModel, NumpyRolloutPolicy, Tanh, _has_hooks
+from ..modules.actor_critic import _LOG_SQRT_2PI, ActorCritic, MlpModel, Tanh
 from ..storage.rollout_storage import Batch
 
 # %% auto #0
-__all__ = ['LOSS_FUNCTIONS', 'replaced_loss_functions', 'PPOManualGradients', 'EagerAdam', 'CpuAccelerator']
+__all__ = ['LOSS_FUNCTIONS', 'NumpyMlp', 'NumpyRolloutPolicy', 'replaced_loss_functions', 'PPOManualGradients', 'EagerAdam',
+           'CpuAccelerator']
+
+# %% ../../nbs/06d_cpu_accel.ipynb #374f6540
+def _numpy_activation(m: nn.Module):
+    "An in-place numpy version of activation module `m` (float32 arrays), or None if it has none."
+    t = type(m)
+    if t is Tanh or t is nn.Tanh: return lambda x: np.tanh(x, out=x)
+    if t is nn.ReLU: return lambda x: np.maximum(x, np.float32(0), out=x)
+    if t is nn.Identity: return lambda x: x
+    if t is nn.ELU:
+        alpha = np.float32(m.alpha)
+        def elu(x):
+            neg = np.expm1(np.minimum(x, np.float32(0)))        # torch: alpha * expm1(x) where x <= 0
+            if alpha != 1: neg *= alpha
+            return np.where(x > 0, x, neg)
+        return elu
+    if t is nn.LeakyReLU:
+        slope = np.float32(m.negative_slope)
+        return lambda x: np.where(x > 0, x, x * slope)
+    return None
+
+_GLOBAL_HOOKS = (
+    "_global_forward_hooks",
+    "_global_forward_pre_hooks",
+    "_global_backward_hooks",
+    "_global_backward_pre_hooks",
+)
+
+def _has_hooks(m: nn.Module) -> bool:
+    """Whether `m` has hooks of its own, or torch has module hooks registered for every module
+    (`register_module_forward_hook`…)."""
+    return any(
+        bool(getattr(m, h, None))
+        for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+    ) or any(bool(getattr(nn.modules.module, h, None)) for h in _GLOBAL_HOOKS)
+
+# %% ../../nbs/06d_cpu_accel.ipynb #5c6ed354
+class NumpyMlp:
+    """The forward of a CPU float32 `MlpModel` in numpy, on views of its parameters (in-place updates show at once)."""
+    def __init__(self, layers: list):
+        self.layers = layers
+        self.max_weight = max((l[0].size for l in layers if type(l) is tuple), default=0)   # the largest in × out
+
+    @classmethod
+    def of(cls, mlp: nn.Module) -> NumpyMlp | None:
+        "The numpy forward of `mlp`, or None where it is not a plain CPU float32 `MlpModel` of supported layers."
+        if type(mlp) is not MlpModel or _has_hooks(mlp): return None
+        layers = []
+        for m in mlp:
+            if _has_hooks(m): return None
+            if type(m) is nn.Linear:
+                w, b = m.weight, m.bias
+                if w.dtype != torch.float32 or w.device.type != "cpu" or (b is not None and b.dtype != torch.float32):
+                    return None
+                layers.append((w.detach().numpy().T, None if b is None else b.detach().numpy()))
+            else:
+                f = _numpy_activation(m)
+                if f is None: return None
+                layers.append(f)
+        return cls(layers)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            if type(layer) is tuple:
+                x = x @ layer[0]
+                if layer[1] is not None: x += layer[1]
+            else: x = layer(x)
+        return x
+
+# %% ../../nbs/06d_cpu_accel.ipynb #515be2b2
+class NumpyRolloutPolicy:
+    """`ActorCritic`'s rollout arithmetic (sample, log-probability, value) in numpy, for small CPU batches. Build it
+    with `of` where the rollout starts: σ and log σ are taken then (the parameters do not change during a rollout)."""
+    MAX_PRODUCT = 1 << 16
+    """The largest matrix product (batch × in × out of a layer) given to numpy. Beyond it torch's products are faster
+    (oneDNN's wider vector kernels: a [256,256,256] actor-critic at batch 8 rolls out 0.93× as fast through numpy
+    here), and numpy's OpenBLAS would start threads of its own next to the env workers (7× slower on 2 cores)."""
+    _OWN = ("actor_features", "critic_features", "actor_obs_transform", "critic_obs_transform", "update_distribution",
+            "act", "get_actions_log_prob", "evaluate", "current_std", "_log_std_row")
+
+    def __init__(self, actor: NumpyMlp, critic: NumpyMlp, std: torch.Tensor, log_std: torch.Tensor):
+        self.actor, self.critic = actor, critic
+        self.std, self.log_std = std.numpy(), log_std.numpy()
+        self.max_batch = self.MAX_PRODUCT // max(1, actor.max_weight, critic.max_weight)
+
+    @classmethod
+    def of(cls, ac: nn.Module) -> NumpyRolloutPolicy | None:
+        "The numpy rollout of `ac`, or None where `ac` is not a plain `ActorCritic` of CPU float32 MLPs (see above)."
+        if not isinstance(ac, ActorCritic) or ac.is_recurrent or _has_hooks(ac): return None
+        if any(getattr(type(ac), n) is not getattr(ActorCritic, n) for n in cls._OWN): return None
+        actor, critic = NumpyMlp.of(ac.actor), NumpyMlp.of(ac.critic)
+        if actor is None or critic is None: return None
+        with torch.no_grad():
+            std = ac.current_std().detach()
+            if std.dtype != torch.float32 or std.device.type != "cpu": return None
+            std = std.clone()
+            return cls(actor, critic, std, std.log())
+
+@patch
+def accepts(self: NumpyRolloutPolicy, x: torch.Tensor) -> bool:
+    "Whether `x` goes through numpy: a CPU float32 tensor outside autograd, of at most `max_batch` rows."
+    return (
+        x.dtype == torch.float32 and x.device.type == "cpu" and not x.requires_grad and x.shape[0] <= self.max_batch
+    )
+
+# %% ../../nbs/06d_cpu_accel.ipynb #5ff4a8ba
+@patch
+def sample(self: NumpyRolloutPolicy,
+           obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`(actions, mean, σ, log-probability)` for `obs (B, num_actor_obs)`, as `ActorCritic.act` then
+    `get_actions_log_prob` give them (σ as a stride-0 `(B, A)` view of the row)."""
+    mean = self.actor(obs.numpy())
+    eps = torch.randn(mean.shape, dtype=torch.float32).numpy()          # torch's generator, as `randn_like(mean)`
+    actions = mean + self.std * eps
+    logp = -(np.float32(0.5) * (eps * eps) + self.log_std + np.float32(_LOG_SQRT_2PI)).sum(-1)
+    mean_t = torch.from_numpy(mean)
+    return torch.from_numpy(actions), mean_t, torch.from_numpy(self.std).expand_as(mean_t), torch.from_numpy(logp)
+
+@patch
+def value(self: NumpyRolloutPolicy, critic_obs: torch.Tensor) -> torch.Tensor:
+    "`ActorCritic.evaluate`: the values `(B, 1)`."
+    return torch.from_numpy(self.critic(critic_obs.numpy()))
 
 # %% ../../nbs/06d_cpu_accel.ipynb #cfd734cf
 LOSS_FUNCTIONS = ("surrogate_loss", "value_loss", "gaussian_kl")

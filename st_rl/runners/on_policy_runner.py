@@ -20,10 +20,10 @@ from typing import Callable
 import torch
 
 import st_rl
-from ..algorithms.cpu_accel import CpuAccelerator
+from ..algorithms.cpu_accel import CpuAccelerator, NumpyRolloutPolicy
 from ..algorithms.ppo import PPO, PPOCfg
 from ..env.vec_env import VecEnv, check_vec_env
-from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCriticCfg, NumpyRolloutPolicy
+from ..modules.actor_critic import NORMALIZER_MAX_ABS, ActorCriticCfg
 from ..storage.rollout_storage import mini_batch_split_problem
 from ..utils.config import from_dict, polymorphic, to_dict
 from ..utils.core import (CheckpointError, ConfigError, EnvError, NonFiniteError, StRlError, atomic_torch_save,
