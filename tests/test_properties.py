@@ -104,16 +104,20 @@ def test_recurrent_generator_masks_cover_each_env_step_once(T, N, mb, seed, p_do
 
 # --- normalisers ----------------------------------------------------------------------------------------
 
+from st_rl.algorithms.cpu_accel import NumpyNormalizer
 from st_rl.modules.actor_critic import EmpiricalNormalization
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(2, 300), chunks=st.integers(1, 6), seed=st.integers(0, 1000), scale=st.floats(0.01, 100))
-def test_normalizer_chunked_updates_equal_full_batch_statistics(n, chunks, seed, scale):
+@given(n=st.integers(2, 300), chunks=st.integers(1, 6), seed=st.integers(0, 1000), scale=st.floats(0.01, 100),
+       numpy=st.booleans())
+def test_normalizer_chunked_updates_equal_full_batch_statistics(n, chunks, seed, scale, numpy):
+    "The normaliser's own forward and the accelerator's numpy stand-in (`NumpyNormalizer`) alike."
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 4, generator=g, dtype=torch.float64).float() * scale + 3.0
     norm = EmpiricalNormalization(4, eps=0.0)
-    for c in x.tensor_split(chunks): norm(c)
+    forward = NumpyNormalizer.of(norm) if numpy else norm
+    for c in x.tensor_split(chunks): forward(c)
     torch.testing.assert_close(norm.mean, x.mean(0), rtol=1e-4, atol=1e-4 * scale)
     torch.testing.assert_close(norm.std, x.std(0, unbiased=False), rtol=1e-3, atol=1e-4 * scale)
     assert norm.count.item() == n

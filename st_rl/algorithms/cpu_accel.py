@@ -6,6 +6,8 @@
 from __future__ import annotations
 from fastcore.basics import patch
 
+import hashlib
+import inspect
 import sys
 
 import numpy as np
@@ -15,18 +17,96 @@ from torch import nn
 
 from . import ppo as _ppo
 from .ppo import PPO, check_optimizer_state
-from ..modules.actor_critic import _LOG_SQRT_2PI, ActorCritic, MlpModel, Tanh
+from ..modules.actor_critic import (_LOG_SQRT_2PI, ActorCritic, EmpiricalNormalization, MlpModel, Tanh,
+                                       _bad_input_error)
+from ..utils.core import is_distributed
 from ..storage.rollout_storage import Batch
 
 # %% auto #0
-__all__ = ['LOSS_FUNCTIONS', 'NumpyMlp', 'NumpyRolloutPolicy', 'replaced_loss_functions', 'PPOManualGradients', 'EagerAdam',
-           'CpuAccelerator']
+__all__ = ['LOSS_FUNCTIONS', 'WRITTEN_FOR', 'code_digest', 'current_digests', 'not_as_written', 'replaced_loss_functions',
+           'NumpyMlp', 'NumpyRolloutPolicy', 'NumpyNormalizer', 'PPOManualGradients', 'EagerAdam', 'CpuAccelerator']
+
+# %% ../../nbs/06d_cpu_accel.ipynb #a7c1e0d2
+LOSS_FUNCTIONS = ("surrogate_loss", "value_loss", "gaussian_kl")
+
+WRITTEN_FOR = {
+    "ppo.surrogate_loss": "9f7049c40557",
+    "ppo.value_loss": "81069697971c",
+    "ppo.gaussian_kl": "4704e713ce6f",
+    "PPO.update": "d848fad2b4b5",
+    "PPO.compute_losses": "db0aa772edfa",
+    "PPO.actor_losses": "36445ad6bc69",
+    "PPO.critic_losses": "d46224bec8d2",
+    "PPO.weighted_loss": "ee03e1d1b9a2",
+    "ActorCritic.actor_features": "fd1c8cc5efef",
+    "ActorCritic.critic_features": "0ed0fbe637b0",
+    "ActorCritic.actor_obs_transform": "8e05bbd01380",
+    "ActorCritic.critic_obs_transform": "61cd9d0ea188",
+    "ActorCritic.update_distribution": "a19ffb0452e0",
+    "ActorCritic.act": "d38b02cc5124",
+    "ActorCritic.get_actions_log_prob": "861ec58f9959",
+    "ActorCritic.evaluate": "c07cd2dbc862",
+    "ActorCritic.current_std": "76ebe016d0d1",
+    "ActorCritic._log_std_row": "4da53036ffe7",
+    "ActorCritic.action_mean": "e86b50f2723c",
+    "ActorCritic.action_std": "225761042630",
+    "ActorCritic.entropy": "8c7e48466c42",
+    "Tanh.forward": "82e7d4cc1bfc",
+    "EmpiricalNormalization.forward": "a5b092395ac2",
+    "EmpiricalNormalization.update": "ca1a1e8f8414",
+    "EmpiricalNormalization.normalize": "b4ba263cc052",
+}
+"""The code the devices stand in for, by `owner.name` (`ppo` is the module `st_rl.algorithms.ppo`): the digest
+(`code_digest`) of each function's source as the devices were written and tested against it."""
+
+_OWNERS = {"ppo": _ppo, "PPO": PPO, "ActorCritic": ActorCritic, "Tanh": Tanh,
+           "EmpiricalNormalization": EmpiricalNormalization}
+_DIGESTS: dict = {}
+
+def code_digest(f) -> str | None:
+    """12 hex digits of the sha256 of a function's source text (of a property's getter, a method's function), or None
+    where Python cannot show the source."""
+    f = getattr(f, "fget", f)
+    f = getattr(f, "__func__", f)
+    code = getattr(f, "__code__", None)
+    if code is None: return None
+    if code not in _DIGESTS:               # once per code object: the checks run before every rollout and update
+        try: _DIGESTS[code] = hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:12]
+        except (OSError, TypeError): _DIGESTS[code] = None
+    return _DIGESTS[code]
+
+def current_digests() -> dict[str, str | None]:
+    "The digest of the code in force now for every name `WRITTEN_FOR` holds."
+    return {k: code_digest(getattr(_OWNERS[k.split(".")[0]], k.split(".")[1], None)) for k in WRITTEN_FOR}
+
+def not_as_written(obj, owner: str, names) -> list[str]:
+    """Those of `names` that `obj` runs with other code than `WRITTEN_FOR` holds for `owner.<name>`: its class's
+    attribute differs (a subclass's own, a cell's `@patch`, an exported edit) or `obj` holds one of its own."""
+    t = obj if owner == "ppo" else type(obj)
+    own = {} if owner == "ppo" else vars(obj)
+    return [n for n in names if n in own or code_digest(getattr(t, n, None)) != WRITTEN_FOR[f"{owner}.{n}"]]
+
+def _differs(obj, owner: str, names) -> str | None:
+    "Why `obj` does not run the code `WRITTEN_FOR` holds for `owner.<name>` of `names`, or None where it does."
+    base, t = _OWNERS[owner], type(obj)
+    own = [n for n in names if n in vars(obj) or getattr(t, n, None) is not getattr(base, n, None)]
+    if own: return f"{t.__name__} has its own {', '.join(own)}"
+    edited = not_as_written(obj, owner, names)
+    return f"{', '.join(owner + '.' + n for n in edited)}: not the code it was written for" if edited else None
+
+def replaced_loss_functions() -> list[str]:
+    "The loss functions of `st_rl.algorithms.ppo` in force that are not the code the gradients were written for."
+    return not_as_written(_ppo, "ppo", LOSS_FUNCTIONS)
+
+def _tanh_as_written() -> bool:
+    "Whether `Tanh.forward` is the code whose numpy tanh the devices compute."
+    return code_digest(Tanh.forward) == WRITTEN_FOR["Tanh.forward"]
 
 # %% ../../nbs/06d_cpu_accel.ipynb #374f6540
 def _numpy_activation(m: nn.Module):
     "An in-place numpy version of activation module `m` (float32 arrays), or None if it has none."
     t = type(m)
-    if t is Tanh or t is nn.Tanh: return lambda x: np.tanh(x, out=x)
+    if t is nn.Tanh or (t is Tanh and _tanh_as_written()): return lambda x: np.tanh(x, out=x)
     if t is nn.ReLU: return lambda x: np.maximum(x, np.float32(0), out=x)
     if t is nn.Identity: return lambda x: x
     if t is nn.ELU:
@@ -109,7 +189,7 @@ class NumpyRolloutPolicy:
     def of(cls, ac: nn.Module) -> NumpyRolloutPolicy | None:
         "The numpy rollout of `ac`, or None where `ac` is not a plain `ActorCritic` of CPU float32 MLPs (see above)."
         if not isinstance(ac, ActorCritic) or ac.is_recurrent or _has_hooks(ac): return None
-        if any(getattr(type(ac), n) is not getattr(ActorCritic, n) for n in cls._OWN): return None
+        if not_as_written(ac, "ActorCritic", cls._OWN): return None
         actor, critic = NumpyMlp.of(ac.actor), NumpyMlp.of(ac.critic)
         if actor is None or critic is None: return None
         with torch.no_grad():
@@ -143,15 +223,66 @@ def value(self: NumpyRolloutPolicy, critic_obs: torch.Tensor) -> torch.Tensor:
     "`ActorCritic.evaluate`: the values `(B, 1)`."
     return torch.from_numpy(self.critic(critic_obs.numpy()))
 
+# %% ../../nbs/06d_cpu_accel.ipynb #a7c1e0d5
+class NumpyNormalizer:
+    """`EmpiricalNormalization`'s training forward (`update`, then `normalize`) in numpy on views of its buffers, for a
+    rollout's few rows; a call it cannot take goes to the normaliser itself. Build it with `of` where the rollout
+    starts (views of the buffers as they are then)."""
+    _OWN = ("forward", "update", "normalize")
+
+    def __init__(self, norm: EmpiricalNormalization):
+        self.norm = norm
+        b = norm._buffers
+        self.mean, self.var, self.std, self.count = (b[k].numpy() for k in ("_mean", "_var", "_std", "count"))
+
+    @classmethod
+    def why_not(cls, norm: nn.Module) -> str | None:
+        "Why numpy cannot stand in for `norm`, or None where it can."
+        if not isinstance(norm, EmpiricalNormalization): return f"{type(norm).__name__} is not EmpiricalNormalization"
+        why = _differs(norm, "EmpiricalNormalization", cls._OWN)
+        if why: return why
+        if _has_hooks(norm): return "hooks on the normaliser"
+        if any(b.dtype not in (torch.float32, torch.long) or b.device.type != "cpu" for b in norm._buffers.values()):
+            return "statistics that are not CPU float32"
+        if is_distributed(): return "torch.distributed: the statistics are reduced over the processes"
+        return None
+
+    @classmethod
+    def of(cls, norm: nn.Module) -> NumpyNormalizer | None:
+        "The numpy forward of `norm`, or None (`why_not`)."
+        return None if cls.why_not(norm) is not None else cls(norm)
+
+@patch
+def accepts(self: NumpyNormalizer, x: torch.Tensor) -> bool:
+    "Whether `x` goes through numpy: a training-mode CPU float32 batch of the normaliser's width, outside autograd."
+    return (self.norm.training and x.dtype == torch.float32 and x.device.type == "cpu" and not x.requires_grad
+            and x.shape[1:] == self.norm._mean.shape[1:] and not torch.jit.is_tracing()
+            and not torch.compiler.is_compiling())
+
+@patch
+def __call__(self: NumpyNormalizer, x: torch.Tensor) -> torch.Tensor:
+    "The normaliser's forward of `x`: in numpy where it `accepts` `x`, else the normaliser's own."
+    if not self.accepts(x): return self.norm(x)
+    norm, a, mean, var, std, cnt = self.norm, x.numpy(), self.mean, self.var, self.std, self.count
+    count, n = int(cnt), a.shape[0]
+    if n and (norm.until is None or count < norm.until):
+        if not (max(-a.min(), a.max()) <= norm.max_abs):
+            raise _bad_input_error(a, norm.name, type(norm).__name__, norm.max_abs)
+        f32 = np.float32
+        bmean = np.add.reduce(a, 0, keepdims=True) / f32(n)          # numpy's mean and var, without their overhead
+        d = a - bmean
+        bvar = np.add.reduce(d * d, 0, keepdims=True) / f32(n)
+        total = count + n
+        delta = bmean - mean
+        mean += delta * (f32(n) / f32(total))
+        var[...] = (var * f32(count) + bvar * f32(n) + delta ** 2 * (f32(count * n) / f32(total))) / f32(total)
+        np.sqrt(var, out=std)
+        cnt[...] = total
+    y = (a - mean) / (std + np.float32(norm.eps))
+    if norm.clip > 0: np.clip(y, -norm.clip, norm.clip, out=y)
+    return torch.from_numpy(y)
+
 # %% ../../nbs/06d_cpu_accel.ipynb #cfd734cf
-LOSS_FUNCTIONS = ("surrogate_loss", "value_loss", "gaussian_kl")
-
-_SHIPPED = {n: getattr(_ppo, n) for n in LOSS_FUNCTIONS}      # as `st_rl.algorithms.ppo` ships them
-
-def replaced_loss_functions() -> list[str]:
-    "The pure loss functions of `st_rl.algorithms.ppo` that a reader replaced: the kernel writes out the shipped ones."
-    return [n for n, f in _SHIPPED.items() if getattr(_ppo, n) is not f]
-
 def _grad_layers(mlp: nn.Module) -> list | None:
     "`mlp`'s layers as the manual backward reads them, or None where it has a layer or hook it does not cover."
     if type(mlp) is not MlpModel or _has_hooks(mlp): return None
@@ -162,7 +293,9 @@ def _grad_layers(mlp: nn.Module) -> list | None:
         if t is nn.Linear:
             if m.bias is None: return None
             out.append(("linear", m.weight, m.bias))
-        elif t is Tanh: out.append(("tanh",))                 # numpy's tanh, as `Tanh.forward` computes it
+        elif t is Tanh:                                     # numpy's tanh, as `Tanh.forward` computes it
+            if not _tanh_as_written(): return None
+            out.append(("tanh",))
         elif t is nn.Tanh: out.append(("torch_tanh",))
         elif t is nn.ReLU and not m.inplace: out.append(("relu",))
         elif t is nn.ELU and not m.inplace: out.append(("elu", float(m.alpha)))
@@ -207,6 +340,8 @@ class PPOManualGradients:
         if not isinstance(alg, PPO): return f"{t.__name__} is not PPO"
         own = [n for n in cls._ALG_OWN if getattr(t, n) is not getattr(PPO, n) or n in alg.__dict__]
         if own: return f"{t.__name__} has its own {', '.join(own)}"
+        why = _differs(alg, "PPO", cls._ALG_OWN)
+        if why: return why
         replaced = replaced_loss_functions()
         if replaced: return f"{', '.join(replaced)} replaced in st_rl.algorithms.ppo"
         if alg.device.type != "cpu": return f"the update runs on {alg.device.type}"
@@ -215,12 +350,8 @@ class PPOManualGradients:
         ac = alg.actor_critic
         if NumpyRolloutPolicy.of(ac) is None:
             return f"{type(ac).__name__} is not a plain CPU float32 MLP ActorCritic without hooks"
-        own = [
-            n
-            for n in cls._POLICY_OWN + NumpyRolloutPolicy._OWN
-            if getattr(type(ac), n) is not getattr(ActorCritic, n) or n in ac.__dict__
-        ]
-        if own: return f"{type(ac).__name__} has its own {', '.join(own)}"
+        why = _differs(ac, "ActorCritic", cls._POLICY_OWN + NumpyRolloutPolicy._OWN)
+        if why: return why
         if _grad_layers(ac.actor) is None or _grad_layers(ac.critic) is None: return "a layer the kernel does not cover"
         params = list(ac.parameters())
         if not all(p.requires_grad for p in params): return "frozen parameters"
@@ -461,7 +592,10 @@ def rollout_why_not(self: CpuAccelerator, alg) -> str | None:
     ]
     if own: return f"{t.__name__} has its own {', '.join(own)}"
     if alg.device.type != "cpu": return f"the rollout runs on {alg.device.type}"
-    if NumpyRolloutPolicy.of(alg.actor_critic) is None:
+    ac = alg.actor_critic
+    why = _differs(ac, "ActorCritic", NumpyRolloutPolicy._OWN) if isinstance(ac, ActorCritic) else None
+    if why: return why
+    if NumpyRolloutPolicy.of(ac) is None:
         return f"{type(alg.actor_critic).__name__} is not a plain CPU float32 MLP ActorCritic without hooks"
     return None
 
@@ -473,6 +607,25 @@ def rollout_kernel(self: CpuAccelerator, alg, quiet: bool = False) -> NumpyRollo
         if self.numpy_rollout: self._aside("numpy rollout", why, quiet)
         return None
     return NumpyRolloutPolicy.of(alg.actor_critic)
+
+@patch
+def normalizer_why_not(self: CpuAccelerator, alg) -> str | None:
+    """Why numpy cannot stand in for one of `alg`'s `EmpiricalNormalization`s in a CPU rollout, or None (no such
+    normaliser, or numpy stands in for each)."""
+    if not self.numpy_rollout or not isinstance(alg, PPO) or alg.device.type != "cpu": return None
+    whys = [NumpyNormalizer.why_not(n) for n in {id(n): n for n in (alg.obs_normalizer, alg.critic_obs_normalizer)
+                                                 if isinstance(n, EmpiricalNormalization)}.values()]
+    return "; ".join(dict.fromkeys(w for w in whys if w)) or None      # a reason said once
+
+@patch
+def rollout_normalizers(self: CpuAccelerator, alg, quiet: bool = False) -> tuple | None:
+    """What `alg`'s rollout calls for its observation and critic-observation normalisers: a `NumpyNormalizer` for
+    each that numpy can stand in for, the normaliser itself for the other; None where numpy stands in for neither."""
+    if not self.numpy_rollout or not isinstance(alg, PPO) or alg.device.type != "cpu": return None
+    why = self.normalizer_why_not(alg)
+    if why is not None: self._aside("numpy normaliser", why, quiet)
+    out = tuple(NumpyNormalizer.of(n) or n for n in (alg.obs_normalizer, alg.critic_obs_normalizer))
+    return out if any(type(n) is NumpyNormalizer for n in out) else None
 
 # %% ../../nbs/06d_cpu_accel.ipynb #22645082
 @patch
@@ -493,4 +646,6 @@ def describe(self: CpuAccelerator, alg) -> str:
                           ("closed-form gradients", self.manual_gradients, PPOManualGradients.why_not(alg)),
                           ("eager Adam", self.eager_adam, self.optimizer_why_not(alg))):
         parts.append(f"{name} off" if not on else f"{name} on" if why is None else f"{name} steps aside ({why})")
+    why = self.normalizer_why_not(alg)
+    if why is not None: parts.insert(1, f"numpy normaliser steps aside ({why})")
     return "CPU accelerator: " + "; ".join(parts)

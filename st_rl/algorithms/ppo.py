@@ -294,8 +294,8 @@ class PPO:
     surrogate_loss_coef = 1.0   # weights of the loss terms `weighted_loss` sums besides value_loss_coef / entropy_coef
     # > 0 (e.g. while pretraining on demonstrations): add Σ(μ − label)² on stored action labels
     bc_loss_coef = 0.0
-    accelerator = None          # a `CpuAccelerator` (cpu_accel) the runner may set; None: this reference alone
-    rollout_kernel = None       # a `NumpyRolloutPolicy` of the policy for one rollout, from the runner's accelerator
+    # a `CpuAccelerator` (cpu_accel) the runner may set (None: this reference alone), and one rollout's numpy policy
+    accelerator = rollout_kernel = rollout_normalizers = None   # (`NumpyRolloutPolicy`) and (obs, critic) normalisers
     # the learning rate and its schedule live in `lr_schedule` (a `LearningRateSchedule`); these names read and write it
     learning_rate = _schedule_field("lr", "The learning rate in force.")
     initial_learning_rate = _schedule_field("initial", "The lr a linear schedule decays from.")
@@ -406,7 +406,8 @@ def act_sample(self: PPO, obs: torch.Tensor) -> torch.Tensor:
     With a `rollout_kernel` (and CPU float32 observations) the policy's arithmetic runs in numpy."""
     ac, tr = self.actor_critic, self.transition
     if ac.is_recurrent: tr.hidden_states = ac.get_hidden_states()
-    obs_n = self.obs_normalizer(obs)
+    norms = self.rollout_normalizers
+    obs_n = (self.obs_normalizer if norms is None else norms[0])(obs)
     kernel = self.rollout_kernel
     if kernel is not None and kernel.accepts(obs_n):
         actions, tr.action_mean, tr.action_sigma, logp = kernel.sample(obs_n)
@@ -426,7 +427,9 @@ def act_evaluate(self: PPO, critic_obs: torch.Tensor | None = None) -> None:
     ac, tr = self.actor_critic, self.transition
     obs, obs_n, actions, logp = self._sampled
     self._sampled = None
-    critic_n = obs_n if critic_obs is None or critic_obs is obs else self.critic_obs_normalizer(critic_obs)
+    norms = self.rollout_normalizers
+    critic_n = (obs_n if critic_obs is None or critic_obs is obs
+                else (self.critic_obs_normalizer if norms is None else norms[1])(critic_obs))
     kernel = self.rollout_kernel
     tr.actions_log_prob = logp if logp is not None else ac.get_actions_log_prob(actions).detach()
     numpy_value = logp is not None and (critic_n is obs_n or kernel.accepts(critic_n))   # (obs_n was accepted)

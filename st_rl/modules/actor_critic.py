@@ -178,67 +178,12 @@ class EmpiricalNormalization(nn.Module):
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         return y * (self._std + self.eps) + self._mean
 
-# %% ../../nbs/05_modules.ipynb #603f4f45
-@patch
-@torch.jit.unused
-def _numpy_ok(self: EmpiricalNormalization, x: torch.Tensor) -> bool:
-    """Whether a training batch may take the numpy path: CPU float32 data and statistics, no autograd, tracing or
-    processes to agree with."""
-    m = self._mean
-    return (x.dtype == torch.float32 and m.dtype == torch.float32 and x.device.type == "cpu" and m.device.type == "cpu"
-            and not x.requires_grad and x.shape[1:] == m.shape[1:] and not torch.jit.is_tracing()
-            and not torch.compiler.is_compiling() and not is_distributed())
-
-@patch
-@torch.jit.unused
-def _forward_numpy(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tensor:
-    """`update` then `normalize` in numpy on views of the buffers: the same formulas and operation order (the
-    batch's mean and variance come from numpy's reductions), cheaper for a rollout's few rows (figures in
-    bench/README.md). To float rounding, not bit for bit."""
-    a, (mean, var, std, cnt) = x.numpy(), self._numpy_views()
-    count, n = int(cnt), a.shape[0]
-    if n and (self.until is None or count < self.until):
-        if not (max(-a.min(), a.max()) <= self.max_abs):
-            raise _bad_input_error(a, self.name, type(self).__name__, self.max_abs)
-        f32 = np.float32
-        bmean = np.add.reduce(a, 0, keepdims=True) / f32(n)          # numpy's mean and var, without their overhead
-        d = a - bmean
-        bvar = np.add.reduce(d * d, 0, keepdims=True) / f32(n)
-        total = count + n
-        delta = bmean - mean
-        mean += delta * (f32(n) / f32(total))
-        var[...] = (var * f32(count) + bvar * f32(n) + delta ** 2 * (f32(count * n) / f32(total))) / f32(total)
-        np.sqrt(var, out=std)
-        cnt[...] = total
-    y = (a - mean) / (std + np.float32(self.eps))
-    if self.clip > 0: np.clip(y, -self.clip, self.clip, out=y)
-    return torch.from_numpy(y)
-
-# %% ../../nbs/05_modules.ipynb #71725bee
-@patch
-@torch.jit.unused
-def _numpy_views(self: EmpiricalNormalization) -> tuple:
-    "numpy views of the buffers (mean, var, std, count), made again whenever a buffer is replaced or moved."
-    b = self._buffers
-    key = tuple(b[k].data_ptr() for k in ("_mean", "_var", "_std", "count"))
-    cached = self.__dict__.get("_np_views")
-    if cached is None or cached[0] != key:
-        cached = self.__dict__["_np_views"] = (key, tuple(b[k].numpy() for k in ("_mean", "_var", "_std", "count")))
-    return cached[1]
-
 # %% ../../nbs/05_modules.ipynb #129a3014
 @patch
 def forward(self: EmpiricalNormalization, x: torch.Tensor) -> torch.Tensor:
-    if self.training:
-        if self._numpy_ok(x): return self._forward_numpy(x)
-        self.update(x)
+    "In training mode, `update` the statistics with `x`; then `normalize` it."
+    if self.training: self.update(x)
     return self.normalize(x)
-
-@patch
-def __getstate__(self: EmpiricalNormalization):   # copies and pickles make their own views of their own buffers
-    state = super(EmpiricalNormalization, self).__getstate__()
-    state.pop("_np_views", None)
-    return state
 
 @patch
 def _load_from_state_dict(self: EmpiricalNormalization, state_dict, prefix, *args, **kwargs):

@@ -309,11 +309,12 @@ def collect(self: OnPolicyRunner) -> None:
     alg = self.alg
     with torch.inference_mode():
         alg.rollout_kernel = self.rollout_kernel()
+        alg.rollout_normalizers = self.accelerator.rollout_normalizers(alg) if self.accelerator is not None else None
         try:
             if self.can_pipeline(): self._collect_pipelined()
             else:
                 for _ in range(self.num_steps_per_env): self.rollout_step()
-        finally: alg.rollout_kernel = None
+        finally: alg.rollout_kernel = alg.rollout_normalizers = None
         alg.compute_returns(self._critic_obs)
 
 @patch
