@@ -22,13 +22,6 @@ __all__ = ['compute_gae', 'LstmHiddenState', 'ActorCriticHiddenState', 'Transiti
 def compute_gae(rewards: torch.Tensor, values: torch.Tensor, dones: torch.Tensor, last_values: torch.Tensor,
                 gamma: float, lam: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Advantages and returns `(T, N)` from rewards, values, dones `(T, N)` and `last_values (N,)`."""
-    if rewards.device.type == "cpu" and not (
-        rewards.requires_grad or values.requires_grad or last_values.requires_grad
-    ):
-        return _compute_gae_numpy(rewards, values, dones, last_values, gamma, lam)
-    return _compute_gae_torch(rewards, values, dones, last_values, gamma, lam)
-
-def _compute_gae_torch(rewards, values, dones, last_values, gamma, lam):
     T = rewards.shape[0]
     not_done = 1.0 - dones.to(rewards.dtype)
     advantages = torch.empty_like(rewards)
@@ -38,19 +31,6 @@ def _compute_gae_torch(rewards, values, dones, last_values, gamma, lam):
         gae = delta + gamma * lam * not_done[t] * gae
         advantages[t] = gae
         next_values = values[t]
-    return advantages, advantages + values
-
-def _compute_gae_numpy(rewards, values, dones, last_values, gamma, lam):
-    "The same float operations in the same order as `_compute_gae_torch` (so the same bits), at numpy's per-call cost."
-    r, v, nv = rewards.numpy(), values.numpy(), last_values.to(rewards.dtype).numpy()
-    not_done = 1.0 - dones.numpy().astype(r.dtype)
-    adv, delta = np.empty_like(r), np.empty_like(nv)
-    gae, gl = np.zeros_like(nv), gamma * lam
-    for t in range(r.shape[0] - 1, -1, -1):
-        np.multiply(nv, gamma, out=delta); delta *= not_done[t]; np.add(r[t], delta, out=delta); delta -= v[t]
-        np.multiply(not_done[t], gl, out=adv[t]); adv[t] *= gae; adv[t] += delta
-        gae, nv = adv[t], v[t]
-    advantages = torch.from_numpy(adv)
     return advantages, advantages + values
 
 # %% ../../nbs/04_storage.ipynb #373e2862
