@@ -5,16 +5,19 @@
 # %% auto #0
 __all__ = ['LearningRateSchedule', 'DiscountedReturnScaler', 'PPOCfg', 'PPO', 'EstimatorPPOCfg', 'EstimatorPPO', 'Teacher',
            'TPPOCfg', 'TPPO', 'EstimatorTPPOCfg', 'EstimatorTPPO', 'AmpPPOMixin', 'APPOCfg', 'APPO', 'ATPPOCfg',
-           'ATPPO', 'NumpyMlp', 'NumpyRolloutPolicy', 'PPOManualGradients', 'EagerAdam', 'CpuAccelerator']
+           'ATPPO', 'NumpyMlp', 'NumpyRolloutPolicy', 'NumpyNormalizer', 'PPOManualGradients', 'EagerAdam',
+           'CpuAccelerator']
 
 # %% ../../nbs/12e_faces_algorithms.ipynb #a8425991
 from .ppo import LearningRateSchedule, DiscountedReturnScaler, PPOCfg, PPO
 from .estimator_ppo import EstimatorPPOCfg, EstimatorPPO
 from .tppo import Teacher, TPPOCfg, TPPO, EstimatorTPPOCfg, EstimatorTPPO
 from .appo import AmpPPOMixin, APPOCfg, APPO, ATPPOCfg, ATPPO
-from .cpu_accel import NumpyMlp, NumpyRolloutPolicy, PPOManualGradients, EagerAdam, CpuAccelerator
+from .cpu_accel import (NumpyMlp, NumpyRolloutPolicy, NumpyNormalizer, PPOManualGradients, EagerAdam,
+                                       CpuAccelerator)
 
 # %% ../../nbs/12e_faces_algorithms.ipynb #5bb8642e
 _all_ = ['LearningRateSchedule', 'DiscountedReturnScaler', 'PPOCfg', 'PPO', 'EstimatorPPOCfg', 'EstimatorPPO',
          'Teacher', 'TPPOCfg', 'TPPO', 'EstimatorTPPOCfg', 'EstimatorTPPO', 'AmpPPOMixin', 'APPOCfg', 'APPO',
-         'ATPPOCfg', 'ATPPO', 'NumpyMlp', 'NumpyRolloutPolicy', 'PPOManualGradients', 'EagerAdam', 'CpuAccelerator']
+         'ATPPOCfg', 'ATPPO', 'NumpyMlp', 'NumpyRolloutPolicy', 'NumpyNormalizer', 'PPOManualGradients', 'EagerAdam',
+         'CpuAccelerator']
