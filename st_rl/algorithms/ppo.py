@@ -228,7 +228,7 @@ def _non_negative(v): return v >= 0
 @dataclass
 class PPOCfg:
     class_name: str = "PPO"                   # algorithm class
-    num_learning_epochs: int = 10             # passes over each rollout
+    num_learning_epochs: int = 5              # passes over each rollout (SB3 and CleanRL: 10; see below)
     num_mini_batches: int = 32                # minibatches per epoch
     clip_param: float = 0.2                   # PPO ratio clip epsilon
     gamma: float = 0.99                       # discount
@@ -309,7 +309,7 @@ class PPO:
     def __init__(
         self,
         actor_critic: nn.Module,
-        num_learning_epochs: int = 10,
+        num_learning_epochs: int = 5,
         num_mini_batches: int = 32,
         clip_param: float = 0.2,
         gamma: float = 0.99,

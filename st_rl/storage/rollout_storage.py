@@ -8,7 +8,6 @@ from fastcore.basics import patch
 
 from typing import Iterator, NamedTuple
 
-import numpy as np
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
