@@ -338,9 +338,7 @@ class PPOManualGradients:
         "Why the kernel cannot stand in for autograd in `alg`'s next update, or None where it can."
         t = type(alg)
         if not isinstance(alg, PPO): return f"{t.__name__} is not PPO"
-        own = [n for n in cls._ALG_OWN if getattr(t, n) is not getattr(PPO, n) or n in alg.__dict__]
-        if own: return f"{t.__name__} has its own {', '.join(own)}"
-        why = _differs(alg, "PPO", cls._ALG_OWN)
+        why = _differs(alg, "PPO", cls._ALG_OWN)           # a subclass's own method, or edited code
         if why: return why
         replaced = replaced_loss_functions()
         if replaced: return f"{', '.join(replaced)} replaced in st_rl.algorithms.ppo"
