@@ -122,7 +122,8 @@ def run_st_rl(j: Job, num_workers: int, **env_kwargs) -> dict:
                          "schedule": "fixed", "gamma": H["gamma"], "lam": H["lam"], "clip_param": H["clip_param"],
                          "value_loss_coef": H["value_loss_coef"], "entropy_coef": H["entropy_coef"],
                          "max_grad_norm": H["max_grad_norm"], "use_clipped_value_loss": False,
-                         "reward_normalization": False, "input_lr_ref": 0}}   # one lr for every layer, as the peers
+                         "reward_normalization": False, "input_lr_ref": 0,   # one lr for every layer and
+                         "target_kl": 0.0}}                                    # every minibatch, as the peers
     runner = OnPolicyRunner(env, cfg, log_dir=None, device="cpu")
     setup = time.perf_counter() - t0
     t0 = time.perf_counter()

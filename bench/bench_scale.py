@@ -43,7 +43,7 @@ def run_st_rl(a) -> list[tuple[float, float]]:
            "seed": a.seed, "num_threads": a.threads if a.device == "cpu" else 0, "check_env": False,
            "policy": {"class_name": "ActorCritic", "actor_hidden_dims": HIDDEN, "critic_hidden_dims": HIDDEN,
                       "activation": ACT, "init_noise_std": 1.0, "noise_std_type": "scalar"},
-           "algorithm": {"class_name": "PPO", **ALG, "reward_normalization": False}}
+           "algorithm": {"class_name": "PPO", **ALG, "reward_normalization": False, "target_kl": 0.0}}
     runner = OnPolicyRunner(env, cfg, log_dir=None, device=a.device)
     return _timed_learn(runner, runner.alg, a, lambda n: runner.learn(n))
 

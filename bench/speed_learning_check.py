@@ -40,7 +40,7 @@ def train(task: str, seed: int, steps: int, fast: bool, net: str, obs_norm: bool
                          "schedule": "fixed", "gamma": H["gamma"], "lam": H["lam"], "clip_param": H["clip_param"],
                          "value_loss_coef": H["value_loss_coef"], "entropy_coef": H["entropy_coef"],
                          "max_grad_norm": H["max_grad_norm"], "use_clipped_value_loss": False, "reward_normalization": False,
-                         "input_lr_ref": 0}}
+                         "input_lr_ref": 0, "target_kl": 0.0}}
     torch.manual_seed(seed)
     runner = OnPolicyRunner(env, cfg, log_dir=None, device="cpu")
     t0 = time.perf_counter()

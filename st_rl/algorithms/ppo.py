@@ -245,8 +245,8 @@ class PPOCfg:
     normalize_advantage: bool = True          # normalise advantages over the rollout
     reward_normalization: bool = True         # divide rewards by the running std of the discounted return
     min_std: float = 0.0                      # clamp the policy std from below after each update (0: off)
-    # stop the update's remaining minibatches once the KL exceeds 1.5x this (0: off)
-    target_kl: float = 0.0
+    # stop the update's remaining minibatches once a minibatch's KL exceeds 1.5x this (0: off; "A KL stop")
+    target_kl: float = 0.2
     # input layers with more inputs than this take lr × input_lr_ref / inputs (0: off; `lr_param_groups`)
     input_lr_ref: int = 17
 
@@ -326,7 +326,7 @@ class PPO:
         normalize_advantage: bool = True,
         reward_normalization: bool = True,
         min_std: float = 0.0,
-        target_kl: float = 0.0,
+        target_kl: float = 0.2,
         input_lr_ref: int = 17,
         empirical_normalization: bool = False,
         obs_clip: float = 0.0,

@@ -297,5 +297,6 @@ def runner_cfg_from_isaaclab(agent_cfg) -> tuple[dict, dict | None]:
         **{k: alg[k] for k in _ALG_KEYS if k in alg},
         "reward_normalization": False,
         "input_lr_ref": 0,                    # rsl_rl's Adam steps every layer alike
+        "target_kl": 0.0,                     # and runs every minibatch of every epoch
     }
     return cfg, a.get("obs_groups") or None
