@@ -3,6 +3,7 @@ the run directory, with no network and no account; a run that asks for W&B witho
 import json
 import struct
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,10 +46,14 @@ def test_wandb_offline_run_holds_the_metrics_and_config(tmp_path, monkeypatch):
     runner.learn(3)
     runs = list((tmp_path / "run" / "wandb").glob("offline-run-*"))
     assert len(runs) == 1, runs
-    records = wandb_records(next(runs[0].glob("run-*.wandb")))               # the log `wandb sync` would upload
-    history = [{i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in r.history.item}
-               for r in records if r.WhichOneof("record_type") == "history"]
     metrics = read_metrics(tmp_path / "run")                                   # metrics.jsonl is written as well
+    # the log `wandb sync` would upload; W&B's service process may still be writing it when `finish` returns
+    for _ in range(100):
+        records = wandb_records(next(runs[0].glob("run-*.wandb")))
+        history = [{i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in r.history.item}
+                   for r in records if r.WhichOneof("record_type") == "history"]
+        if len(history) >= len(metrics): break
+        time.sleep(0.1)
     assert [h["_step"] for h in history] == [m["iteration"] for m in metrics] == [1, 2, 3]
     assert [h["Train/env_steps"] for h in history] == [m["env_steps"] for m in metrics] == [128, 256, 384]
     assert [h["Train/learning_rate"] for h in history] == pytest.approx([m["learning_rate"] for m in metrics])
