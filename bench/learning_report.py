@@ -4,9 +4,15 @@ returns; over all tasks the interquartile mean (IQM) and the mean of the scores 
 stratified bootstrap intervals; the KL and clip-fraction statistics of the runs (median and max per task); the speed
 (env steps per second); and a figure of the learning curves (mean +- std over seeds) against env steps.
 
+Seed noise: per task the std of the final return over seeds and how often a mean over 3 seeds drawn from these runs
+reaches the target. With several directories, each one after the first is compared with the first per task: the
+difference of the means with a 95 % bootstrap interval, and whether that interval holds 0 (the difference cannot be
+told from what another draw of seeds gives).
+
 Usage: python bench/learning_report.py [[LABEL=]RESULTS_DIR ...] [--png FILE]
   RESULTS_DIR holds <Task>_s<seed>/ run directories (metrics.jsonl) and <Task>_s<seed>.eval.json files. Several
-  directories (candidate configs) are reported one after another and drawn in one figure, one line each per task."""
+  directories (candidate configs) are reported one after another and drawn in one figure, one line each per task;
+  the first is the baseline the others are compared with."""
 import argparse
 import glob
 import json
@@ -38,6 +44,21 @@ def bootstrap_ci(groups: list, stat, reps: int = 5000, seed: int = 0) -> tuple[f
         sample = [np.asarray(g)[rng.integers(0, len(g), len(g))] for g in groups]
         vals.append(stat(np.concatenate(sample)))
     return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+
+
+def diff_ci(base, cand, reps: int = 5000, seed: int = 0) -> tuple[float, float, float]:
+    """mean(cand) - mean(base) with its 95 % percentile interval: each arm's seeds are resampled with replacement, on
+    their own (the two arms' runs are independent draws, even where they share seed numbers)."""
+    rng = np.random.default_rng(seed)
+    a, b = np.asarray(base, float), np.asarray(cand, float)
+    d = b[rng.integers(0, len(b), (reps, len(b)))].mean(1) - a[rng.integers(0, len(a), (reps, len(a)))].mean(1)
+    return float(b.mean() - a.mean()), float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
+
+
+def pass_chance(finals, target: float, n: int = 3, reps: int = 20000, seed: int = 0) -> float:
+    "How often the mean of `n` runs drawn with replacement from `finals` reaches `target` (the issue's n = 3 seeds)."
+    x = np.asarray(finals, float)
+    return float((x[np.random.default_rng(seed).integers(0, len(x), (reps, n))].mean(1) >= target).mean())
 
 
 def read_results(root: str) -> dict:
@@ -83,6 +104,11 @@ def report(res: dict) -> None:
             lo, hi = bootstrap_ci(normed, stat)
             print(f"normalised score (return / target), {name} over {len(flat)} runs: {stat(flat):.3f} "
                   f"[{lo:.3f}, {hi:.3f}]")
+    print(f"\n{'task':16s} {'std over seeds':>14s} {'3-seed mean >= target':>21s}")
+    for task, runs in res.items():
+        v = [r["final"] for r in runs]
+        chance = f"{100 * pass_chance(v, TARGETS[task]):20.0f}%" if task in TARGETS and len(v) > 1 else f"{'-':>21s}"
+        print(f"{task:16s} {np.std(v, ddof=1) if len(v) > 1 else float('nan'):14.0f} {chance}")
     print(f"\n{'task':16s} {'KL median':>9s} {'KL max':>7s} {'iters KL>0.5':>12s} {'clip median':>11s} "
           f"{'clip max':>8s} {'steps/s':>8s}")
     for task, runs in res.items():
@@ -92,6 +118,16 @@ def report(res: dict) -> None:
         if not kl: continue
         print(f"{task:16s} {statistics.median(kl):9.3f} {max(kl):7.2f} {sum(k > 0.5 for k in kl):5d} of {len(kl):4d} "
               f"{statistics.median(cf):11.2f} {max(cf):8.2f} {statistics.median(sps):8.0f}")
+
+
+def compare(base: dict, cand: dict, base_label: str, label: str) -> None:
+    "Per task both have: mean(cand) - mean(base) with its 95 % bootstrap interval, and whether that holds 0."
+    print(f"\n{label} against {base_label}:\n{'task':16s} {'difference':>10s} {'95% CI':>17s}  seeds")
+    for task in (t for t in cand if t in base):
+        a, b = [r["final"] for r in base[task]], [r["final"] for r in cand[task]]
+        d, lo, hi = diff_ci(a, b)
+        verdict = "within seed noise" if lo <= 0 <= hi else ("higher" if lo > 0 else "lower")
+        print(f"{task:16s} {d:10.0f} [{lo:7.0f}, {hi:7.0f}]  {len(b)} against {len(a)}: {verdict}")
 
 
 def figure(results: dict, png: str) -> None:
@@ -139,6 +175,8 @@ def main() -> None:
     for label, res in results.items():
         if len(results) > 1: print(f"\n== {label}")
         report(res)
+    (base_label, base), *others = results.items()
+    for label, res in others: compare(base, res, base_label, label)
     figure(results, a.png or os.path.join(paths[0][1], "learning_curves.png"))
 
 

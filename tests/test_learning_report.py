@@ -130,3 +130,34 @@ def test_episode_ends_refuses_a_task_without_mujoco_state(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "episode_ends needs a gymnasium MuJoCo task" in r.stderr and "'PointMass'" in r.stderr
+
+
+def test_seed_noise_statistics_have_known_answers():
+    # a difference between arms whose seeds never overlap is outside the interval's reach of 0, and its sign is kept
+    d, lo, hi = lr.diff_ci([1000, 1100, 1200], [3000, 3100, 3200])
+    assert d == 2000 and 1800 <= lo < 2000 < hi <= 2200
+    d, lo, hi = lr.diff_ci([3000, 3100, 3200], [1000, 1100, 1200])
+    assert d == -2000 and hi < 0
+    # arms drawn from one wide spread: the interval holds 0 even though the means differ by 300
+    d, lo, hi = lr.diff_ci([2000, 3000, 4000], [2300, 3300, 4300])
+    assert d == 300 and lo < 0 < hi
+    assert lr.diff_ci([5.0, 5.0], [7.0, 7.0]) == (2.0, 2.0, 2.0)
+    # the chance that a 3-seed mean reaches the target: certain, impossible, and in between
+    assert lr.pass_chance([3100, 3200, 3300], 3000) == 1.0
+    assert lr.pass_chance([2000, 2500, 2900], 3000) == 0.0
+    p = lr.pass_chance([2000, 4000], 3000)     # means of 3 draws of two values: >= 3000 when 4000 is drawn 2+ times
+    assert abs(p - 0.5) < 0.02
+
+
+def test_compare_names_the_verdict(tmp_path, capsys):
+    base, cand = tmp_path / "base", tmp_path / "cand"
+    for s, (fb, fc) in enumerate([(1000.0, 3000.0), (1100.0, 3100.0), (1200.0, 3200.0)], 1):
+        _run(base, "Ant-v5", s, fb, [0.1])
+        _run(cand, "Ant-v5", s, fc, [0.1])
+    rb, rc = lr.read_results(str(base)), lr.read_results(str(cand))
+    lr.compare(rb, rc, "base", "cand")
+    out = capsys.readouterr().out
+    assert "cand against base" in out and "3 against 3: higher" in out and "2000" in out
+    lr.report(rc)
+    out = capsys.readouterr().out
+    assert "std over seeds" in out and "100%" in out      # every 3-seed mean of 3000-3200 reaches Ant's 3000
