@@ -112,7 +112,8 @@ def run_st_rl(j: Job, num_workers: int, **env_kwargs) -> dict:
 
     c = j.cfg
     t0 = time.perf_counter()
-    env = GymVecEnv(c.task, num_envs=c.num_envs, seed=j.seed, num_workers=num_workers, **env_kwargs)
+    # the actor reads the whole observation, as the peers' (st_rl's default keeps Ant's contact forces for the critic)
+    env = GymVecEnv(c.task, num_envs=c.num_envs, seed=j.seed, num_workers=num_workers, critic_only=[], **env_kwargs)
     cfg = {"num_steps_per_env": H["num_steps_per_env"], "empirical_normalization": False, "logger": "none",
            "print_interval": 0, "seed": j.seed, "num_threads": j.threads,
            "policy": {"class_name": "ActorCritic", "actor_hidden_dims": c.hidden, "critic_hidden_dims": c.hidden,

@@ -151,6 +151,7 @@ def cmd_train(args) -> int:
         num_workers=cfg.env.num_workers,
         wrappers=cfg.env.wrappers,
         physics_threads=cfg.env.physics_threads,
+        critic_only=cfg.env.critic_only,
         **cfg.env.kwargs,
     )
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=log_dir, device=device)
@@ -306,6 +307,7 @@ def _play_onnx(args, env_kwargs: dict) -> int:
         seed=args.seed,
         num_workers=0,
         wrappers=env_cfg.wrappers,
+        critic_only=env_cfg.critic_only,
         **{**env_cfg.kwargs, **env_kwargs},
     )
     reference = None

@@ -254,7 +254,8 @@ def viewer_env(runner, num_envs: int = 3, width: int = 320, height: int = 240, s
     e = runner.cfg.env
     if isinstance(getattr(runner, "env", None), GymVecEnv):
         return GymVecEnv(e.task, num_envs=num_envs, seed=seed, num_workers=0, wrappers=e.wrappers, info_keys="auto",
-                         render_mode="rgb_array", width=width, height=height, **(e.kwargs or {}))
+                         render_mode="rgb_array", width=width, height=height, critic_only=e.critic_only,
+                         **(e.kwargs or {}))
     return make_vec_env(e.task, num_envs=num_envs, seed=seed, num_workers=0, **(e.kwargs or {}))
 
 # %% ../nbs/13_workbench.ipynb #e6391daf

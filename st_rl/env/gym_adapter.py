@@ -22,7 +22,8 @@ from ..utils.core import EnvError, register
 from ..utils.obs_segments import segment_slices
 
 # %% auto #0
-__all__ = ['SPIN_SECONDS', 'SHOW_MUJOCO_DEPRECATIONS', 'MujocoWarning', 'route_mujoco_warnings', 'GymVecEnv', 'make_vec_env']
+__all__ = ['SPIN_SECONDS', 'SHOW_MUJOCO_DEPRECATIONS', 'CRITIC_ONLY', 'MujocoWarning', 'route_mujoco_warnings', 'GymVecEnv',
+           'make_vec_env']
 
 # %% ../../nbs/03_gym_adapter.ipynb #794a60f0
 def _strip_time_limit(env: gym.Env) -> tuple[gym.Env, int | None]:
@@ -289,15 +290,22 @@ def _route_on_mujoco_import() -> None:
 
 _route_on_mujoco_import()
 
+# %% ../../nbs/03_gym_adapter.ipynb #3a37ac3a
+CRITIC_ONLY = ("contact_forces",)
+"""Observation components that only the critic reads, by default (`critic_only`): a robot's per-body contact forces
+(Ant-v5's 78) are privileged information, which no robot measures, and an actor that reads them learns worse gaits
+(the PPO chapter, "PPOCfg"). The critic keeps them."""
+
 # %% ../../nbs/03_gym_adapter.ipynb #fe2e4619
 class GymVecEnv(VecEnv):
     """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker
-    processes."""
+    processes. `critic_only`: named observation components only the critic sees (see `CRITIC_ONLY`)."""
     MAX_ENVS = 4096
     def __init__(self, env: str | Callable[[], gym.Env], num_envs: int = 8, seed: int = 0, device: str = "cpu",
                  clip_actions: bool = True, max_episode_steps: int | None = None, num_workers: int = -1,
                  wrappers: list | None = None, info_keys: list[str] | str | None = None,
-                 batched_step: bool | None = None, physics_threads: int = -1, **env_kwargs):
+                 batched_step: bool | None = None, physics_threads: int = -1, critic_only=CRITIC_ONLY,
+                 **env_kwargs):
         if not 1 <= num_envs <= self.MAX_ENVS:
             raise EnvError(f"num_envs must be between 1 and {self.MAX_ENVS} for gymnasium tasks (one CPU simulator "
                            f"each), got {num_envs}")
@@ -305,7 +313,8 @@ class GymVecEnv(VecEnv):
         self.task = env if isinstance(env, str) else getattr(env, "__name__", "custom")
         if isinstance(env, str):  # what a run's config.json records, to rebuild this env (see OnPolicyRunner)
             self.make_args = {"task": env, "kwargs": dict(env_kwargs), "wrappers": list(wrappers or []),
-                              "num_workers": num_workers, "physics_threads": physics_threads}
+                              "num_workers": num_workers, "physics_threads": physics_threads,
+                              "critic_only": list(critic_only)}
         make = (lambda: gym.make(env, disable_env_checker=True, **env_kwargs)) if isinstance(env, str) else env
         try: raw = [make() for _ in range(num_envs)]
         except gym.error.Error as e: raise EnvError(f"cannot make gymnasium env {env!r}: {e}") from None
@@ -323,7 +332,7 @@ class GymVecEnv(VecEnv):
                            "wrap it (e.g. FlattenObservation)")
         self.num_envs, self.device = num_envs, torch.device(device)
         self.num_privileged_obs = int(obs_space.shape[0])
-        self._observation_groups(seed)
+        self._observation_groups(seed, critic_only)
         self.num_actions = int(act_space.shape[0])
         if info_keys == "auto": info_keys = _numeric_info_keys(make, wrappers)
         self.info_keys = list(info_keys or [])
@@ -370,11 +379,16 @@ class GymVecEnv(VecEnv):
 
 # %% ../../nbs/03_gym_adapter.ipynb #64da4885
 @patch
-def _observation_groups(self: GymVecEnv, seed: int) -> None:
+def _observation_groups(self: GymVecEnv, seed: int, critic_only=CRITIC_ONLY) -> None:
     """The actor's and the critic's observation layout from the wrappers' names: one group where the actor sees
     everything, else the actor's components (and their noise) and the full observation as the critic group."""
+    self.critic_only = list(critic_only)
     full = obs_segments_of(self.envs[0])                 # named components of the full (critic) observation
     actor, noise = actor_components_of(self.envs[0]), actor_noise_of(self.envs[0])
+    hide = [c for c in self.critic_only if c in full]    # `critic_only` components this task has
+    if hide:
+        actor = [c for c in (actor if actor is not None else full) if c not in hide]
+        if not actor: raise EnvError(f"GymVecEnv({self.task}): critic_only {hide} leaves the actor no observation")
     if noise and actor is None: actor = list(full)      # a noisy actor copy needs the exact one as the critic group
     if actor is None or (list(actor) == list(full) and not noise):   # the actor sees everything: one group
         self.obs_segments, self.privileged_obs_segments, self._actor_idx = dict(full), None, None
@@ -704,14 +718,16 @@ def _render_frame(env: gym.Env):
 
 # %% ../../nbs/03_gym_adapter.ipynb #b218c080
 def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu", num_workers: int = -1,
-                 wrappers: list | None = None, physics_threads: int = -1, **kwargs) -> VecEnv:
+                 wrappers: list | None = None, physics_threads: int = -1, critic_only=CRITIC_ONLY,
+                 **kwargs) -> VecEnv:
     """A `VecEnv` for `task`: `"PointMass"`, `"Quadruped"`, an mjlab task id (`"Mjlab-..."`, see `MjlabVecEnv`), a
     registered env factory (`st_rl.register`), a gymnasium id, or `"package.module:callable"` returning a VecEnv
     (which imports that module: only where code is trusted, see `resolve_class`).
 
     `num_workers` (gymnasium tasks): env worker processes, -1 = automatic (1 with 2+ cores), 0 = in-process.
     `wrappers` (gymnasium tasks): gymnasium wrappers applied to each env (see `apply_wrappers`).
-    `physics_threads` (batched gymnasium MuJoCo tasks): threads stepping the physics, -1 = automatic."""
+    `physics_threads` (batched gymnasium MuJoCo tasks): threads stepping the physics, -1 = automatic.
+    `critic_only` (gymnasium tasks): observation components only the critic reads (see `CRITIC_ONLY`)."""
     from st_rl.utils.core import _REGISTRY, import_trusted, resolve_class
     if not isinstance(task, str) or not task: raise EnvError(f"env.task must be a non-empty string, got {task!r}")
     factory = None
@@ -733,10 +749,11 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
         # gymnasium imports "module:Id"
         if ":" in task: import_trusted(task.partition(":")[0], f"gymnasium id '{task}'")
         env = GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers,
-                        physics_threads=physics_threads, **kwargs)
+                        physics_threads=physics_threads, critic_only=critic_only, **kwargs)
     # what the run's config.json records
     try: env.make_args = {"task": task, "kwargs": dict(kwargs), "wrappers": list(wrappers or []),
-                          "num_workers": num_workers, "physics_threads": physics_threads}
+                          "num_workers": num_workers, "physics_threads": physics_threads,
+                          "critic_only": list(critic_only)}
     except AttributeError: pass
     return env
 

@@ -49,6 +49,8 @@ class EnvCfg:
     wrappers: list = field(default_factory=list)
     # keyword arguments of the env (e.g. Quadruped: {push_interval_s: 5}; gymnasium: gym.make's)
     kwargs: dict = field(default_factory=dict)
+    # observation components only the critic reads, where the task has them (gymnasium tasks; see CRITIC_ONLY)
+    critic_only: list = field(default_factory=lambda: ["contact_forces"])
 
     MAX_ENVS = 65_536                         # more envs than any CPU or GPU simulator here runs; larger is a typo
 
@@ -62,6 +64,8 @@ class EnvCfg:
                 raise ConfigError(f"env.{k} must be >= -1 (-1: automatic, 0: in-process), got {getattr(self, k)}")
         if "wrappers" in self.kwargs:
             raise ConfigError("env.kwargs.wrappers: wrappers go in env.wrappers, not in the env's keyword arguments")
+        if not isinstance(self.critic_only, list) or not all(isinstance(c, str) for c in self.critic_only):
+            raise ConfigError(f"env.critic_only must be a list of component names, got {self.critic_only!r}")
 
 # %% ../../nbs/08_runner.ipynb #57cb3da2
 @dataclass

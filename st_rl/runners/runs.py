@@ -48,12 +48,15 @@ def find_checkpoint(run: str | Path, checkpoint: str | Path | None = None) -> Pa
 # settings added after runs were saved, with the value such a run trained with (today's default is another): at the
 # top level, and in `algorithm` where the run's algorithm Cfg has the field
 _AS_TRAINED_BEFORE = {"obs_clip": 0.0}
+_ENV_AS_TRAINED_BEFORE = {"critic_only": []}
 _ALGORITHM_AS_TRAINED_BEFORE = {"input_lr_ref": 0, "target_kl": 0.0}
 
 def _as_trained(d: dict) -> None:
     """Give a run saved before a setting existed the value it trained with, not today's default (`_AS_TRAINED_BEFORE`;
-    `_ALGORITHM_AS_TRAINED_BEFORE` in its `algorithm` section)."""
+    `_ALGORITHM_AS_TRAINED_BEFORE` in its `algorithm` section, `_ENV_AS_TRAINED_BEFORE` in its `env` section)."""
     for k, v in _AS_TRAINED_BEFORE.items(): d.setdefault(k, v)
+    if isinstance(d.get("env"), dict):
+        for k, v in _ENV_AS_TRAINED_BEFORE.items(): d["env"].setdefault(k, v)
     alg = d.get("algorithm")
     try: cfg_class = resolve_class(alg.get("class_name", "PPO"), kind="algorithm").Cfg
     except (ConfigError, AttributeError, TypeError): return               # the config's own check names the problem
@@ -93,6 +96,7 @@ def _load_run(run: Path, checkpoint, num_envs: int, seed: int, device: str, env_
         seed=seed,
         device=device,
         wrappers=cfg.env.wrappers,
+        critic_only=cfg.env.critic_only,
         **{**cfg.env.kwargs, **env_kwargs},
     )
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=None, device=device)
@@ -137,7 +141,8 @@ def demonstrations_from_run(run: str | Path, save_dir: str | Path, num_envs: int
     env_cfg = apply_overrides({"env": to_dict(cfg.env)}, list(env_overrides))["env"]
     env_cfg = from_dict(type(cfg.env), env_cfg, "env.")
     env = make_vec_env(
-        env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers, **env_cfg.kwargs
+        env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers,
+        critic_only=env_cfg.critic_only, **env_cfg.kwargs
     )
     _, extras = env.get_observations()
     critic = "critic" in extras.get("observations", {})
