@@ -382,7 +382,8 @@ class GymVecEnv(VecEnv):
 def _observation_groups(self: GymVecEnv, seed: int, critic_only=CRITIC_ONLY) -> None:
     """The actor's and the critic's observation layout from the wrappers' names: one group where the actor sees
     everything, else the actor's components (and their noise) and the full observation as the critic group."""
-    if isinstance(critic_only, str): raise EnvError(f"critic_only must be a list of component names, got {critic_only!r}")
+    if isinstance(critic_only, str):
+        raise EnvError(f"critic_only must be a list of component names, got {critic_only!r}")
     self.critic_only = list(critic_only)
     full = obs_segments_of(self.envs[0])                 # named components of the full (critic) observation
     actor, noise = actor_components_of(self.envs[0]), actor_noise_of(self.envs[0])
