@@ -429,6 +429,8 @@ def cases(tmp: Path, run: Path):
          "'env.critic_only' must be list"),
         ("env: env.critic_only holds a number", ["train", *PML("critnum"), "env.critic_only=[1]"],
          "env.critic_only must be a list of component names"),
+        ("env: env.critic_only misspelt", ["train", "--task", "Ant-v5", "--max_iterations", "1", *L("critmis"), "--set",
+                                           "logger=none", "env.critic_only=[contact_force]"], "critic_only names ['contact_force']"),
         ("env: unknown env.kwargs for gymnasium", ["train", "--task", "HalfCheetah-v5", "--max_iterations", "1", *L("kwhc"), "--set",
                                                    "logger=none", "env.kwargs.foo=1"], "foo"),
         ("env: env.kwargs.wrappers", ["train", "--task", "HalfCheetah-v5", "--max_iterations", "1", *L("kwwrap"), "--set", "logger=none",

@@ -17,7 +17,7 @@ import torch
 
 from .mujoco_batch import batched_task_class, batched_task_for, batched_task_names, usable_cores
 from .vec_env import VecEnv, PointMassEnv
-from .wrappers import actor_components_of, actor_noise_of, apply_wrappers, obs_segments_of
+from .wrappers import KNOWN_OBS_SEGMENTS, actor_components_of, actor_noise_of, apply_wrappers, obs_segments_of
 from ..utils.core import EnvError, register
 from ..utils.obs_segments import segment_slices
 
@@ -296,6 +296,11 @@ CRITIC_ONLY = ("contact_forces",)
 (Ant-v5's 78) are privileged information, which no robot measures, and an actor that reads them learns worse gaits
 (the PPO chapter, "PPOCfg"). The critic keeps them."""
 
+def _make_args(task: str, kwargs, wrappers, num_workers: int, physics_threads: int, critic_only) -> dict:
+    "What a run's config.json records to rebuild a gymnasium env (see `OnPolicyRunner`)."
+    return {"task": task, "kwargs": dict(kwargs), "wrappers": list(wrappers or []), "num_workers": num_workers,
+            "physics_threads": physics_threads, "critic_only": list(critic_only)}
+
 # %% ../../nbs/03_gym_adapter.ipynb #fe2e4619
 class GymVecEnv(VecEnv):
     """`num_envs` gymnasium envs (an id or a factory) as one `VecEnv`, stepped in-process and in `num_workers` worker
@@ -312,9 +317,7 @@ class GymVecEnv(VecEnv):
         route_mujoco_warnings()
         self.task = env if isinstance(env, str) else getattr(env, "__name__", "custom")
         if isinstance(env, str):  # what a run's config.json records, to rebuild this env (see OnPolicyRunner)
-            self.make_args = {"task": env, "kwargs": dict(env_kwargs), "wrappers": list(wrappers or []),
-                              "num_workers": num_workers, "physics_threads": physics_threads,
-                              "critic_only": list(critic_only)}
+            self.make_args = _make_args(env, env_kwargs, wrappers, num_workers, physics_threads, critic_only)
         make = (lambda: gym.make(env, disable_env_checker=True, **env_kwargs)) if isinstance(env, str) else env
         try: raw = [make() for _ in range(num_envs)]
         except gym.error.Error as e: raise EnvError(f"cannot make gymnasium env {env!r}: {e}") from None
@@ -387,6 +390,10 @@ def _observation_groups(self: GymVecEnv, seed: int, critic_only=CRITIC_ONLY) -> 
     self.critic_only = list(critic_only)
     full = obs_segments_of(self.envs[0])                 # named components of the full (critic) observation
     actor, noise = actor_components_of(self.envs[0]), actor_noise_of(self.envs[0])
+    known = set(full).union(*KNOWN_OBS_SEGMENTS.values())   # names a task here has: a misspelt one hides nothing
+    if unknown := [c for c in self.critic_only if c not in known]:
+        raise EnvError(f"GymVecEnv({self.task}): critic_only names {unknown}, which no known task's observation has "
+                       f"(this task's components: {list(full)})")
     hide = [c for c in self.critic_only if c in full]    # `critic_only` components this task has
     if hide:
         actor = [c for c in (actor if actor is not None else full) if c not in hide]
@@ -753,9 +760,7 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
         env = GymVecEnv(task, num_envs=num_envs, seed=seed, device=device, num_workers=num_workers, wrappers=wrappers,
                         physics_threads=physics_threads, critic_only=critic_only, **kwargs)
     # what the run's config.json records
-    try: env.make_args = {"task": task, "kwargs": dict(kwargs), "wrappers": list(wrappers or []),
-                          "num_workers": num_workers, "physics_threads": physics_threads,
-                          "critic_only": list(critic_only)}
+    try: env.make_args = _make_args(task, kwargs, wrappers, num_workers, physics_threads, critic_only)
     except AttributeError: pass
     return env
 
