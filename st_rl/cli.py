@@ -132,7 +132,7 @@ def _discard_unused_run_dir(args) -> None:
 # %% ../nbs/09_cli.ipynb #b82cf761
 def cmd_train(args) -> int:
     """Train a policy (or `--resume` one); prints a JSON summary as the last line."""
-    from st_rl.env.gym_adapter import make_vec_env
+    from st_rl.env.gym_adapter import env_from_cfg
     from st_rl.runners.on_policy_runner import TrainingInterrupted
     rank, world, device = init_distributed_from_env(args.device)     # torchrun: one process per rank
     if args.resume:
@@ -143,17 +143,8 @@ def cmd_train(args) -> int:
     args.run_dir = log_dir                                              # for main's one-line errors (disk full, ...)
     seed = cfg.seed + rank * 10_000                                     # each rank its own env seeds and samples
     set_seed(seed)
-    env = make_vec_env(
-        cfg.env.task,
-        num_envs=cfg.env.num_envs,
-        seed=seed,
-        device=device,
-        num_workers=cfg.env.num_workers,
-        wrappers=cfg.env.wrappers,
-        physics_threads=cfg.env.physics_threads,
-        critic_only=cfg.env.critic_only,
-        **cfg.env.kwargs,
-    )
+    env = env_from_cfg(cfg.env, seed, device=device, num_workers=cfg.env.num_workers,
+                       physics_threads=cfg.env.physics_threads)
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=log_dir, device=device)
     runner.owns_run_dir = bool(args.resume)                            # a resume may rewrite the run it continues
     if args.resume and ckpt is None and rank == 0: truncate_metrics(log_dir, 0)
@@ -295,21 +286,13 @@ def _play_onnx(args, env_kwargs: dict) -> int:
     """Sim-to-sim: the exported ONNX policy drives a MuJoCo task through onnxruntime. With --run, the run's torch policy
     is compared on the way (`max_abs_action_diff`) and replayed on the same episodes (`torch_mean_return`)."""
     from st_rl.runners.runs import evaluate_policy, load_run, read_run_config
-    from st_rl.env.gym_adapter import make_vec_env
+    from st_rl.env.gym_adapter import env_from_cfg
     from st_rl.runners.on_policy_runner import runner_cfg_from_dict
     if args.run: env_cfg = read_run_config(Path(args.run)).env
     else: env_cfg = runner_cfg_from_dict(apply_overrides({}, args.set))[1].env
     if args.task: env_cfg.task = args.task
     if not args.run and not args.task: raise StRlError("--onnx needs --task (or --run, whose env it takes)")
-    make = lambda: make_vec_env(
-        env_cfg.task,
-        num_envs=1,
-        seed=args.seed,
-        num_workers=0,
-        wrappers=env_cfg.wrappers,
-        critic_only=env_cfg.critic_only,
-        **{**env_cfg.kwargs, **env_kwargs},
-    )
+    make = lambda: env_from_cfg(env_cfg, args.seed, num_envs=1, env_kwargs=env_kwargs, num_workers=0)
     reference = None
     if args.run:
         runner, renv, ckpt = load_run(args.run, args.checkpoint, num_envs=1, seed=args.seed)

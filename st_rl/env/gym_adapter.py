@@ -23,7 +23,7 @@ from ..utils.obs_segments import segment_slices
 
 # %% auto #0
 __all__ = ['SPIN_SECONDS', 'SHOW_MUJOCO_DEPRECATIONS', 'CRITIC_ONLY', 'MujocoWarning', 'route_mujoco_warnings', 'GymVecEnv',
-           'make_vec_env']
+           'make_vec_env', 'env_from_cfg']
 
 # %% ../../nbs/03_gym_adapter.ipynb #794a60f0
 def _strip_time_limit(env: gym.Env) -> tuple[gym.Env, int | None]:
@@ -763,6 +763,15 @@ def make_vec_env(task: str, num_envs: int = 8, seed: int = 0, device: str = "cpu
     try: env.make_args = _make_args(task, kwargs, wrappers, num_workers, physics_threads, critic_only)
     except AttributeError: pass
     return env
+
+def env_from_cfg(env_cfg, seed: int, num_envs: int | None = None, device: str = "cpu", env_kwargs: dict | None = None,
+                 **settings) -> VecEnv:
+    """The env an `EnvCfg` (a run's `env` section) describes: its task, wrappers, `critic_only` and kwargs (`env_kwargs`
+    on top), `num_envs` of them (default: the config's). `settings` (`num_workers`, `physics_threads`) go to
+    `make_vec_env` as given; left out, they are automatic. Every place that builds a run's env goes through here."""
+    return make_vec_env(env_cfg.task, num_envs=env_cfg.num_envs if num_envs is None else num_envs, seed=seed,
+                        device=device, wrappers=env_cfg.wrappers, critic_only=env_cfg.critic_only, **settings,
+                        **{**env_cfg.kwargs, **(env_kwargs or {})})
 
 # %% ../../nbs/03_gym_adapter.ipynb #09923c07
 def _call_factory(factory, task: str, fixed: dict, kwargs: dict):

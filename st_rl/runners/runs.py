@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..algorithms.tppo import Teacher, teacher_obs_index
-from ..env.gym_adapter import make_vec_env
+from ..env.gym_adapter import env_from_cfg
 from .on_policy_runner import runner_cfg_from_dict
 from ..storage.rollout_files import DemonstrationSaver
 from ..utils.config import apply_overrides, from_dict, to_dict
@@ -86,19 +86,10 @@ def load_run(run: str | Path, checkpoint=None, num_envs: int = 1, seed: int = 10
         return _load_run(Path(run), checkpoint, num_envs, seed, device, env_kwargs)
 
 def _load_run(run: Path, checkpoint, num_envs: int, seed: int, device: str, env_kwargs: dict):
-    from st_rl.env.gym_adapter import make_vec_env
     cfg = read_run_config(run)
     cfg.check_env, cfg.logger, cfg.print_interval = False, "none", 0
     ckpt = find_checkpoint(run, checkpoint)
-    env = make_vec_env(
-        cfg.env.task,
-        num_envs=num_envs,
-        seed=seed,
-        device=device,
-        wrappers=cfg.env.wrappers,
-        critic_only=cfg.env.critic_only,
-        **{**cfg.env.kwargs, **env_kwargs},
-    )
+    env = env_from_cfg(cfg.env, seed, num_envs=num_envs, device=device, env_kwargs=env_kwargs)
     runner = resolve_class(cfg.runner_class_name, kind="runner")(env, cfg, log_dir=None, device=device)
     try: runner.load(ckpt, load_optimizer=False)
     except BaseException: env.close(); raise
@@ -140,10 +131,7 @@ def demonstrations_from_run(run: str | Path, save_dir: str | Path, num_envs: int
     cfg = read_run_config(Path(run))
     env_cfg = apply_overrides({"env": to_dict(cfg.env)}, list(env_overrides))["env"]
     env_cfg = from_dict(type(cfg.env), env_cfg, "env.")
-    env = make_vec_env(
-        env_cfg.task, num_envs=num_envs, seed=seed, device=device, wrappers=env_cfg.wrappers,
-        critic_only=env_cfg.critic_only, **env_cfg.kwargs
-    )
+    env = env_from_cfg(env_cfg, seed, num_envs=num_envs, device=device)
     _, extras = env.get_observations()
     critic = "critic" in extras.get("observations", {})
     segs = getattr(env, "privileged_obs_segments" if critic else "obs_segments", None)
